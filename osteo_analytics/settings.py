@@ -1,0 +1,95 @@
+"""Practice settings: one table of (name, default, help), read from the workspace's config.toml.
+
+config.toml holds settings only, never secrets. Unknown names and wrong types are refused
+with a one-line error so that a typo does not silently fall back to a default.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import platformdirs
+
+from .errors import InputError
+
+ENV_WORKSPACE = "OSTEO_WORKSPACE"
+
+
+@dataclass(frozen=True)
+class Setting:
+    name: str
+    default: Any
+    help: str
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting("practice_name", "Cabinet d'ostéopathie", "Name shown on dashboards and exports."),
+    Setting("timezone", "Europe/Paris", "Time zone of the practice; months are local months."),
+    Setting(
+        "memory_limit",
+        "4GB",
+        "DuckDB memory limit of the in-memory warehouse (no spilling to disk).",
+    ),
+    Setting(
+        "retention_years",
+        20,
+        "Years a record is kept after the last visit (French health records: 20).",
+    ),
+    Setting(
+        "retention_minor_age",
+        28,
+        "For patients seen as minors, records are kept at least until this age.",
+    ),
+    Setting(
+        "micro_bnc_threshold",
+        {"2023": "77700", "2024": "77700", "2025": "77700", "2026": "83600"},
+        "Micro-BNC revenue threshold per year, in euros (strings, exact decimals).",
+    ),
+    Setting("serve_host", "127.0.0.1", "Address Voila binds to; only loopback is accepted."),
+    Setting("serve_port", 8866, "Default port of `osteo serve`."),
+)
+
+_BY_NAME = {s.name: s for s in SETTINGS}
+
+
+def default_workspace() -> Path:
+    """The workspace used when neither --workspace nor OSTEO_WORKSPACE is given."""
+    return Path(platformdirs.user_data_dir("osteo-analytics", appauthor=False)) / "workspace"
+
+
+def resolve_workspace(option: str | Path | None = None) -> Path:
+    """--workspace wins, then OSTEO_WORKSPACE, then the per-user default."""
+    if option:
+        return Path(option).expanduser()
+    env = os.environ.get(ENV_WORKSPACE)
+    if env:
+        return Path(env).expanduser()
+    return default_workspace()
+
+
+def load_settings(workspace: Path) -> dict[str, Any]:
+    """Defaults overlaid with the workspace's config.toml (if any), checked by name and type."""
+    values = {s.name: s.default for s in SETTINGS}
+    path = workspace / "config.toml"
+    if not path.exists():
+        return values
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise InputError(
+            f"config.toml illisible ({exc.__class__.__name__}) : corrigez le fichier {path}"
+        ) from None
+    for name, value in data.items():
+        setting = _BY_NAME.get(name)
+        if setting is None:
+            raise InputError(f"config.toml : réglage inconnu « {name} » (voir `osteo --help`)")
+        if not isinstance(value, type(setting.default)):
+            raise InputError(
+                f"config.toml : « {name} » doit être de type {type(setting.default).__name__}"
+            )
+        values[name] = value
+    return values

@@ -1,0 +1,52 @@
+"""environment.yml and pyproject.toml must describe the same runtime environment."""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+# Programs (not Python packages) that conda provides and pip cannot.
+CONDA_ONLY = {"python", "pip", "restic", "age"}
+_REQ = re.compile(r"^\s*([A-Za-z0-9_.\-]+)\s*(.*)$")
+
+
+def _split(req: str) -> tuple[str, str]:
+    match = _REQ.match(req)
+    assert match, req
+    return match.group(1).lower().replace("_", "-"), match.group(2).replace(" ", "")
+
+
+def _pyproject() -> dict[str, str]:
+    data = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    return dict(_split(r) for r in data["project"]["dependencies"])
+
+
+def _environment() -> dict[str, str]:
+    data = yaml.safe_load((ROOT / "environment.yml").read_text(encoding="utf-8"))
+    assert data["channels"] == ["conda-forge"]
+    deps = [d for d in data["dependencies"] if isinstance(d, str)]
+    return dict(_split(d.replace("=3.11", "==3.11")) for d in deps)
+
+
+def test_environment_yml_lists_the_runtime_dependencies_of_pyproject() -> None:
+    conda = {k: v for k, v in _environment().items() if k not in CONDA_ONLY}
+    assert conda == _pyproject()
+
+
+def test_environment_yml_pins_python_311_and_brings_the_programs() -> None:
+    env = _environment()
+    assert env["python"] == "==3.11"
+    assert {"restic", "age"} <= env.keys()
+
+
+def test_every_runtime_dependency_is_justified_by_a_comment() -> None:
+    text = (ROOT / "pyproject.toml").read_text(encoding="utf-8")
+    block = text.split("dependencies = [", 1)[1].split("]", 1)[0]
+    lines = [line for line in block.splitlines() if line.strip().startswith('"')]
+    assert lines
+    for line in lines:
+        assert "#" in line and len(line.split("#", 1)[1].strip()) > 10, line
