@@ -13,10 +13,53 @@ from pathlib import Path
 import click
 
 from . import __version__
-from .errors import OsteoError
+from .errors import OsteoError, UsageError
 from .settings import ENV_WORKSPACE, resolve_workspace
 
 CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
+
+
+ENV_PASSPHRASE = "OSTEO_PASSPHRASE"
+ENV_NEW_PASSPHRASE = "OSTEO_NEW_PASSPHRASE"
+ENV_RECOVERY_CODE = "OSTEO_RECOVERY_CODE"
+
+
+def _secret(env: str, prompt: str, *, confirm: bool = False) -> str:
+    """A secret from its environment variable, else from a hidden prompt (never an argument)."""
+    value = os.environ.get(env)
+    if value:
+        return value
+    if not sys.stdin.isatty():
+        raise UsageError(f"{prompt} : définissez {env} ou lancez la commande dans un terminal")
+    return str(
+        click.prompt(
+            prompt,
+            hide_input=True,
+            confirmation_prompt="Confirmez" if confirm else False,
+            err=True,
+        )
+    )
+
+
+def _workspace(ctx: click.Context):  # type: ignore[no-untyped-def]
+    from .workspace import Workspace
+
+    return Workspace(ctx.obj["workspace"]).require()
+
+
+def _unlock(ctx: click.Context):  # type: ignore[no-untyped-def]
+    return _workspace(ctx).unlock(_secret(ENV_PASSPHRASE, "Phrase de passe"))
+
+
+def _print_recovery_code(code: str) -> None:
+    click.echo("")
+    click.echo("CODE DE SECOURS — affiché une seule fois. Recopiez-le sur papier et gardez-le")
+    click.echo(
+        "à part : c'est le seul moyen d'ouvrir vos données si la phrase de passe est perdue."
+    )
+    click.echo("")
+    click.echo(f"    {code}")
+    click.echo("")
 
 
 def _fail(message: str, code: int) -> None:
@@ -104,6 +147,80 @@ def synth(
         **kwargs,
     )
     click.echo(summary.describe())
+
+
+@cli.command()
+@click.pass_context
+def init(ctx: click.Context) -> None:
+    """Crée l'espace de travail chiffré (clés, dossiers, journal d'audit).
+
+    La phrase de passe vient d'une saisie masquée (demandée deux fois) ou de
+    OSTEO_PASSPHRASE. Affiche une seule fois le code de secours à recopier sur papier.
+    """
+    from .workspace import Workspace, init_workspace
+
+    root = ctx.obj["workspace"]
+    if Workspace(root).exists():
+        raise UsageError(f"{root} contient déjà un espace de travail : rien n'a été modifié")
+    passphrase = _secret(ENV_PASSPHRASE, "Nouvelle phrase de passe", confirm=True)
+    result = init_workspace(root, passphrase)
+    click.echo(f"Espace de travail créé : {root}")
+    click.echo(f"Clé : {result.unlocked.secrets.key_id}")
+    _print_recovery_code(result.recovery_code)
+
+
+@cli.group()
+def keys() -> None:
+    """Phrase de passe, code de secours et rotation de la clé de chiffrement."""
+
+
+@keys.command()
+@click.pass_context
+def passwd(ctx: click.Context) -> None:
+    """Change la phrase de passe (OSTEO_PASSPHRASE puis OSTEO_NEW_PASSPHRASE, ou saisie)."""
+    from .workspace import change_passphrase
+
+    workspace = _workspace(ctx)
+    old = _secret(ENV_PASSPHRASE, "Phrase de passe actuelle")
+    new = _secret(ENV_NEW_PASSPHRASE, "Nouvelle phrase de passe", confirm=True)
+    change_passphrase(workspace, old, new)
+    click.echo("Phrase de passe changée. Le code de secours reste valable.")
+
+
+@keys.command()
+@click.pass_context
+def recover(ctx: click.Context) -> None:
+    """Définit une nouvelle phrase de passe grâce au code de secours.
+
+    Le code vient d'une saisie masquée ou de OSTEO_RECOVERY_CODE, la nouvelle phrase de
+    passe d'une saisie masquée ou de OSTEO_NEW_PASSPHRASE.
+    """
+    from .workspace import recover as recover_workspace
+
+    workspace = _workspace(ctx)
+    code = _secret(ENV_RECOVERY_CODE, "Code de secours")
+    new = _secret(ENV_NEW_PASSPHRASE, "Nouvelle phrase de passe", confirm=True)
+    recover_workspace(workspace, code, new)
+    click.echo("Nouvelle phrase de passe enregistrée. Le code de secours reste valable.")
+
+
+@keys.command()
+@click.pass_context
+def rotate(ctx: click.Context) -> None:
+    """Remplace la clé de chiffrement et rechiffre tous les instantanés.
+
+    Les pseudonymes ne changent pas. Un nouveau code de secours est affiché : l'ancien
+    n'ouvre plus la nouvelle clé.
+    """
+    from .workspace import rotate as rotate_workspace
+
+    workspace = _workspace(ctx)
+    passphrase = _secret(ENV_PASSPHRASE, "Phrase de passe")
+    unlocked, code = rotate_workspace(
+        workspace, passphrase, progress=lambda name: click.echo(f"  rechiffré : {name}")
+    )
+    click.echo(f"Nouvelle clé : {unlocked.secrets.key_id}")
+    _print_recovery_code(code)
 
 
 def main() -> None:
