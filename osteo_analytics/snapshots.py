@@ -312,7 +312,8 @@ def read_snapshot(
         if dataset not in manifest.schemas:
             raise SnapshotError(f"{name} : jeu de données {dataset} absent")
         schema = manifest.schema(dataset)
-        tables = parts.get(dataset) or [schema.empty_table()]
+        # Parquet has no second-resolution time: cast back to the schema that was written.
+        tables = [t.cast(schema) for t in parts.get(dataset, [])] or [schema.empty_table()]
         result[dataset] = pa.concat_tables(tables)
     return result
 
