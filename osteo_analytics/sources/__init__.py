@@ -1,0 +1,35 @@
+"""Source adapters: raw exports → stage-1 source tables (:class:`SourceBatch`).
+
+One module per input format. Each exposes ``name``, ``detect(path) -> bool`` and
+``read(paths) -> SourceBatch`` (the :class:`~osteo_analytics.sources.base.SourceAdapter`
+protocol), so ``osteo import --format auto`` can ask each adapter in turn.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from . import libreosteo
+from .base import FileReport, RejectedRow, SourceAdapter, SourceBatch
+from .libreosteo import read_libreosteo
+
+ADAPTERS: dict[str, SourceAdapter] = {libreosteo.name: libreosteo}
+
+
+def detect_format(path: Path) -> str | None:
+    """Name of the first adapter that recognizes ``path``, or None."""
+    for adapter_name, adapter in ADAPTERS.items():
+        if adapter.detect(path):
+            return adapter_name
+    return None
+
+
+__all__ = [
+    "ADAPTERS",
+    "FileReport",
+    "RejectedRow",
+    "SourceAdapter",
+    "SourceBatch",
+    "detect_format",
+    "read_libreosteo",
+]

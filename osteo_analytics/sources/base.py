@@ -1,0 +1,220 @@
+"""The adapter interface: what every source adapter returns (stage 1, memory only).
+
+An adapter reads raw exports and returns a :class:`SourceBatch`: five Arrow tables with the
+stage-2 columns of ``docs/datasets.md``, except that identity is still in clear (so that
+``pseudonymize`` can key it) and every row carries ``source_file`` and ``source_row``, plus
+one :class:`FileReport` per file read and the list of rows the adapter could not parse.
+
+Type choices, made once here so every adapter agrees:
+
+- money is ``decimal128(12, 2)`` (euros, never float);
+- dates are ``date32`` (local calendar day, Europe/Paris);
+- local start times are ``time32('s')``: one-second resolution is all an appointment needs
+  and DuckDB reads it as ``TIME``;
+- ``source_row`` is ``int32``: the 1-based row number a person sees when opening the file
+  (header = row 1). For CSV files it counts records, not physical lines, because quoted
+  fields may hold line breaks.
+
+Stage-1-only columns (dropped or turned into keys by ``pseudonymize``):
+
+- identity: ``family_name``, ``first_name``, ``birth_name``, ``birth_date``, ``postcode``
+  and their ``patient_*`` counterparts, ``practitioner_name``;
+- ``consultation_ref``: an opaque reference, unique within the batch, that ties an invoice
+  to its consultation. ``pseudonymize`` computes ``consultation_id`` from the consultation
+  row (patient identity, date, time, practitioner) and maps invoices through this ref;
+- ``source_file``, ``source_row``: for quarantine reports only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+import pyarrow as pa
+
+MONEY = pa.decimal128(12, 2)
+DATE = pa.date32()
+TIME = pa.time32("s")
+
+_PROVENANCE = [
+    pa.field("source", pa.string(), nullable=False),
+    pa.field("source_file", pa.string(), nullable=False),
+    pa.field("source_row", pa.int32(), nullable=False),
+]
+
+PATIENTS_SCHEMA = pa.schema(
+    [
+        pa.field("family_name", pa.string(), nullable=False),
+        pa.field("first_name", pa.string(), nullable=False),
+        pa.field("birth_name", pa.string()),
+        pa.field("birth_date", DATE),
+        pa.field("sex", pa.string()),
+        pa.field("postcode", pa.string()),
+        pa.field("registered_on", DATE),
+        *_PROVENANCE,
+    ]
+)
+
+PRACTITIONERS_SCHEMA = pa.schema(
+    [
+        pa.field("display_name", pa.string(), nullable=False),
+        pa.field("role", pa.string(), nullable=False),
+        *_PROVENANCE,
+    ]
+)
+
+CONSULTATIONS_SCHEMA = pa.schema(
+    [
+        pa.field("consultation_ref", pa.string(), nullable=False),
+        pa.field("patient_family_name", pa.string(), nullable=False),
+        pa.field("patient_first_name", pa.string(), nullable=False),
+        pa.field("patient_birth_date", DATE),
+        pa.field("practitioner_name", pa.string(), nullable=False),
+        pa.field("consulted_on", DATE, nullable=False),
+        pa.field("start_time", TIME),
+        pa.field("status", pa.string(), nullable=False),
+        pa.field("consultation_type", pa.string(), nullable=False),
+        pa.field("motif_category", pa.string()),
+        *_PROVENANCE,
+    ]
+)
+
+INVOICES_SCHEMA = pa.schema(
+    [
+        pa.field("invoice_number", pa.string(), nullable=False),
+        pa.field("consultation_ref", pa.string()),
+        pa.field("patient_family_name", pa.string(), nullable=False),
+        pa.field("patient_first_name", pa.string(), nullable=False),
+        pa.field("patient_birth_date", DATE),
+        pa.field("practitioner_name", pa.string(), nullable=False),
+        pa.field("issued_on", DATE, nullable=False),
+        pa.field("amount", MONEY, nullable=False),
+        pa.field("status", pa.string(), nullable=False),
+        pa.field("replaces_invoice_number", pa.string()),
+        pa.field("cancels_invoice_number", pa.string()),
+        *_PROVENANCE,
+    ]
+)
+
+PAYMENTS_SCHEMA = pa.schema(
+    [
+        pa.field("payment_id", pa.string(), nullable=False),
+        pa.field("invoice_number", pa.string(), nullable=False),
+        pa.field("paid_on", DATE, nullable=False),
+        pa.field("amount", MONEY, nullable=False),
+        pa.field("method", pa.string(), nullable=False),
+        *_PROVENANCE,
+    ]
+)
+
+SCHEMAS: dict[str, pa.Schema] = {
+    "patients": PATIENTS_SCHEMA,
+    "practitioners": PRACTITIONERS_SCHEMA,
+    "consultations": CONSULTATIONS_SCHEMA,
+    "invoices": INVOICES_SCHEMA,
+    "payments": PAYMENTS_SCHEMA,
+}
+
+CONSULTATION_STATUSES = ("done", "cancelled", "no_show")
+CONSULTATION_TYPES = ("first", "follow_up", "return", "urgent", "home", "other")
+INVOICE_STATUSES = ("issued", "paid", "cancelled", "credit_note")
+PAYMENT_METHODS = ("cb", "cheque", "especes", "virement", "autre")
+
+
+@dataclass(frozen=True, slots=True)
+class RejectedRow:
+    """A row the adapter could not parse. Never carries the offending value."""
+
+    source_file: str
+    source_row: int
+    column: str
+    rule: str
+
+
+@dataclass(slots=True)
+class FileReport:
+    """Row accounting for one input file (DESIGN invariant 2: nothing lost).
+
+    ``rows_read`` counts data records (header excluded). ``reasons`` counts every row that
+    was not accepted, by rule (``bad_date``, ``duplicate``, ``blank_row``...).
+    """
+
+    path: Path
+    format: str
+    kind: str = ""
+    rows_read: int = 0
+    accepted: int = 0
+    quarantined: int = 0
+    duplicates: int = 0
+    excluded: int = 0
+    reasons: dict[str, int] = field(default_factory=dict)
+
+    def assert_balanced(self) -> None:
+        """AssertionError unless rows_read = accepted + quarantined + duplicates + excluded."""
+        total = self.accepted + self.quarantined + self.duplicates + self.excluded
+        counts = (self.accepted, self.quarantined, self.duplicates, self.excluded)
+        if total != self.rows_read or min(counts) < 0:
+            raise AssertionError(
+                f"{self.path.name}: {self.rows_read} rows read but {self.accepted} accepted"
+                f" + {self.quarantined} quarantined + {self.duplicates} duplicates"
+                f" + {self.excluded} excluded = {total}"
+            )
+        if sum(self.reasons.values()) != self.quarantined + self.duplicates + self.excluded:
+            raise AssertionError(f"{self.path.name}: reasons do not add up to the rows set aside")
+
+
+def table_from_columns(schema: pa.Schema, columns: dict[str, list[Any]]) -> pa.Table:
+    """Build a table of exactly ``schema`` from Python column lists (one list per field)."""
+    return pa.Table.from_pydict({f.name: columns[f.name] for f in schema}, schema=schema)
+
+
+def empty_table(schema: pa.Schema) -> pa.Table:
+    """A zero-row table of ``schema``."""
+    return schema.empty_table()
+
+
+@dataclass(slots=True)
+class SourceBatch:
+    """Everything one adapter produced from one set of input files (stage 1, memory only)."""
+
+    patients: pa.Table
+    practitioners: pa.Table
+    consultations: pa.Table
+    invoices: pa.Table
+    payments: pa.Table
+    files: list[FileReport] = field(default_factory=list)
+    rejected: list[RejectedRow] = field(default_factory=list)
+
+    def tables(self) -> dict[str, pa.Table]:
+        """The five tables by dataset name."""
+        return {
+            "patients": self.patients,
+            "practitioners": self.practitioners,
+            "consultations": self.consultations,
+            "invoices": self.invoices,
+            "payments": self.payments,
+        }
+
+    def assert_valid(self) -> None:
+        """Raise AssertionError if a table strays from its schema or a file report is unbalanced."""
+        for name, table in self.tables().items():
+            if not table.schema.equals(SCHEMAS[name]):
+                raise AssertionError(f"{name}: schema differs from the stage-1 schema")
+        for report in self.files:
+            report.assert_balanced()
+
+
+class SourceAdapter(Protocol):
+    """What ``--format auto`` needs from an adapter module."""
+
+    name: str
+
+    def detect(self, path: Path) -> bool:
+        """True if ``path`` (file or folder) looks like this adapter's input. Never raises."""
+        ...
+
+    def read(self, paths: Sequence[Path]) -> SourceBatch:
+        """Read ``paths`` into a batch; raises ``InputError`` for unreadable files."""
+        ...

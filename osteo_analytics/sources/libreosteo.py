@@ -1,0 +1,361 @@
+"""LibreOsteo adapter: CSV/XLSX exports of a LibreOsteo practice → stage-1 source tables.
+
+Input: an export folder or any set of ``patients``, ``examinations`` and ``invoices``
+exports, ``.csv`` or ``.xlsx``. Each file is recognized by its header row, not its name.
+When the same records come in both formats, the XLSX file wins (it is richer: patient
+creation date, examination status/type/invoices) and the CSV copies count as duplicates.
+
+Decisions (the sample's README and ground_truth.json are the reference):
+
+- **Time.** Every date is the Europe/Paris local day; consultations keep the local start
+  time. CSV datetimes carry their offset and are converted; XLSX ones are already local.
+- **Examinations → consultations.** LibreOsteo status 0 (in progress), 1 and 2 (invoiced)
+  are sessions that took place: ``done``. Status 3 (not invoiced) is ``no_show`` or
+  ``cancelled`` when its reason says so (absent, non honoré, lapin / annulé...), ``done``
+  otherwise (free or shortened session). Types 1-4 → first, follow_up, return, urgent.
+- **CSV-only imports lose** what only ``examinations.xlsx`` holds: status (every session is
+  ``done``: no cancellation or no-show is visible), type (``follow_up`` when the reason
+  starts with "Suite", ``other`` otherwise) and the invoice ↔ examination link, rebuilt
+  by patient name and same local day (re-issues on another day stay unlinked).
+  ``patients.csv`` has no creation date: ``registered_on`` is null.
+- **Invoices.** status 1 → ``issued``, 2 → ``paid``, 3 → ``cancelled``, type creditnote →
+  ``credit_note`` (negative amount); drafts (status 0) are excluded. ``canceled_by`` (an
+  internal id) gives the credit note's ``cancels_invoice_number`` or the replacement's
+  ``replaces_invoice_number``; ``replace`` (a number) gives the latter directly.
+- **Payments (encaissé basis).** LibreOsteo records a ``Paiment`` row only for invoices
+  issued unpaid and settled later; an invoice paid at closing has none. So a live invoice
+  (issued or paid) yields its ``Paiment`` rows, or, when paid without any, one payment on
+  its issue day with its own means (``autre`` if that is ``notpaid``). Cancelled invoices
+  and credit notes yield no payment and no refund: the money of a cancelled session is
+  carried by its re-issue or replacement, which is the invoice still alive, so nothing is
+  counted twice and total received = the ground truth's ``paid_amount``. (Only a
+  ``Paiment`` recorded on an invoice later cancelled would be left out; LibreOsteo's
+  workflow does not produce one.)
+- **Invoice → patient.** Through the examination when linked (the invoice only holds a
+  snapshot of the name), else by family + first name, unique among the batch's patients;
+  otherwise the invoice is quarantined (``unknown_patient`` / ``ambiguous_patient``): its
+  patient key cannot be computed.
+- **Practitioners.** From therapist names on examinations and invoices. The one with the
+  most examinations (invoices if none) is ``titular``; the others ``replacement``.
+- **Minimization.** Clinical free text, contact details and addresses are never copied;
+  the postcode stays (``pseudonymize`` turns it into a département); the reason becomes
+  ``motif_category``.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from ..errors import InputError
+from . import _libreosteo_files as lf
+from . import _libreosteo_rows as lr
+from .base import (
+    CONSULTATIONS_SCHEMA,
+    INVOICES_SCHEMA,
+    PATIENTS_SCHEMA,
+    PAYMENTS_SCHEMA,
+    PRACTITIONERS_SCHEMA,
+    RejectedRow,
+    SourceBatch,
+    table_from_columns,
+)
+
+name = "libreosteo"
+SOURCE = "libreosteo"
+# Files LibreOsteo names itself: always read from a folder, so a damaged one is reported.
+KNOWN_FILE_NAMES = frozenset(
+    f"{stem}.{ext}"
+    for stem in ("patients", "examinations", "invoices", "factures")
+    for ext in ("csv", "xlsx")
+)
+_FORMAT_PRIORITY = {"xlsx": 0, "csv": 1}
+_KIND_ORDER = ("patients", "examinations", "invoices")
+
+
+def detect(path: Path) -> bool:
+    """True if ``path`` is a LibreOsteo export file, or a folder holding one. Never raises."""
+    try:
+        return bool(_collect([path]))
+    except (InputError, OSError):
+        return False
+
+
+def read(paths: Sequence[Path]) -> SourceBatch:
+    """Adapter-protocol alias of :func:`read_libreosteo`."""
+    return read_libreosteo(paths)
+
+
+def read_libreosteo(paths: Sequence[Path]) -> SourceBatch:
+    """Read LibreOsteo exports (files and/or folders) into a stage-1 :class:`SourceBatch`.
+
+    Raises ``InputError`` (one line, naming the file) when a file is not a readable
+    LibreOsteo export. Rows that cannot be parsed are quarantined, not raised.
+    """
+    exports = sorted(_collect(paths), key=lambda e: _FORMAT_PRIORITY[e.format])
+    rejected: list[RejectedRow] = []
+    tallies: list[lr.Tally] = []
+    patients: dict[Any, lr.Patient] = {}
+    exams: dict[Any, lr.Exam] = {}
+    invoices: dict[Any, lr.Invoice] = {}
+    motif_of = _motif_classifier()
+    for kind in _KIND_ORDER:
+        for export in (e for e in exports if e.kind == kind):
+            tally = lr.Tally(export, rejected)
+            tallies.append(tally)
+            if kind == "patients":
+                lr.read_patients(export, tally, patients)
+            elif kind == "examinations":
+                lr.read_exams(export, tally, exams, motif_of)
+            else:
+                lr.read_invoices(export, tally, invoices)
+
+    exam_list = list(exams.values())
+    live_invoices = _link_invoices(list(invoices.values()), exam_list, list(patients.values()))
+    records: list[lr.Patient | lr.Exam | lr.Invoice] = [*patients.values(), *exam_list]
+    for record in [*records, *live_invoices]:
+        record.tally.report.accepted += 1
+
+    batch = SourceBatch(
+        patients=_patients_table(list(patients.values())),
+        practitioners=_practitioners_table(exam_list, live_invoices),
+        consultations=_consultations_table(exam_list),
+        invoices=_invoices_table(live_invoices),
+        payments=_payments_table(live_invoices),
+        files=[t.report for t in tallies],
+        rejected=rejected,
+    )
+    batch.assert_valid()
+    return batch
+
+
+def _collect(paths: Sequence[Path]) -> list[lf.ExportFile]:
+    if not paths:
+        raise InputError("no LibreOsteo export given; pass the export folder or its files")
+    found: dict[Path, lf.ExportFile] = {}
+    for path in paths:
+        if path.is_dir():
+            before = len(found)
+            for child in sorted(path.iterdir()):
+                suffix = child.suffix.lower()
+                if not child.is_file() or suffix not in lf.CSV_EXTENSIONS | lf.XLSX_EXTENSIONS:
+                    continue
+                try:
+                    found.setdefault(child.resolve(), lf.open_export(child))
+                except InputError:
+                    # other spreadsheets may share the folder; LibreOsteo's own names must read
+                    if child.name.lower() in KNOWN_FILE_NAMES:
+                        raise
+            if len(found) == before:
+                raise InputError(
+                    f"{path.name}: no LibreOsteo export (.csv or .xlsx) in this folder"
+                )
+        elif path.is_file():
+            found.setdefault(path.resolve(), lf.open_export(path))
+        else:
+            raise InputError(f"{path.name}: no such file or folder")
+    return list(found.values())
+
+
+def _motif_classifier() -> Callable[[str], str | None]:
+    """pseudonymize.motif_category, imported late: the adapter must not need it to load."""
+    try:
+        from ..pseudonymize import motif_category
+    except ImportError:
+        return lambda _text: None
+    cache: dict[str, str | None] = {}  # reasons repeat a lot; dropped when the read ends
+
+    def classify(text: str) -> str | None:
+        if text not in cache:
+            cache[text] = motif_category(text)
+        return cache[text]
+
+    return classify
+
+
+# --- linking ---------------------------------------------------------------------------
+
+
+def _link_invoices(
+    invoices: list[lr.Invoice], exams: list[lr.Exam], patients: list[lr.Patient]
+) -> list[lr.Invoice]:
+    """Tie invoices to consultations and patients; return those kept (others quarantined)."""
+    by_ref = {e.ref: e for e in exams}
+    ref_of_id = {i: e.ref for e in exams for i in e.invoice_ids}
+    for inv in invoices:
+        inv.ref = ref_of_id.get(inv.inv_id) if inv.inv_id else None
+    _link_same_day(invoices, exams)
+    _follow_chains(invoices)
+
+    names: dict[tuple[str, str], set[tuple[str, str, Any]]] = {}
+    birth_names: dict[tuple[str, str, Any], str | None] = {}
+    for p in patients:
+        names.setdefault(lr.patient_key(p.family, p.first, None)[:2], set()).add(
+            (p.family, p.first, p.birth_date)
+        )
+        birth_names[lr.patient_key(p.family, p.first, p.birth_date)] = p.birth_name
+    for e in exams:
+        key = lr.patient_key(e.family, e.first, e.birth_date)
+        known = {lr.patient_key(*x) for x in names.get(key[:2], set())}
+        if key not in known:
+            names.setdefault(key[:2], set()).add((e.family, e.first, e.birth_date))
+
+    kept = []
+    for inv in invoices:
+        exam = by_ref.get(inv.ref) if inv.ref else None
+        if exam is not None:
+            inv.family, inv.first, inv.birth_date = exam.family, exam.first, exam.birth_date
+        else:
+            candidates = names.get(lr.patient_key(inv.family, inv.first, None)[:2], set())
+            if len(candidates) > 1 and inv.birth_name:
+                wanted = lf.fold(inv.birth_name)
+                candidates = {
+                    c
+                    for c in candidates
+                    if lf.fold(birth_names.get(lr.patient_key(*c)) or "") == wanted
+                }
+            if len(candidates) != 1:
+                rule = "unknown_patient" if not candidates else "ambiguous_patient"
+                inv.tally.quarantine(inv.row, "*", rule)
+                continue
+            inv.family, inv.first, inv.birth_date = next(iter(candidates))
+        kept.append(inv)
+    return kept
+
+
+def _link_same_day(invoices: list[lr.Invoice], exams: list[lr.Exam]) -> None:
+    """Without examinations.xlsx: an invoice belongs to its patient's session that day."""
+    by_day: dict[tuple[str, str, Any], list[lr.Exam]] = {}
+    for e in exams:
+        by_day.setdefault((lf.fold(e.family), lf.fold(e.first), e.at.date()), []).append(e)
+    for inv in invoices:
+        if inv.ref or inv.status == "credit_note":
+            continue
+        same_day = by_day.get((lf.fold(inv.family), lf.fold(inv.first), inv.at.date()), [])
+        if same_day:
+            # the invoice is issued when the session is closed: latest session started before
+            before = [e for e in same_day if e.at <= inv.at]
+            chosen = (
+                max(before, key=lambda e: e.at) if before else min(same_day, key=lambda e: e.at)
+            )
+            inv.ref = chosen.ref
+
+
+def _follow_chains(invoices: list[lr.Invoice]) -> None:
+    """canceled_by (id → id) and replace (number → number) between invoices."""
+    by_id = {i.inv_id: i for i in invoices if i.inv_id}
+    by_number = {i.number: i for i in invoices}
+    for old in sorted(invoices, key=lambda i: i.at):  # chains of several corrections in order
+        new = by_id.get(old.canceled_by) if old.canceled_by else None
+        if new is None:
+            continue
+        if new.status == "credit_note":
+            new.cancels = new.cancels or old.number
+        elif new.replaces is None:
+            new.replaces = old.number
+        new.ref = new.ref or old.ref
+    for new in sorted(invoices, key=lambda i: i.at):
+        replaced = by_number.get(new.replaces) if new.replaces else None
+        if replaced is not None:
+            new.ref = new.ref or replaced.ref
+
+
+# --- tables ----------------------------------------------------------------------------
+
+
+def _provenance(cols: dict[str, list[Any]], tally: lr.Tally, row: int) -> None:
+    cols["source"].append(SOURCE)
+    cols["source_file"].append(tally.name)
+    cols["source_row"].append(row)
+
+
+def _columns(schema: Any) -> dict[str, list[Any]]:
+    return {f.name: [] for f in schema}
+
+
+def _patients_table(patients: list[lr.Patient]) -> Any:
+    cols = _columns(PATIENTS_SCHEMA)
+    for p in patients:
+        cols["family_name"].append(p.family)
+        cols["first_name"].append(p.first)
+        cols["birth_name"].append(p.birth_name)
+        cols["birth_date"].append(p.birth_date)
+        cols["sex"].append(p.sex)
+        cols["postcode"].append(p.postcode)
+        cols["registered_on"].append(p.registered_on)
+        _provenance(cols, p.tally, p.row)
+    return table_from_columns(PATIENTS_SCHEMA, cols)
+
+
+def _practitioners_table(exams: list[lr.Exam], invoices: list[lr.Invoice]) -> Any:
+    seen: dict[str, tuple[str, lr.Tally, int]] = {}
+    exam_counts: Counter[str] = Counter()
+    invoice_counts: Counter[str] = Counter()
+    records: list[lr.Exam | lr.Invoice] = [*exams, *invoices]
+    for rec in records:
+        key = lf.fold(rec.practitioner)
+        seen.setdefault(key, (rec.practitioner, rec.tally, rec.row))
+        (exam_counts if isinstance(rec, lr.Exam) else invoice_counts)[key] += 1
+    titular = max(seen, key=lambda k: (exam_counts[k], invoice_counts[k]), default=None)
+    cols = _columns(PRACTITIONERS_SCHEMA)
+    for key, (display, tally, row) in seen.items():
+        cols["display_name"].append(display)
+        cols["role"].append("titular" if key == titular else "replacement")
+        _provenance(cols, tally, row)
+    return table_from_columns(PRACTITIONERS_SCHEMA, cols)
+
+
+def _consultations_table(exams: list[lr.Exam]) -> Any:
+    cols = _columns(CONSULTATIONS_SCHEMA)
+    for e in exams:
+        cols["consultation_ref"].append(e.ref)
+        cols["patient_family_name"].append(e.family)
+        cols["patient_first_name"].append(e.first)
+        cols["patient_birth_date"].append(e.birth_date)
+        cols["practitioner_name"].append(e.practitioner)
+        cols["consulted_on"].append(e.at.date())
+        cols["start_time"].append(lr.local_time(e.at))
+        cols["status"].append(e.status)
+        cols["consultation_type"].append(e.ctype)
+        cols["motif_category"].append(e.motif)
+        _provenance(cols, e.tally, e.row)
+    return table_from_columns(CONSULTATIONS_SCHEMA, cols)
+
+
+def _invoices_table(invoices: list[lr.Invoice]) -> Any:
+    cols = _columns(INVOICES_SCHEMA)
+    for i in invoices:
+        cols["invoice_number"].append(i.number)
+        cols["consultation_ref"].append(i.ref)
+        cols["patient_family_name"].append(i.family)
+        cols["patient_first_name"].append(i.first)
+        cols["patient_birth_date"].append(i.birth_date)
+        cols["practitioner_name"].append(i.practitioner)
+        cols["issued_on"].append(i.at.date())
+        cols["amount"].append(i.amount)
+        cols["status"].append(i.status)
+        cols["replaces_invoice_number"].append(i.replaces)
+        cols["cancels_invoice_number"].append(i.cancels)
+        _provenance(cols, i.tally, i.row)
+    return table_from_columns(INVOICES_SCHEMA, cols)
+
+
+def _payments_table(invoices: list[lr.Invoice]) -> Any:
+    cols = _columns(PAYMENTS_SCHEMA)
+    for inv in invoices:
+        if inv.status not in ("issued", "paid"):
+            continue  # cancelled invoices and credit notes: see the module docstring
+        paiments = inv.paiments
+        if not paiments and inv.status == "paid":
+            method = "autre" if inv.mode == "notpaid" else lr.payment_method(inv.mode, None)
+            paiments = [lr.Paiment(inv.at.date(), inv.amount, method)]
+        for seq, p in enumerate(paiments, start=1):
+            cols["payment_id"].append(f"{inv.number}/{seq}")
+            cols["invoice_number"].append(inv.number)
+            cols["paid_on"].append(p.paid_on)
+            cols["amount"].append(p.amount)
+            cols["method"].append(p.method)
+            _provenance(cols, inv.tally, inv.row)
+    return table_from_columns(PAYMENTS_SCHEMA, cols)
