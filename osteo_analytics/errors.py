@@ -76,3 +76,9 @@ class AuditError(OsteoError):
 
 class ToolMissingError(OsteoError):
     """An external program this command needs (restic, age, chromium) is not installed."""
+
+
+class InvalidKeyError(VaultError):
+    """An age recipient, identity or recovery code is malformed or of an unsupported kind."""
+
+    exit_code = 2

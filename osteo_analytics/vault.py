@@ -1,0 +1,439 @@
+"""age v1 encryption recipes (bytes in, bytes out) and the workspace secrets they protect.
+
+Every file the tool writes is an age v1 file, so that `age -d` recovers it without us
+(DESIGN.md, invariant 4). The recipes sit on pyrage (the Rust `rage`); this module only
+chooses safe defaults, validates keys and turns every pyrage failure into one of two typed
+errors, never releasing plaintext from a file that did not fully verify:
+
+* `DecryptionError`: nothing we hold opens the file key: wrong identity or passphrase, a
+  modified recipient stanza (indistinguishable from a stanza for someone else, by design),
+  data that is not an age file, or an age version we do not know.
+* `IntegrityError`: the file is malformed, truncated or modified (header structure, header
+  MAC, payload chunks), or asks for an excessive scrypt work factor (> 2**22, the limit of
+  `age -d`, which also bounds the memory a hostile file can make us use).
+
+Both binary and ASCII-armored (`-----BEGIN AGE ENCRYPTED FILE-----`) input are decrypted;
+we always write binary. X25519 keys only: SSH, plugin and post-quantum (ML-KEM) keys are
+refused with `InvalidKeyError` (pyrage 1.4 has no ML-KEM support).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import os
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+
+import pyrage
+from cryptography.hazmat.primitives import hashes, hmac
+from cryptography.hazmat.primitives.ciphers.aead import ChaCha20Poly1305
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
+
+from osteo_analytics.errors import (
+    DecryptionError,
+    IntegrityError,
+    InvalidKeyError,
+    VaultError,
+    WeakPassphraseError,
+)
+
+RandBytes = Callable[[int], bytes]
+
+MAX_WORK_FACTOR = 22  # `age -d` refuses more; so do we, on both sides
+_INTRO = b"age-encryption.org/v1\n"
+_ARMOR_BEGIN = b"-----BEGIN AGE ENCRYPTED FILE-----"
+_CHUNK = 64 * 1024
+_DAMAGED = "encrypted data is damaged, truncated or was modified; restore it from a backup"
+
+
+# --- keys ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Identity:
+    """An X25519 age identity; `repr()` shows only its public recipient."""
+
+    secret: str = field(repr=False)
+    recipient: str
+
+    def __str__(self) -> str:
+        return f"age identity for {self.recipient}"
+
+
+def generate_identity() -> Identity:
+    """A new random X25519 identity."""
+    key = pyrage.x25519.Identity.generate()
+    return Identity(str(key), str(key.to_public()))
+
+
+def parse_identity(text: str) -> Identity:
+    """Validate an `AGE-SECRET-KEY-1…` string; raise `InvalidKeyError` (no key in message)."""
+    text = text.strip()
+    if text.upper().startswith("AGE-SECRET-KEY-PQ-"):
+        raise InvalidKeyError("post-quantum age identities are not supported; use an X25519 key")
+    if not text.upper().startswith("AGE-SECRET-KEY-1"):
+        raise InvalidKeyError("not an age identity: expected a key starting AGE-SECRET-KEY-1")
+    try:
+        key = pyrage.x25519.Identity.from_str(text)
+    except pyrage.IdentityError:
+        raise InvalidKeyError("malformed age identity (bad length or checksum)") from None
+    return Identity(str(key), str(key.to_public()))
+
+
+def parse_recipient(text: str) -> str:
+    """Validate an `age1…` X25519 recipient and return its canonical (lower-case) form."""
+    text = text.strip()
+    if text.lower().startswith("age1pq1"):
+        raise InvalidKeyError("post-quantum age recipients are not supported; use an X25519 key")
+    if not text.lower().startswith("age1"):
+        raise InvalidKeyError("not an age recipient: expected a public key starting age1")
+    try:
+        return str(pyrage.x25519.Recipient.from_str(text))
+    except pyrage.RecipientError:
+        raise InvalidKeyError("malformed age recipient (bad length or checksum)") from None
+
+
+def parse_recipients(text: str) -> list[str]:
+    """Parse a recipients file (one per line; blank lines and `#` comments ignored)."""
+    lines = (line.strip() for line in text.splitlines())
+    return [parse_recipient(line) for line in lines if line and not line.startswith("#")]
+
+
+# --- encryption ------------------------------------------------------------------------
+
+
+def encrypt(data: bytes, recipients: Sequence[str]) -> bytes:
+    """Encrypt `data` to every X25519 recipient; binary age v1 output."""
+    if isinstance(recipients, str) or not recipients:
+        raise InvalidKeyError("give at least one age recipient (a list of age1… keys)")
+    keys = [pyrage.x25519.Recipient.from_str(parse_recipient(r)) for r in recipients]
+    return bytes(pyrage.encrypt(bytes(data), keys))
+
+
+def decrypt(data: bytes, identities: Sequence[Identity | str]) -> bytes:
+    """Decrypt an age file (binary or armored) with any of `identities`; all or nothing."""
+    if isinstance(identities, str | Identity) or not identities:
+        raise InvalidKeyError("give at least one age identity to decrypt with")
+    parsed = [i if isinstance(i, Identity) else parse_identity(i) for i in identities]
+    keys = [pyrage.x25519.Identity.from_str(i.secret) for i in parsed]
+    data = _precheck(data)
+    try:
+        return bytes(pyrage.decrypt(data, keys))
+    except pyrage.DecryptError as exc:
+        raise _translate(exc, "none of the given age identities can decrypt this file") from exc
+
+
+def encrypt_with_passphrase(
+    data: bytes, passphrase: str, *, work_factor: int | None = None
+) -> bytes:
+    """Encrypt `data` under an scrypt passphrase (what `age -p` writes).
+
+    `work_factor=None` keeps rage's default, calibrated to about one second on this machine
+    (19 here; `age -p` uses 18), capped at `MAX_WORK_FACTOR` so `age -d` can always open
+    it. pyrage cannot set the work factor, so an explicit one (tests, slow machines) goes
+    through `_scrypt_encrypt`, checked against `age` and the C2SP vectors in the tests.
+    """
+    if not passphrase:
+        raise WeakPassphraseError("the passphrase is empty")
+    if work_factor is None:
+        out = bytes(pyrage.passphrase.encrypt(bytes(data), passphrase))
+        if (_scrypt_work_factor(out) or 0) <= MAX_WORK_FACTOR:
+            return out
+        work_factor = MAX_WORK_FACTOR  # a machine fast enough to pick more: stay portable
+    if not 1 <= work_factor <= MAX_WORK_FACTOR:
+        raise VaultError(f"scrypt work factor must be between 1 and {MAX_WORK_FACTOR}")
+    return _scrypt_encrypt(bytes(data), passphrase, work_factor, os.urandom)
+
+
+def decrypt_with_passphrase(data: bytes, passphrase: str) -> bytes:
+    """Decrypt an scrypt (`age -p`) file, binary or armored; all or nothing."""
+    data = _precheck(data)
+    try:
+        return bytes(pyrage.passphrase.decrypt(data, passphrase))
+    except pyrage.DecryptError as exc:
+        raise _translate(exc, "wrong passphrase, or the file is not passphrase-encrypted") from exc
+
+
+def _translate(exc: pyrage.DecryptError, no_match: str) -> VaultError:
+    # pyrage only has one exception class; rage's messages are the only way to tell a
+    # wrong key from damage. Anything unrecognised counts as damage: never as success.
+    message = str(exc)
+    if "No matching keys found" in message or "Decryption failed" in message:
+        return DecryptionError(no_match)
+    if "xcessive work" in message:
+        return DecryptionError("this file needs more scrypt work than this machine allows")
+    return IntegrityError(_DAMAGED)
+
+
+def _precheck(data: bytes) -> bytes:
+    """Reject what rage misjudges or would waste time on; return the bytes to hand to it."""
+    data = bytes(data)
+    stripped = data.strip(b" \t\r\n")
+    if stripped.startswith(_ARMOR_BEGIN):
+        # The spec allows whitespace around armor; rage (pyrage 1.4) rejects leading whitespace.
+        data, header = stripped, _dearmor_prefix(stripped)
+    elif data.startswith(_INTRO):
+        header = data
+    elif len(data) < len(_INTRO) and _INTRO.startswith(data):
+        raise IntegrityError(_DAMAGED)  # truncated inside the first line
+    elif data.startswith(b"age-encryption.org/"):
+        raise DecryptionError("unsupported age format version; try a newer age or osteo")
+    else:
+        raise DecryptionError("not an age-encrypted file")
+    end = header.find(b"\n---")
+    if end < 0 or not header.startswith(_INTRO):
+        return data  # rage reports the malformed header
+    stanzas: list[list[bytes]] = []
+    for line in header[len(_INTRO) : end].split(b"\n"):
+        if line.startswith(b"-> "):
+            stanzas.append([line])
+        elif stanzas:
+            stanzas[-1].append(line)
+    for stanza in stanzas:
+        # Every stanza ends with a short body line; rage accepts files that omit it.
+        if len(stanza) < 2 or len(stanza[-1]) >= 64:
+            raise IntegrityError(_DAMAGED)
+        wf = re.fullmatch(rb"-> scrypt \S+ ([1-9][0-9]{0,2})", stanza[0])
+        if wf and int(wf.group(1)) > MAX_WORK_FACTOR:
+            raise IntegrityError("refusing an scrypt work factor above 2**22 (hostile file?)")
+    return data
+
+
+def _dearmor_prefix(armored: bytes) -> bytes:
+    """Best-effort decoding of the first lines of an armored file, to inspect its header."""
+    lines = armored.split(b"\n")[1:1024]
+    text = b"".join(line.strip() for line in lines if not line.startswith(b"-----"))
+    try:
+        return base64.b64decode(text[: len(text) // 4 * 4])
+    except ValueError:
+        return b""  # rage rejects bad armor itself
+
+
+def _scrypt_work_factor(data: bytes) -> int | None:
+    match = re.match(rb"age-encryption\.org/v1\n-> scrypt \S+ (\d{1,3})\n", data)
+    return int(match.group(1)) if match else None
+
+
+def _b64(data: bytes) -> bytes:
+    return base64.b64encode(data).rstrip(b"=")  # age uses unpadded standard base64
+
+
+def _hkdf(ikm: bytes, salt: bytes, info: bytes) -> bytes:
+    return HKDF(hashes.SHA256(), 32, salt=salt, info=info).derive(ikm)
+
+
+def _scrypt_encrypt(data: bytes, passphrase: str, work_factor: int, randbytes: RandBytes) -> bytes:
+    """age v1 with one scrypt stanza (spec: age-encryption.org/v1), for explicit work factors."""
+    file_key, salt, nonce = randbytes(16), randbytes(16), randbytes(16)
+    kdf = Scrypt(salt=b"age-encryption.org/v1/scrypt" + salt, length=32, n=2**work_factor, r=8, p=1)
+    wrapped = ChaCha20Poly1305(kdf.derive(passphrase.encode())).encrypt(bytes(12), file_key, None)
+    header = b"%s-> scrypt %s %d\n%s\n---" % (_INTRO, _b64(salt), work_factor, _b64(wrapped))
+    mac = hmac.HMAC(_hkdf(file_key, b"", b"header"), hashes.SHA256())
+    mac.update(header)
+    out = [header, b" ", _b64(mac.finalize()), b"\n", nonce]
+    stream = ChaCha20Poly1305(_hkdf(file_key, nonce, b"payload"))
+    chunks = [data[i : i + _CHUNK] for i in range(0, len(data), _CHUNK)] or [b""]
+    for counter, chunk in enumerate(chunks):
+        last = b"\x01" if counter == len(chunks) - 1 else b"\x00"
+        out.append(stream.encrypt(counter.to_bytes(11, "big") + last, chunk, None))
+    return b"".join(out)
+
+
+# --- workspace secrets -----------------------------------------------------------------
+
+_SECRETS_VERSION = 1
+
+
+def _key_id(recipient: str) -> str:
+    return hashlib.sha256(recipient.encode()).hexdigest()[:16]
+
+
+@dataclass(frozen=True)
+class Secrets:
+    """What `keys/identity.age` holds. `repr()`/`str()` show only public facts."""
+
+    identity: str = field(repr=False)  # AGE-SECRET-KEY-1…, the current key
+    pseudonym_key: bytes = field(repr=False)  # 32 bytes, HMAC key for patient pseudonyms
+    restic_password: str = field(repr=False)
+    key_id: str  # first 16 hex digits of SHA-256(recipient): names the key, reveals nothing
+    created_at: datetime  # timezone-aware UTC
+    # Identities being rotated away: still able to decrypt until every file is re-encrypted.
+    retired_identities: tuple[str, ...] = field(default=(), repr=False)
+
+    @property
+    def recipient(self) -> str:
+        """The public key new files are encrypted to."""
+        return parse_identity(self.identity).recipient
+
+    def identities(self) -> list[str]:
+        """Every identity that may decrypt workspace files, current first."""
+        return [self.identity, *self.retired_identities]
+
+    @classmethod
+    def generate(
+        cls,
+        *,
+        now: datetime | None = None,
+        randbytes: RandBytes = os.urandom,
+        identity: Identity | None = None,
+    ) -> Secrets:
+        """Fresh secrets; clock, randomness and identity are injectable for exact tests."""
+        identity = identity or generate_identity()
+        return cls(
+            identity=identity.secret,
+            pseudonym_key=randbytes(32),
+            restic_password=base64.urlsafe_b64encode(randbytes(32)).rstrip(b"=").decode(),
+            key_id=_key_id(identity.recipient),
+            created_at=(now or datetime.now(UTC)).astimezone(UTC).replace(microsecond=0),
+        )
+
+    def rotated(self, *, now: datetime | None = None, identity: Identity | None = None) -> Secrets:
+        """A new age identity; pseudonym key and restic password kept (pseudonyms stay stable)."""
+        identity = identity or generate_identity()
+        return replace(
+            self,
+            identity=identity.secret,
+            key_id=_key_id(identity.recipient),
+            created_at=(now or datetime.now(UTC)).astimezone(UTC).replace(microsecond=0),
+            retired_identities=(),
+        )
+
+    def with_retired(self, identity: str) -> Secrets:
+        """These secrets, also holding `identity` (an old key) for decryption only."""
+        old = parse_identity(identity).secret
+        if old in self.identities():
+            return self
+        return replace(self, retired_identities=(*self.retired_identities, old))
+
+    def to_bytes(self) -> bytes:
+        """Versioned JSON (UTF-8), the plaintext that the workspace encrypts."""
+        doc = {
+            "version": _SECRETS_VERSION,
+            "identity": self.identity,
+            "retired_identities": list(self.retired_identities),
+            "pseudonym_key": base64.b64encode(self.pseudonym_key).decode(),
+            "restic_password": self.restic_password,
+            "key_id": self.key_id,
+            "created_at": self.created_at.isoformat(),
+        }
+        return json.dumps(doc, indent=1, sort_keys=True).encode() + b"\n"
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> Secrets:
+        """Parse `to_bytes()` output; typed errors that never quote the content."""
+        try:
+            doc = json.loads(data)
+        except ValueError:
+            doc = None
+        if not isinstance(doc, dict) or "version" not in doc:
+            raise IntegrityError("the secrets file is not valid JSON with a version")
+        if doc["version"] != _SECRETS_VERSION:
+            raise VaultError("secrets written by a newer osteo-analytics: upgrade it to read them")
+        try:
+            identity = parse_identity(doc["identity"])
+            secrets = cls(
+                identity=identity.secret,
+                retired_identities=tuple(
+                    parse_identity(i).secret for i in doc.get("retired_identities", [])
+                ),
+                pseudonym_key=base64.b64decode(doc["pseudonym_key"], validate=True),
+                restic_password=str(doc["restic_password"]),
+                key_id=str(doc["key_id"]),
+                created_at=datetime.fromisoformat(doc["created_at"]),
+            )
+        except (KeyError, TypeError, ValueError, AttributeError, InvalidKeyError):
+            raise IntegrityError("the secrets file is incomplete or malformed") from None
+        if (
+            len(secrets.pseudonym_key) != 32
+            or len(secrets.restic_password) < 32
+            or secrets.key_id != _key_id(identity.recipient)
+            or secrets.created_at.tzinfo is None
+        ):
+            raise IntegrityError("the secrets file is inconsistent (key id, lengths or date)")
+        return secrets
+
+
+# --- recovery codes and passphrases ----------------------------------------------------
+
+_CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # no I, L, O, U: nothing to misread
+_CODE_SYMBOLS = 29  # 145 random bits, + 1 check symbol = 6 groups of 5
+
+
+def _check_symbol(symbols: str) -> str:
+    return _CROCKFORD[hashlib.sha256(symbols.encode()).digest()[0] % 32]
+
+
+def recovery_code(randbytes: RandBytes = os.urandom) -> str:
+    """A code like `7KQ2M-…` (6 groups of 5): 145 random bits and a typo-catching check symbol.
+
+    It is used verbatim (upper case, with dashes) as an age passphrase, so `age -d` opens
+    `keys/identity.recovery.age` when typed exactly as printed.
+    """
+    number = int.from_bytes(randbytes(19), "big") >> (19 * 8 - 5 * _CODE_SYMBOLS)
+    symbols = "".join(_CROCKFORD[(number >> (5 * i)) & 31] for i in reversed(range(_CODE_SYMBOLS)))
+    code = symbols + _check_symbol(symbols)
+    return "-".join(code[i : i + 5] for i in range(0, len(code), 5))
+
+
+def normalize_recovery_code(text: str) -> str:
+    """Canonical form of a code as typed: any case, spaces or dashes, O/I/L read as 0/1/1."""
+    raw = re.sub(r"[\s\-]", "", text).upper().translate(str.maketrans("OIL", "011"))
+    if len(raw) != _CODE_SYMBOLS + 1 or any(c not in _CROCKFORD for c in raw):
+        raise InvalidKeyError("a recovery code has 30 letters and digits in 6 groups of 5")
+    if _check_symbol(raw[:-1]) != raw[-1]:
+        raise InvalidKeyError("this recovery code has a typo: check each group against the paper")
+    return "-".join(raw[i : i + 5] for i in range(0, len(raw), 5))
+
+
+_MIN_LENGTH = 12
+_COMMON = re.compile(
+    r"(19|20)\d\d|passw[o0]rd|motdepasse|azerty|qwerty|soleil|bonjour|iloveyou|jetaime|admin"
+    r"|welcome|letmein|secret|osteo(path(i?e)?)?|cabinet|patient|changeme|france|doctolib"
+)
+# Keyboard rows (AZERTY and QWERTY), alphabet and digits; spaces keep the rows apart.
+_RUNS = "abcdefghijklmnopqrstuvwxyz 01234567890 azertyuiop qsdfghjklm wxcvbn qwertyuiop asdfghjkl"
+_RUNS += " zxcvbnm !@#$%^&*()"
+
+
+def _pattern_length(text: str, i: int) -> int:
+    """Length of the common word, year or keyboard/alphabet run (>= 3) starting at `i`."""
+    word = _COMMON.match(text, i)
+    if word:
+        return word.end() - i
+    k = 0
+    while i + k < len(text) and (
+        text[i : i + k + 1] in _RUNS or text[i : i + k + 1][::-1] in _RUNS
+    ):
+        k += 1
+    return k if k >= 3 else 0
+
+
+def check_passphrase_strength(passphrase: str) -> None:
+    """Raise `WeakPassphraseError` with the reason if `passphrase` is weak.
+
+    The rule: at least 12 characters; not only digits; at least 6 distinct characters; and
+    at least 8 characters left once common words (password, azerty, soleil…), years and
+    keyboard or alphabet runs of 3+ are taken out. Several unrelated words pass easily.
+    """
+    if len(passphrase) < _MIN_LENGTH:
+        raise WeakPassphraseError(
+            f"passphrase too short: use at least {_MIN_LENGTH} characters, e.g. unrelated words"
+        )
+    compact = re.sub(r"[\s\-_.,;:]", "", passphrase.lower())
+    if compact.isdigit():
+        raise WeakPassphraseError("passphrase is only digits: use words instead")
+    if len(set(compact)) < 6:
+        raise WeakPassphraseError("passphrase repeats too few characters: use unrelated words")
+    rest, i = 0, 0
+    while i < len(compact):
+        step = _pattern_length(compact, i)
+        rest, i = (rest, i + step) if step else (rest + 1, i + 1)
+    if rest < 8:
+        raise WeakPassphraseError(
+            "passphrase is mostly a common word, a year or a keyboard sequence: use unrelated words"
+        )
