@@ -8,11 +8,12 @@ drf-excel) writes. See ``shared/testdata/libreosteo-sample/README.md`` for the q
 from __future__ import annotations
 
 import csv
+import functools
 import io
 import json
 import unicodedata
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -170,21 +171,33 @@ class ExportFile:
     format: str  # "csv" or "xlsx"
     kind: str  # "patients", "examinations" or "invoices"
     header: list[str]
+    # rows after the header, kept from sniffing so a workbook is parsed once, not twice
+    pending: Iterator[tuple[int, list[Any]]] | None = field(default=None, repr=False)
+
+    def data_rows(self) -> Iterator[tuple[int, list[Any]]]:
+        """(row number, cells) of every row after the header."""
+        rows, self.pending = self.pending, None
+        if rows is None:
+            rows = iter_rows(self.path, self.format)
+            next(rows, None)
+        return rows
 
 
 def open_export(path: Path) -> ExportFile:
     """Sniff ``path`` and read its header; InputError if it is not a LibreOsteo export."""
     fmt = _format_of(path)
-    header = next(iter_rows(path, fmt), None)
-    if header is None:
+    rows = iter_rows(path, fmt)
+    first = next(rows, None)
+    if first is None:
         raise InputError(f"{path.name}: the file is empty; export it again from LibreOsteo")
-    kind = classify_header(header[1])
+    header = [str(h) for h in first[1]]
+    kind = classify_header(header)
     if kind is None:
         raise InputError(
             f"{path.name}: not a LibreOsteo export (unrecognized header row);"
             " use --format to pick another importer"
         )
-    return ExportFile(path, fmt, kind, header[1])
+    return ExportFile(path, fmt, kind, header, rows)
 
 
 def _format_of(path: Path) -> str:
@@ -243,6 +256,7 @@ def _iter_xlsx(path: Path) -> Iterator[tuple[int, list[Any]]]:
     try:
         book = CalamineWorkbook.from_path(str(path))
         sheet = book.get_sheet_by_index(0)  # drf-excel writes a single sheet, "Report"
+        book.close()  # the sheet is in memory now
         rows = sheet.iter_rows()
         yield from enumerate(rows, start=1)
     except InputError:
@@ -377,6 +391,7 @@ def json_list(value: Any, xlsx: bool) -> list[dict[str, Any]]:
     return data
 
 
+@functools.lru_cache(maxsize=65536)
 def fold(s: str) -> str:
     """Lower-case, accents removed: for keyword matching and case-insensitive keys."""
     decomposed = unicodedata.normalize("NFKD", s.casefold())

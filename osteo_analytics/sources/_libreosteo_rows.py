@@ -8,7 +8,7 @@ consultation is turned into a motif category here and not kept either.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from decimal import Decimal
@@ -84,16 +84,15 @@ class _Row:
             raise RowError(self.label(name), exc.rule) from None
 
 
-def walk(export: lf.ExportFile, tally: Tally) -> Any:
+def walk(export: lf.ExportFile, tally: Tally) -> Iterator[tuple[int, _Row]]:
     """Yield (row number, _Row) for each data row; counts blank and malformed rows."""
     cols = lf.resolve_columns(export.header, export.kind, export.path.name)
     view = _Row(export, cols)
     width = len(export.header)
-    rows = lf.iter_rows(export.path, export.format)
-    next(rows)  # header, already read by open_export
-    for n, cells in rows:
+    for n, cells in export.data_rows():
         tally.report.rows_read += 1
-        if all(c is None or c == "" for c in cells):
+        # any() first: cheap, and only rows of zeros/False/empties need the exact test
+        if not any(cells) and all(c is None or c == "" for c in cells):
             tally.set_aside("excluded", "blank_row")
             continue
         if export.format == "csv" and len(cells) != width:

@@ -50,6 +50,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import InputError
+from ..pseudonymize import motif_category
 from . import _libreosteo_files as lf
 from . import _libreosteo_rows as lr
 from .base import (
@@ -94,6 +95,13 @@ def read_libreosteo(paths: Sequence[Path]) -> SourceBatch:
     Raises ``InputError`` (one line, naming the file) when a file is not a readable
     LibreOsteo export. Rows that cannot be parsed are quarantined, not raised.
     """
+    try:
+        return _read(paths)
+    finally:
+        lf.fold.cache_clear()  # the cache holds names: keep them no longer than the read
+
+
+def _read(paths: Sequence[Path]) -> SourceBatch:
     exports = sorted(_collect(paths), key=lambda e: _FORMAT_PRIORITY[e.format])
     rejected: list[RejectedRow] = []
     tallies: list[lr.Tally] = []
@@ -160,11 +168,7 @@ def _collect(paths: Sequence[Path]) -> list[lf.ExportFile]:
 
 
 def _motif_classifier() -> Callable[[str], str | None]:
-    """pseudonymize.motif_category, imported late: the adapter must not need it to load."""
-    try:
-        from ..pseudonymize import motif_category
-    except ImportError:
-        return lambda _text: None
+    """pseudonymize.motif_category with a per-read cache."""
     cache: dict[str, str | None] = {}  # reasons repeat a lot; dropped when the read ends
 
     def classify(text: str) -> str | None:
