@@ -1,0 +1,156 @@
+"""Ground truth: the headline figures of DESIGN.md, aggregated while the practice is generated.
+
+Plain Python over the generator's own events (no SQL, nothing shared with the metrics
+code), so the metrics can be tested against it. Definitions (DESIGN.md, "Headline figures"):
+consultations by consultation date and status; `new_patients` = patients whose first done
+consultation falls in the month; `active_patients` = distinct patients with a done
+consultation in the month; `revenue_invoiced` = invoices by issue date, excluding cancelled
+invoices and credit notes; `revenue_received` / `received_by_method` = payments by payment
+date, refunds negative; `unpaid_*` = invoices issued in the month not fully paid on `to`.
+`totals` sums the additive keys (`active_patients` is a distinct count, so it is not summed)
+and adds `distinct_patients`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any
+
+from .model import Exam
+
+METHODS = ("cb", "cheque", "especes", "virement", "autre")
+_CENT = Decimal("0.01")
+
+
+def months_between(start: dt.date, end: dt.date) -> list[str]:
+    """Every month "YYYY-MM" that overlaps [start, end]."""
+    result = []
+    year, month = start.year, start.month
+    while (year, month) <= (end.year, end.month):
+        result.append(f"{year:04d}-{month:02d}")
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    return result
+
+
+def _key(day: dt.date) -> str:
+    return f"{day.year:04d}-{day.month:02d}"
+
+
+class _Month:
+    __slots__ = ("done", "cancelled", "no_show", "new", "active", "invoiced", "received",
+                 "by_method", "unpaid_count", "unpaid_amount")
+
+    def __init__(self) -> None:
+        self.done = self.cancelled = self.no_show = self.new = 0
+        self.active: set[int] = set()
+        self.invoiced = self.received = self.unpaid_count = self.unpaid_amount = 0
+        self.by_method = dict.fromkeys(METHODS, 0)
+
+
+class TruthBook:
+    """Per-month counters (integer cents) for one view of the practice."""
+
+    def __init__(self, start: dt.date, end: dt.date) -> None:
+        self.start, self.end = start, end
+        self._months = {m: _Month() for m in months_between(start, end)}
+        self._seen = bytearray()  # patient key -> has had a done consultation
+        self._active_counts: dict[str, int] = {}
+        self._current = ""
+
+    def consultation(self, day: dt.date, outcome: str, patient: int) -> None:
+        """One appointment: done, cancelled or no_show, for patient key `patient` (an int)."""
+        key = _key(day)
+        month = self._months[key]
+        if outcome == "cancelled":
+            month.cancelled += 1
+            return
+        if outcome == "no_show":
+            month.no_show += 1
+            return
+        month.done += 1
+        if key != self._current:  # chronological input: earlier months' sets can be counted
+            self._close_active(key)
+        month.active.add(patient)
+        if patient >= len(self._seen):
+            self._seen.extend(bytes(patient + 1 - len(self._seen) + 1024))
+        if not self._seen[patient]:
+            self._seen[patient] = 1
+            month.new += 1
+
+    def _close_active(self, new_current: str) -> None:
+        for key, month in self._months.items():
+            if key < new_current and month.active:
+                self._active_counts[key] = len(month.active)
+                month.active = set()
+        self._current = new_current
+
+    def invoice(self, issued: dt.date, amount: int, due: int) -> None:
+        """A live invoice (not cancelled, not a credit note) and what is still due on `to`."""
+        month = self._months[_key(issued)]
+        month.invoiced += amount
+        if due > 0:
+            month.unpaid_count += 1
+            month.unpaid_amount += due
+
+    def money(self, day: dt.date, method: str, amount: int) -> None:
+        """A payment (> 0) or a refund (< 0) received on `day`."""
+        month = self._months[_key(day)]
+        month.received += amount
+        month.by_method[method] += amount
+
+    def to_json(self) -> dict[str, Any]:
+        """The headline-figures document (DESIGN.md schema), amounts as "1234.50" strings."""
+        self._close_active("9999-99")
+        months = []
+        totals: dict[str, Any] = {"consultations_done": 0, "consultations_cancelled": 0,
+                                  "consultations_no_show": 0, "new_patients": 0,
+                                  "revenue_invoiced": 0, "revenue_received": 0,
+                                  "received_by_method": dict.fromkeys(METHODS, 0),
+                                  "unpaid_invoices": 0, "unpaid_amount": 0}
+        for key, m in self._months.items():
+            months.append({
+                "month": key,
+                "consultations_done": m.done,
+                "consultations_cancelled": m.cancelled,
+                "consultations_no_show": m.no_show,
+                "new_patients": m.new,
+                "active_patients": self._active_counts.get(key, 0),
+                "revenue_invoiced": _euros(m.invoiced),
+                "revenue_received": _euros(m.received),
+                "received_by_method": {k: _euros(v) for k, v in m.by_method.items()},
+                "unpaid_invoices": m.unpaid_count,
+                "unpaid_amount": _euros(m.unpaid_amount),
+            })
+            for name, value in (("consultations_done", m.done), ("consultations_cancelled", m.cancelled),
+                                ("consultations_no_show", m.no_show), ("new_patients", m.new),
+                                ("revenue_invoiced", m.invoiced), ("revenue_received", m.received),
+                                ("unpaid_invoices", m.unpaid_count), ("unpaid_amount", m.unpaid_amount)):
+                totals[name] += value
+            for method, value in m.by_method.items():
+                totals["received_by_method"][method] += value
+        for name in ("revenue_invoiced", "revenue_received", "unpaid_amount"):
+            totals[name] = _euros(totals[name])
+        totals["received_by_method"] = {k: _euros(v) for k, v in totals["received_by_method"].items()}
+        totals["distinct_patients"] = self._seen.count(1)
+        return {"from": self.start.isoformat(), "to": self.end.isoformat(), "months": months,
+                "totals": totals}
+
+
+def _euros(cents: int) -> str:
+    return str((Decimal(cents) / 100).quantize(_CENT))
+
+
+def record_exam(book: TruthBook, exam: Exam, method_of: dict[str, str] | None = None) -> None:
+    """Feed one final exam: its consultation, its live invoices and every money movement.
+
+    `method_of` renames means of payment for a format that cannot express some of them.
+    """
+    book.consultation(exam.start.date(), exam.outcome, exam.patient.index)
+    for invoice in exam.invoices:
+        if invoice.kind == "invoice" and invoice.status != 3:
+            received = sum(p.amount for p in invoice.money)
+            book.invoice(invoice.issued.date(), invoice.amount, invoice.amount - received)
+        for payment in invoice.money:
+            method = method_of.get(payment.method, payment.method) if method_of else payment.method
+            book.money(payment.paid_on, method, payment.amount)
