@@ -19,7 +19,7 @@ from __future__ import annotations
 import functools
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
@@ -50,6 +50,7 @@ _SQL_RULE = re.compile(
     r"\s*SELECT\s+COUNT\(\*\)\s+FROM\s+\{object\}\s+WHERE\s+(?P<where>.+?)\s*;?\s*", re.I | re.S
 )
 CONTRACTS_DIR = Path(__file__).resolve().parent.parent / "data_contracts"
+_Fail = Callable[[str], ContractError]  # builds "data contract <file>: <message>"
 
 
 # --- the contract model ----------------------------------------------------------------
@@ -213,7 +214,13 @@ def validate_contract_file(path: str | Path, *, odcs_schema: str | Path | None =
         raise ContractError(f"data contract {path.name} is not valid YAML (line {line})") from None
     if odcs_schema is not None:
         _validate_json_schema(path.name, doc, Path(odcs_schema))
-    return _parse(path.name, doc)
+    try:
+        return _parse(path.name, doc)
+    except (AttributeError, KeyError, TypeError, ValueError) as exc:
+        # A list where a mapping belongs, a label without a value...: still one clear line.
+        raise ContractError(
+            f"data contract {path.name} has an unexpected structure ({exc.__class__.__name__})"
+        ) from None
 
 
 def _validate_json_schema(fname: str, doc: Any, schema_path: Path) -> None:
@@ -252,7 +259,7 @@ def _parse(fname: str, doc: Any) -> Contract:
     return Contract(name=obj["name"], id=doc["id"], version=doc["version"], columns=columns)
 
 
-def _parse_column(fail: Any, prop: dict[str, Any], names: list[str]) -> Column:
+def _parse_column(fail: _Fail, prop: dict[str, Any], names: list[str]) -> Column:
     name = str(prop["name"])
     missing = [a for a in (*_REQUIRED_ATTRIBUTES, "description") if not prop.get(a)]
     if missing:
@@ -303,10 +310,11 @@ def _parse_column(fail: Any, prop: dict[str, Any], names: list[str]) -> Column:
     return col
 
 
-def _parse_rule(fail: Any, column: str, entry: Any, names: list[str]) -> Rule:
+def _parse_rule(fail: _Fail, column: str, entry: Any, names: list[str]) -> Rule:
     if not isinstance(entry, dict) or entry.get("mustBe") != 0:
         raise fail(f"column {column!r}: every quality rule must say mustBe: 0")
-    metric, args = entry.get("metric"), entry.get("arguments") or {}
+    metric, args = entry.get("metric"), entry.get("arguments")
+    args = args if isinstance(args, dict) else {}
     kind = {"nullValues": "not_null", "duplicateValues": "unique"}.get(metric or "")
     values: tuple[str, ...] = ()
     regex: str | None = None
@@ -328,7 +336,7 @@ def _parse_rule(fail: Any, column: str, entry: Any, names: list[str]) -> Rule:
     )  # fmt: skip
 
 
-def _reference(fail: Any, column: str, rel: Any) -> str:
+def _reference(fail: _Fail, column: str, rel: Any) -> str:
     target = rel.get("to") if isinstance(rel, dict) else None
     if not isinstance(target, str) or target.count(".") != 1:
         raise fail(f"column {column!r}: relationships need `to: dataset.column`")

@@ -197,10 +197,19 @@ def check(
             row_number_basis=ROW_NUMBER_COLUMN if by_source_row else "position",
             table_failures=table_failures,
         )
-        targets = {name: relation(item) for name, item in (related or {}).items()}
-        targets.setdefault(contract.name, source)  # a key may reference its own table
+        targets = {contract.name: (source, types)}  # a key may reference its own table
+        for name, item in (related or {}).items():
+            target = relation(item)
+            label = item if isinstance(item, str) else f"{name} (Arrow)"
+            targets[name] = (target, _column_types(conn, target, label))
         for rule in contract.rules():
-            _run_rule(conn, contract.name, rel, rule, types, unusable, targets, report)
+            query = _rule_query(rule, rel, types, unusable, targets)
+            if isinstance(query, str):  # a reason not to run it
+                report.rules.append(RuleResult(rule.column, rule.name, checked=False, note=query))
+                continue
+            rows = _failing_rows(conn, contract.name, rule, query)
+            report.rules.append(RuleResult(rule.column, rule.name, True, len(rows)))
+            report.failures.extend(RowFailure(n, rule.column, rule.name) for n in rows)
         return report
     finally:
         for name in registered:
@@ -250,57 +259,51 @@ def _shape_failures(
     return failures, unusable
 
 
-def _run_rule(
-    con: duckdb.DuckDBPyConnection,
-    dataset: str,
-    rel: str,
+def _rule_query(
     rule: Rule,
+    rel: str,
     types: Mapping[str, str],
     unusable: set[str],
-    targets: Mapping[str, str],
-    report: CheckReport,
-) -> None:
-    """Run one rule and add its result (and failing rows) to `report`."""
-
-    def skip(note: str) -> None:
-        report.rules.append(RuleResult(rule.column, rule.name, checked=False, note=note))
-
+    targets: Mapping[str, tuple[str, Mapping[str, str]]],
+) -> sql.Query | str:
+    """The query selecting the rule's failing rows, or why the rule cannot run."""
     if bad := [c for c in rule.reads if c in unusable or c not in types]:
-        return skip(f"column {bad[0]} is missing or of the wrong type")
+        return f"column {bad[0]} is missing or of the wrong type"
     if rule.kind == "not_null":
-        query = sql.not_null(rel, rule.column)
-    elif rule.kind == "unique":
-        query = sql.unique(rel, rule.column)
-    elif rule.kind == "allowed_values":
-        query = sql.allowed_values(rel, rule.column, rule.values)
-    elif rule.kind == "pattern":
-        query = sql.pattern(rel, rule.column, rule.pattern or "")
-    elif rule.kind == "sql":
-        query = sql.predicate(rel, rule.where or "FALSE")
-    else:  # foreign_key
-        target_dataset, target_column = (rule.references or ".").split(".")
-        if target_dataset not in targets:
-            return skip(f"related table {target_dataset} not given")
-        target = targets[target_dataset]
-        target_types = _column_types(con, target, target_dataset)
-        if _norm(target_types.get(target_column, "")) != _norm(types[rule.column]):
-            return skip(f"related table {target_dataset} has no matching column {target_column}")
-        query = sql.foreign_key(rel, rule.column, target, target_column)
+        return sql.not_null(rel, rule.column)
+    if rule.kind == "unique":
+        return sql.unique(rel, rule.column)
+    if rule.kind == "allowed_values":
+        return sql.allowed_values(rel, rule.column, rule.values)
+    if rule.kind == "pattern":
+        return sql.pattern(rel, rule.column, rule.pattern or "")
+    if rule.kind == "sql":
+        return sql.predicate(rel, rule.where or "FALSE")
+    target_dataset, target_column = (rule.references or ".").split(".")  # foreign_key
+    if target_dataset not in targets:
+        return f"related table {target_dataset} not given"
+    target, target_types = targets[target_dataset]
+    if _norm(target_types.get(target_column, "")) != _norm(types[rule.column]):
+        return f"related table {target_dataset} has no matching column {target_column}"
+    return sql.foreign_key(rel, rule.column, target, target_column)
+
+
+def _failing_rows(
+    con: duckdb.DuckDBPyConnection, dataset: str, rule: Rule, query: sql.Query
+) -> list[int]:
     try:
-        rows = [r[0] for r in con.execute(*query).fetchall()]
+        return [int(r[0]) for r in con.execute(*query).fetchall()]
     except duckdb.Error as exc:
         # DuckDB messages can quote data values: keep only the error class.
         raise ContractError(
             f"data contract {dataset}: rule {rule.name} on {rule.column} could not run "
             f"({exc.__class__.__name__}); fix the contract"
         ) from None
-    report.rules.append(RuleResult(rule.column, rule.name, checked=True, failed_rows=len(rows)))
-    report.failures.extend(RowFailure(int(n), rule.column, rule.name) for n in rows)
 
 
 def _scalar(con: duckdb.DuckDBPyConnection, query: str) -> int:
-    row = con.execute(query).fetchone()
-    return int(row[0]) if row else 0
+    # fetchall, not fetchone: DuckDB refuses new work while a result is left unfinished.
+    return int(con.execute(query).fetchall()[0][0])
 
 
 def _norm(type_name: str) -> str:
