@@ -19,7 +19,7 @@ import json
 import uuid
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
-from typing import Any, TypeAlias
+from typing import Any, Literal, TypeAlias
 
 import duckdb
 import pyarrow as pa
@@ -153,6 +153,7 @@ def check(
     *,
     contracts: Mapping[str, Contract] | None = None,
     related: Mapping[str, TableInput] | None = None,
+    row_numbers: Literal["auto", "position"] = "auto",
 ) -> CheckReport:
     """Check `table` against the contract of `dataset` and report every failing row.
 
@@ -164,7 +165,9 @@ def check(
     to check consultations); a foreign key whose table is absent is reported as not checked.
 
     Row numbers are the table's ``source_row`` column when present (as adapters number rows
-    in the file), else the 1-based position in the table.
+    in the file), else the 1-based position in the table. ``row_numbers="position"`` always
+    gives positions, e.g. to ``table.take`` the failing rows of a table built from several
+    files, where source_row alone is ambiguous.
     """
     contract = (contracts if contracts is not None else load_contracts()).get(dataset)
     if contract is None:
@@ -187,7 +190,7 @@ def check(
         source = relation(table)
         types = _column_types(conn, source, table if isinstance(table, str) else "(Arrow)")
         table_failures, unusable = _shape_failures(contract, types)
-        by_source_row = types.get(ROW_NUMBER_COLUMN) in _INTEGER_TYPES
+        by_source_row = row_numbers == "auto" and types.get(ROW_NUMBER_COLUMN) in _INTEGER_TYPES
         row_expr = sql.quote_ident(ROW_NUMBER_COLUMN) if by_source_row else sql.POSITION
         rel = sql.numbered(source, row_expr)
         report = CheckReport(

@@ -410,6 +410,9 @@ def test_source_row_gives_the_row_numbers() -> None:
     report = check(None, "consultations", table)
     assert report.row_number_basis == "source_row"
     assert failures(report) == {(12, "status", "allowed_values")}
+    by_position = check(None, "consultations", table, row_numbers="position")
+    assert by_position.row_number_basis == "position"
+    assert failures(by_position) == {(3, "status", "allowed_values")}
 
 
 def test_duckdb_table_and_arrow_table_give_the_same_report() -> None:
