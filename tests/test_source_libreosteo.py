@@ -24,6 +24,7 @@ from hypothesis import strategies as st
 from osteo_analytics.errors import InputError
 from osteo_analytics.sources import SourceBatch, detect_format, read_libreosteo
 from osteo_analytics.sources import _libreosteo_files as lf
+from osteo_analytics.sources._libreosteo_rows import exam_status, payment_method
 from osteo_analytics.sources.libreosteo import detect
 
 SAMPLE = Path(__file__).resolve().parents[2] / "shared" / "testdata" / "libreosteo-sample"
@@ -307,8 +308,11 @@ def test_every_invoice_linked_with_examinations_xlsx(batches):
 
 
 def test_served_csv_links_same_day_invoices(batches):
-    """Without examinations.xlsx, re-issues on another day (24029, 24088 is same day) stay
-    unlinked; every other invoice finds its session by patient name and local day."""
+    """Without examinations.xlsx, invoices find their session by patient name and local day.
+
+    Only 24029, re-issued a week after its session (credit-note mode), stays unlinked;
+    credit notes and replacements follow the invoice they cancel or replace.
+    """
     con = connect(batches["served"])
     unlinked = con.execute(
         "SELECT invoice_number FROM invoices WHERE consultation_ref IS NULL ORDER BY 1"
@@ -548,6 +552,62 @@ def test_unparseable_rows_are_quarantined_without_values(tmp_path):
 # --- cell rules ------------------------------------------------------------------------------
 
 
+def test_unparseable_xlsx_cells_are_quarantined(tmp_path):
+    book = openpyxl.load_workbook(SAMPLE / "examinations.xlsx")
+    sheet = book.active
+    header = [c.value for c in sheet[1]]
+    sheet.cell(row=3, column=header.index("date") + 1).value = "hier"
+    sheet.cell(row=4, column=header.index("type") + 1).value = "urgent"
+    sheet.cell(row=5, column=header.index("invoices_list") + 1).value = "[{oops"
+    book.save(tmp_path / "examinations.xlsx")
+    batch = read_libreosteo([SAMPLE / "patients.xlsx", tmp_path / "examinations.xlsx"])
+    report = batch.files[1]
+    assert (report.rows_read, report.accepted, report.quarantined) == (250, 247, 3)
+    assert report.reasons == {"bad_date": 1, "bad_code": 1, "bad_json": 1}
+    assert {(r.source_row, r.column, r.rule) for r in batch.rejected} == {
+        (3, "date", "bad_date"),
+        (4, "type", "bad_code"),
+        (5, "invoices_list", "bad_json"),
+    }
+
+
+@pytest.mark.parametrize(
+    ("code", "reason", "status"),
+    [
+        (3, "Séance offerte (contrôle)", "done"),
+        (3, "Séance écourtée, non facturée", "done"),
+        (3, "Geste commercial", "done"),
+        (3, "RDV annulé par le patient", "cancelled"),
+        (3, "Patient absent", "no_show"),
+        (3, "Rendez-vous non honoré", "no_show"),
+        (3, "Lapin", "no_show"),
+        (3, None, "done"),
+        (2, "Patient absent", "done"),  # the reason only matters for status 3
+        (0, None, "done"),  # in progress: the session has started
+    ],
+)
+def test_examination_status_rules(code, reason, status):
+    assert exam_status(code, reason) == status
+
+
+@pytest.mark.parametrize(
+    ("code", "label", "method"),
+    [
+        ("cash", "Espèces", "especes"),
+        ("check", "Chèque", "cheque"),
+        ("ecard", "Carte Bancaire", "cb"),
+        ("transfer", "Virement", "virement"),
+        ("vir", None, "virement"),
+        ("x1", "Virement bancaire", "virement"),
+        ("notpaid", "n/a", "autre"),
+        ("ancv", "Chèques vacances", "autre"),
+        (None, None, "autre"),
+    ],
+)
+def test_payment_methods(code, label, method):
+    assert payment_method(code, label) == method
+
+
 def test_drf_excel_apostrophe_is_stripped_once():
     assert lf.text("'- Exercices", True) == "- Exercices"
     assert lf.text("'+33 6 32 10 69 25", True) == "+33 6 32 10 69 25"
@@ -579,7 +639,10 @@ def test_bad_amounts(text):
 
 
 def test_ten_thousand_rows_read_fast(tmp_path):
-    """A 10k-examination, 10k-invoice export in well under two seconds."""
+    """10k examinations + 9.8k invoices (CSV) read in about a second.
+
+    The bound is loose on purpose (shared CI machines); it catches quadratic behaviour.
+    """
     with (SAMPLE / "examinations.csv").open(encoding="utf-8", newline="") as fh:
         exam_rows = list(csv.reader(fh))
     with (SAMPLE / "invoices.csv").open(encoding="utf-8", newline="") as fh:
@@ -607,4 +670,4 @@ def test_ten_thousand_rows_read_fast(tmp_path):
     elapsed = time.perf_counter() - start
     assert batch.consultations.num_rows == 10_000
     assert batch.invoices.num_rows == 244 * 40
-    assert elapsed < 2.0, f"{elapsed:.2f} s"
+    assert elapsed < 3.0, f"{elapsed:.2f} s"

@@ -8,6 +8,7 @@ consultation is turned into a motif category here and not kept either.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
@@ -64,8 +65,8 @@ class _Row:
         self.cells: list[Any] = []
 
     def raw(self, name: str) -> Any:
-        idx = self.cols.get(name)
-        return self.cells[idx] if idx is not None and idx < len(self.cells) else None
+        idx = self.cols[name]
+        return None if idx is None else self.cells[idx]  # walk() pads rows to the header
 
     def label(self, name: str) -> str:
         idx = self.cols.get(name)
@@ -98,6 +99,8 @@ def walk(export: lf.ExportFile, tally: Tally) -> Iterator[tuple[int, _Row]]:
         if export.format == "csv" and len(cells) != width:
             tally.quarantine(n, "*", "wrong_field_count")
             continue
+        if len(cells) < width:  # a workbook row may stop at its last non-empty cell
+            cells = [*cells, *[None] * (width - len(cells))]
         view.cells = cells
         yield n, view
 
@@ -304,8 +307,9 @@ def read_exams(
         )
 
 
+@functools.lru_cache(maxsize=1024)  # a handful of therapists, on every row
 def _name(first: str | None, last: str | None) -> str | None:
-    name = " ".join(p for p in (first, last) if p)
+    name = f"{first or ''} {last or ''}"
     return " ".join(name.split()) or None
 
 
