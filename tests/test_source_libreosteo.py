@@ -256,10 +256,11 @@ def test_cancellation_chains(batches):
 
 @pytest.mark.parametrize("variant", ["full", "served", "csv"])
 def test_payments(batches, variant):
-    """Encaissé: late Paiment rows, payments at closing, nothing for cancelled invoices."""
+    """Encaissé: late Paiment rows, payments at closing, refunds of cancelled invoices."""
     con = connect(batches[variant])
-    late = """SELECT strftime(p.paid_on, '%Y-%m') AS month, p.method, p.amount FROM payments p
-              JOIN invoices i USING (invoice_number) WHERE p.paid_on > i.issued_on"""
+    late = f"""SELECT strftime(p.paid_on, '%Y-%m') AS month, p.method, p.amount FROM payments p
+               JOIN invoices i USING (invoice_number)
+               WHERE p.paid_on > i.issued_on AND i.{LIVE}"""
     assert by_month(con, f"SELECT month, count(*) FROM ({late}) GROUP BY 1") == expected(
         "paiments_count"
     )
@@ -288,8 +289,24 @@ def test_payments(batches, variant):
     received = con.execute("SELECT sum(amount) FROM payments").fetchone()[0]
     assert received == money(GT["totals"]["paid_amount"])
     orphan = "SELECT count(*) FROM payments WHERE invoice_number NOT IN "
-    orphan += f"(SELECT invoice_number FROM invoices WHERE {LIVE})"
+    orphan += "(SELECT invoice_number FROM invoices)"
     assert con.execute(orphan).fetchone() == (0,)
+    # each cancelled invoice was paid at closing, then refunded by its credit note or on
+    # the day of its replacement: the month it was paid keeps the money
+    sql = """SELECT i.invoice_number, p.paid_on, p.amount FROM payments p
+             JOIN invoices i USING (invoice_number)
+             WHERE i.status IN ('cancelled', 'credit_note') ORDER BY 1, 2"""
+    refunds = {(n, str(d), a) for n, d, a in con.execute(sql).fetchall()}
+    want = set()
+    for detail in GT["canceled_invoices_detail"]:
+        amount = money(detail["amount"])
+        refund_day = detail["canceled_by_date_local"][:10]
+        want.add((detail["number"], detail["date_local"][:10], amount))
+        if detail["canceled_by_type"] == "creditnote":
+            want.add((detail["canceled_by_number"], refund_day, -amount))
+        else:
+            want.add((detail["number"], refund_day, -amount))
+    assert refunds == want
     ids = con.execute("SELECT count(DISTINCT payment_id) = count(*) FROM payments").fetchone()
     assert ids == (True,)
 

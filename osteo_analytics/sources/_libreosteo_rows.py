@@ -164,6 +164,7 @@ class Invoice:
     cancels: str | None = None
     ref: str | None = None
     birth_date: date | None = None
+    replaced_on: date | None = None  # a cancelled invoice: day its replacement was issued
 
 
 def patient_key(family: str, first: str, birth: date | None) -> tuple[str, str, date | None]:

@@ -22,15 +22,17 @@ Decisions (the sample's README and ground_truth.json are the reference):
   ``credit_note`` (negative amount); drafts (status 0) are excluded. ``canceled_by`` (an
   internal id) gives the credit note's ``cancels_invoice_number`` or the replacement's
   ``replaces_invoice_number``; ``replace`` (a number) gives the latter directly.
-- **Payments (encaissé basis).** LibreOsteo records a ``Paiment`` row only for invoices
-  issued unpaid and settled later; an invoice paid at closing has none. So a live invoice
-  (issued or paid) yields its ``Paiment`` rows, or, when paid without any, one payment on
-  its issue day with its own means (``autre`` if that is ``notpaid``). Cancelled invoices
-  and credit notes yield no payment and no refund: the money of a cancelled session is
-  carried by its re-issue or replacement, which is the invoice still alive, so nothing is
-  counted twice and total received = the ground truth's ``paid_amount``. (Only a
-  ``Paiment`` recorded on an invoice later cancelled would be left out; LibreOsteo's
-  workflow does not produce one.)
+- **Payments (encaissé basis, refunds negative).** LibreOsteo records a ``Paiment`` row
+  only for an invoice issued unpaid (``notpaid``) and settled later; an invoice issued
+  with a real means was paid at closing and has none. So an invoice (live or cancelled)
+  yields its ``Paiment`` rows, or one payment of its amount on its issue day by its means
+  (``autre`` when paid but ``notpaid`` with no row). A credit note is a refund (negative)
+  of what the invoice it cancels received, on the credit note's day, by its means (which
+  it copies from the original); an invoice cancelled by a replacement invoice is refunded
+  in full on the replacement's day by its own means. Money thus lands in the month it was
+  received, nothing is counted twice, and over a period where every correction is
+  complete, payments add up to the ground truth's ``paid_amount``. Unpaid (status 1)
+  invoices yield nothing.
 - **Invoice → patient.** Through the examination when linked (the invoice only holds a
   snapshot of the name), else by family + first name, unique among the batch's patients;
   otherwise the invoice is quarantined (``unknown_patient`` / ``ambiguous_patient``): its
@@ -46,6 +48,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable, Sequence
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -264,6 +267,7 @@ def _follow_chains(invoices: list[lr.Invoice]) -> None:
         replaced = by_number.get(new.replaces) if new.replaces else None
         if replaced is not None:
             new.ref = new.ref or replaced.ref
+            replaced.replaced_on = replaced.replaced_on or new.at.date()
 
 
 # --- tables ----------------------------------------------------------------------------
@@ -348,13 +352,14 @@ def _invoices_table(invoices: list[lr.Invoice]) -> Any:
 
 def _payments_table(invoices: list[lr.Invoice]) -> Any:
     cols = _columns(PAYMENTS_SCHEMA)
+    received = {i.number: _received(i) for i in invoices if i.status != "credit_note"}
     for inv in invoices:
-        if inv.status not in ("issued", "paid"):
-            continue  # cancelled invoices and credit notes: see the module docstring
-        paiments = inv.paiments
-        if not paiments and inv.status == "paid":
-            method = "autre" if inv.mode == "notpaid" else lr.payment_method(inv.mode, None)
-            paiments = [lr.Paiment(inv.at.date(), inv.amount, method)]
+        paiments = received.get(inv.number, [])
+        if inv.status == "credit_note":
+            original = received.get(inv.cancels) if inv.cancels else None
+            paiments = _refund(inv, inv.at.date(), original, -inv.amount)
+        elif inv.status == "cancelled" and inv.replaced_on is not None:
+            paiments = [*paiments, *_refund(inv, inv.replaced_on, paiments, inv.amount)]
         for seq, p in enumerate(paiments, start=1):
             cols["payment_id"].append(f"{inv.number}/{seq}")
             cols["invoice_number"].append(inv.number)
@@ -363,3 +368,34 @@ def _payments_table(invoices: list[lr.Invoice]) -> Any:
             cols["method"].append(p.method)
             _provenance(cols, inv.tally, inv.row)
     return table_from_columns(PAYMENTS_SCHEMA, cols)
+
+
+def _received(inv: lr.Invoice) -> list[lr.Paiment]:
+    """Money received for an invoice or a cancelled invoice (credit notes: see _refund)."""
+    if inv.paiments:  # issued unpaid, settled later (possibly in instalments)
+        return inv.paiments
+    if inv.mode != "notpaid" and inv.status in ("paid", "cancelled"):
+        # paid at closing; LibreOsteo issues every invoice with a real means as paid
+        return [lr.Paiment(inv.at.date(), inv.amount, lr.payment_method(inv.mode, None))]
+    if inv.status == "paid":  # paid, but neither when nor how is recorded
+        return [lr.Paiment(inv.at.date(), inv.amount, "autre")]
+    return []
+
+
+def _refund(
+    inv: lr.Invoice, day: Any, original: list[lr.Paiment] | None, amount: Any
+) -> list[lr.Paiment]:
+    """Money given back when an invoice is cancelled: never more than was received.
+
+    ``original`` is what the cancelled invoice received (None when it is not in the
+    batch: then the credit note's own amount is refunded). ``amount`` is the refund's
+    size as a positive number.
+    """
+    if original is not None:
+        amount = min(amount, sum((p.amount for p in original), Decimal(0)))
+    if amount <= 0:
+        return []
+    method = lr.payment_method(inv.mode, None)
+    if inv.mode == "notpaid":  # a credit note copies the code: use how the money came in
+        method = original[-1].method if original else "autre"
+    return [lr.Paiment(day, -amount, method)]
