@@ -171,6 +171,7 @@ class ExportFile:
     format: str  # "csv" or "xlsx"
     kind: str  # "patients", "examinations" or "invoices"
     header: list[str]
+    cols: dict[str, int | None]  # logical field → column index (see resolve_columns)
     # rows after the header, kept from sniffing so a workbook is parsed once, not twice
     pending: Iterator[tuple[int, list[Any]]] | None = field(default=None, repr=False)
 
@@ -197,7 +198,7 @@ def open_export(path: Path) -> ExportFile:
             f"{path.name}: not a LibreOsteo export (unrecognized header row);"
             " use --format to pick another importer"
         )
-    return ExportFile(path, fmt, kind, header, rows)
+    return ExportFile(path, fmt, kind, header, resolve_columns(header, kind, path.name), rows)
 
 
 def _format_of(path: Path) -> str:

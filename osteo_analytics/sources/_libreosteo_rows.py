@@ -87,8 +87,7 @@ class _Row:
 
 def walk(export: lf.ExportFile, tally: Tally) -> Iterator[tuple[int, _Row]]:
     """Yield (row number, _Row) for each data row; counts blank and malformed rows."""
-    cols = lf.resolve_columns(export.header, export.kind, export.path.name)
-    view = _Row(export, cols)
+    view = _Row(export, export.cols)
     width = len(export.header)
     for n, cells in export.data_rows():
         tally.report.rows_read += 1

@@ -48,6 +48,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable, Sequence
+from datetime import date
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -76,6 +77,7 @@ KNOWN_FILE_NAMES = frozenset(
     for ext in ("csv", "xlsx")
 )
 _FORMAT_PRIORITY = {"xlsx": 0, "csv": 1}
+_Identity = tuple[str, str, date | None, str | None]  # family, first, birth date, birth name
 _KIND_ORDER = ("patients", "examinations", "invoices")
 
 
@@ -124,17 +126,17 @@ def _read(paths: Sequence[Path]) -> SourceBatch:
                 lr.read_invoices(export, tally, invoices)
 
     exam_list = list(exams.values())
-    live_invoices = _link_invoices(list(invoices.values()), exam_list, list(patients.values()))
+    kept_invoices = _link_invoices(list(invoices.values()), exam_list, list(patients.values()))
     records: list[lr.Patient | lr.Exam | lr.Invoice] = [*patients.values(), *exam_list]
-    for record in [*records, *live_invoices]:
+    for record in [*records, *kept_invoices]:
         record.tally.report.accepted += 1
 
     batch = SourceBatch(
         patients=_patients_table(list(patients.values())),
-        practitioners=_practitioners_table(exam_list, live_invoices),
+        practitioners=_practitioners_table(exam_list, kept_invoices),
         consultations=_consultations_table(exam_list),
-        invoices=_invoices_table(live_invoices),
-        payments=_payments_table(live_invoices),
+        invoices=_invoices_table(kept_invoices),
+        payments=_payments_table(kept_invoices),
         files=[t.report for t in tallies],
         rejected=rejected,
     )
@@ -196,38 +198,31 @@ def _link_invoices(
     _link_same_day(invoices, exams)
     _follow_chains(invoices)
 
-    names: dict[tuple[str, str], set[tuple[str, str, Any]]] = {}
-    birth_names: dict[tuple[str, str, Any], str | None] = {}
+    # (family, first) folded → identities known in the batch, patients files first
+    people: dict[tuple[str, str], dict[Any, _Identity]] = {}
     for p in patients:
-        names.setdefault(lr.patient_key(p.family, p.first, None)[:2], set()).add(
-            (p.family, p.first, p.birth_date)
-        )
-        birth_names[lr.patient_key(p.family, p.first, p.birth_date)] = p.birth_name
+        key = lr.patient_key(p.family, p.first, p.birth_date)
+        people.setdefault(key[:2], {})[key] = (p.family, p.first, p.birth_date, p.birth_name)
     for e in exams:
         key = lr.patient_key(e.family, e.first, e.birth_date)
-        known = {lr.patient_key(*x) for x in names.get(key[:2], set())}
-        if key not in known:
-            names.setdefault(key[:2], set()).add((e.family, e.first, e.birth_date))
+        people.setdefault(key[:2], {}).setdefault(key, (e.family, e.first, e.birth_date, None))
 
     kept = []
     for inv in invoices:
         exam = by_ref.get(inv.ref) if inv.ref else None
         if exam is not None:
             inv.family, inv.first, inv.birth_date = exam.family, exam.first, exam.birth_date
-        else:
-            candidates = names.get(lr.patient_key(inv.family, inv.first, None)[:2], set())
-            if len(candidates) > 1 and inv.birth_name:
-                wanted = lf.fold(inv.birth_name)
-                candidates = {
-                    c
-                    for c in candidates
-                    if lf.fold(birth_names.get(lr.patient_key(*c)) or "") == wanted
-                }
-            if len(candidates) != 1:
-                rule = "unknown_patient" if not candidates else "ambiguous_patient"
-                inv.tally.quarantine(inv.row, "*", rule)
-                continue
-            inv.family, inv.first, inv.birth_date = next(iter(candidates))
+            kept.append(inv)
+            continue
+        found = list(people.get(lr.patient_key(inv.family, inv.first, None)[:2], {}).values())
+        if len(found) > 1 and inv.birth_name:  # namesakes: the birth name may tell them apart
+            wanted = lf.fold(inv.birth_name)
+            found = [c for c in found if lf.fold(c[3] or "") == wanted]
+        if len(found) != 1:
+            rule = "unknown_patient" if not found else "ambiguous_patient"
+            inv.tally.quarantine(inv.row, "*", rule)
+            continue
+        inv.family, inv.first, inv.birth_date, _ = found[0]
         kept.append(inv)
     return kept
 
@@ -383,7 +378,7 @@ def _received(inv: lr.Invoice) -> list[lr.Paiment]:
 
 
 def _refund(
-    inv: lr.Invoice, day: Any, original: list[lr.Paiment] | None, amount: Any
+    inv: lr.Invoice, day: date, original: list[lr.Paiment] | None, amount: Decimal
 ) -> list[lr.Paiment]:
     """Money given back when an invoice is cancelled: never more than was received.
 
