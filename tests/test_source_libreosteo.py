@@ -588,6 +588,18 @@ def test_unparseable_xlsx_cells_are_quarantined(tmp_path):
     }
 
 
+def test_examination_date_is_the_last_date_column(tmp_path, batches):
+    """A writer that labels last_invoice.date plainly "date" must not shift sessions."""
+    book = openpyxl.load_workbook(SAMPLE / "examinations.xlsx")
+    sheet = book.active
+    assert sheet["H1"].value == "last_invoice.date"
+    sheet["H1"].value = "date"
+    book.save(tmp_path / "examinations.xlsx")
+    batch = read_libreosteo([SAMPLE / "patients.xlsx", tmp_path / "examinations.xlsx"])
+    cols = ["consultation_ref", "consulted_on", "start_time", "status", "consultation_type"]
+    assert batch.consultations.select(cols) == batches["xlsx"].consultations.select(cols)
+
+
 @pytest.mark.parametrize(
     ("code", "reason", "status"),
     [

@@ -66,7 +66,8 @@ EXAM_COLUMNS: dict[str, tuple[Selector, ...]] = {
     "patient_first": ("patient_detail.first_name", ("Prénom", -1)),
     "patient_family": ("patient_detail.family_name", ("Nom de famille", -1)),
     "patient_birth_date": ("patient_detail.birth_date", ("Date de naissance", -1)),
-    "date": ("date",),
+    # last "date": the examination's own, after any invoice block however that is labelled
+    "date": (("date", -1),),
     "reason": ("reason", "Motif"),
     "therapist_first": ("therapeut_detail.first_name", ("<before>Nom", 0)),
     "therapist_last": ("therapeut_detail.last_name", "Nom"),
