@@ -6,6 +6,7 @@ Secrets never come from arguments: hidden prompts or environment variables only.
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 from pathlib import Path
@@ -15,6 +16,7 @@ import click
 from . import __version__
 from .errors import OsteoError, UsageError
 from .settings import ENV_WORKSPACE, resolve_workspace
+from .sources import ADAPTERS
 
 CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
@@ -221,6 +223,71 @@ def rotate(ctx: click.Context) -> None:
     )
     click.echo(f"Nouvelle clé : {unlocked.secrets.key_id}")
     _print_recovery_code(code)
+
+
+@cli.command(name="import")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option(
+    "--format",
+    "fmt",
+    default="auto",
+    show_default=True,
+    type=click.Choice(["auto", *sorted(ADAPTERS)]),
+    help="Format des fichiers ; auto le reconnaît aux en-têtes.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Résumé JSON (format documenté, stable).")
+@click.pass_context
+def import_(ctx: click.Context, paths: tuple[Path, ...], fmt: str, as_json: bool) -> None:
+    """Importe des exports (fichiers ou dossiers) dans un nouvel instantané chiffré.
+
+    Chaque fichier est lu, validé par les contrats de données, pseudonymisé ; les lignes
+    refusées vont en quarantaine chiffrée avec leur motif. Réimporter le même export ne
+    change rien.
+    """
+    from .ingest import import_paths
+    from .report import print_import
+
+    unlocked = _unlock(ctx)
+    result = import_paths(unlocked, list(paths), fmt=fmt)
+    if as_json:
+        click.echo(json.dumps(result.to_dict(), ensure_ascii=False, indent=2))
+    else:
+        print_import(result)
+
+
+@cli.group()
+def audit() -> None:
+    """Journal d'audit : qui a fait quoi, chaîné et vérifiable."""
+
+
+@audit.command()
+@click.pass_context
+def verify(ctx: click.Context) -> None:
+    """Vérifie la chaîne du journal d'audit ; signale la première ligne modifiée."""
+    from .errors import AuditError
+
+    result = _unlock(ctx).audit().verify()
+    if not result.ok:
+        raise AuditError(result.message())
+    click.echo(f"Journal d'audit intact : {result.count} entrées.")
+
+
+@cli.command()
+@click.option(
+    "--no-serve", is_flag=True, help="Ne pas lancer les tableaux de bord (vérifications seules)."
+)
+@click.pass_context
+def demo(ctx: click.Context, no_serve: bool) -> None:
+    """Démonstration : un cabinet fictif généré, importé, chiffré et vérifié.
+
+    Sans --workspace, l'espace de travail de démonstration est temporaire et supprimé à la
+    fin ; sa phrase de passe vient de OSTEO_PASSPHRASE ou est tirée au hasard et gardée en
+    mémoire seulement.
+    """
+    from .demo import run_demo
+
+    explicit = ctx.find_root().params.get("workspace") or os.environ.get(ENV_WORKSPACE)
+    run_demo(Path(explicit) if explicit else None, serve=not no_serve, echo=click.echo)
 
 
 def main() -> None:

@@ -108,7 +108,7 @@ def _sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def _parquet_bytes(table: pa.Table) -> bytes:
+def parquet_bytes(table: pa.Table) -> bytes:
     sink = pa.BufferOutputStream()
     pq.write_table(table, sink, compression="zstd")
     return sink.getvalue().to_pybytes()
@@ -159,7 +159,7 @@ def write_snapshot(
             if dataset not in tables:
                 continue
             for year, part in _partitions(dataset, tables[dataset]):
-                plain = _parquet_bytes(part)
+                plain = parquet_bytes(part)
                 cipher = vault.encrypt(plain, recipients)
                 file_name = _file_name(dataset, year)
                 write_new_file(tmp / file_name, cipher)

@@ -247,6 +247,7 @@ def _scrypt_encrypt(data: bytes, passphrase: str, work_factor: int, randbytes: R
 # --- workspace secrets -----------------------------------------------------------------
 
 _SECRETS_VERSION = 1
+_SECRETS_HEADER = "# osteo-analytics workspace secrets"
 
 
 def _key_id(recipient: str) -> str:
@@ -311,40 +312,55 @@ class Secrets:
         return replace(self, retired_identities=(*self.retired_identities, old))
 
     def to_bytes(self) -> bytes:
-        """Versioned JSON (UTF-8), the plaintext that the workspace encrypts."""
-        doc = {
-            "version": _SECRETS_VERSION,
-            "identity": self.identity,
-            "retired_identities": list(self.retired_identities),
-            "pseudonym_key": base64.b64encode(self.pseudonym_key).decode(),
-            "restic_password": self.restic_password,
-            "key_id": self.key_id,
-            "created_at": self.created_at.isoformat(),
-        }
-        return json.dumps(doc, indent=1, sort_keys=True).encode() + b"\n"
+        """The plaintext the workspace encrypts: an age identity file with metadata comments.
+
+        age ignores `#` lines, so `age -d -i keys/identity.recovery.age FILE` opens any data
+        file with the recovery code alone (README, "Recover your data without this
+        software"). The current identity comes first; retired ones follow during a rotation.
+        """
+        lines = [
+            _SECRETS_HEADER,
+            f"# version: {_SECRETS_VERSION}",
+            f"# key-id: {self.key_id}",
+            f"# created-at: {self.created_at.isoformat()}",
+            f"# pseudonym-key: {base64.b64encode(self.pseudonym_key).decode()}",
+            f"# restic-password: {self.restic_password}",
+            *self.identities(),
+        ]
+        return ("\n".join(lines) + "\n").encode("ascii")
 
     @classmethod
     def from_bytes(cls, data: bytes) -> Secrets:
         """Parse `to_bytes()` output; typed errors that never quote the content."""
         try:
-            doc = json.loads(data)
-        except ValueError:
-            doc = None
-        if not isinstance(doc, dict) or "version" not in doc:
-            raise IntegrityError("the secrets file is not valid JSON with a version")
-        if doc["version"] != _SECRETS_VERSION:
+            text = data.decode("ascii")
+        except UnicodeDecodeError:
+            raise IntegrityError("the secrets file is not an osteo-analytics key file") from None
+        lines = [line.strip() for line in text.splitlines() if line.strip()]
+        if not lines or lines[0] != _SECRETS_HEADER:
+            raise IntegrityError("the secrets file is not an osteo-analytics key file")
+        meta: dict[str, str] = {}
+        keys: list[str] = []
+        for line in lines[1:]:
+            if line.startswith("#"):
+                name, sep, value = line[1:].partition(":")
+                if sep:
+                    meta[name.strip()] = value.strip()
+            else:
+                keys.append(line)
+        if meta.get("version") != str(_SECRETS_VERSION):
             raise VaultError("secrets written by a newer osteo-analytics: upgrade it to read them")
         try:
-            identity = parse_identity(doc["identity"])
+            if not keys:
+                raise ValueError("no identity")
+            identity = parse_identity(keys[0])
             secrets = cls(
                 identity=identity.secret,
-                retired_identities=tuple(
-                    parse_identity(i).secret for i in doc.get("retired_identities", [])
-                ),
-                pseudonym_key=base64.b64decode(doc["pseudonym_key"], validate=True),
-                restic_password=str(doc["restic_password"]),
-                key_id=str(doc["key_id"]),
-                created_at=datetime.fromisoformat(doc["created_at"]),
+                retired_identities=tuple(parse_identity(i).secret for i in keys[1:]),
+                pseudonym_key=base64.b64decode(meta["pseudonym-key"], validate=True),
+                restic_password=meta["restic-password"],
+                key_id=meta["key-id"],
+                created_at=datetime.fromisoformat(meta["created-at"]),
             )
         except (KeyError, TypeError, ValueError, AttributeError, InvalidKeyError):
             raise IntegrityError("the secrets file is incomplete or malformed") from None

@@ -414,16 +414,17 @@ def test_secrets_serialization_round_trip_and_format() -> None:
     secrets = fixed_secrets().with_retired(ID.secret)
     data = secrets.to_bytes()
     assert vault.Secrets.from_bytes(data) == secrets
-    doc = json.loads(data)
-    assert doc["version"] == 1 and doc["created_at"] == "2024-03-01T08:30:15+00:00"
-    assert set(doc) == {
-        "version",
-        "identity",
-        "retired_identities",
-        "pseudonym_key",
-        "restic_password",
-        "key_id",
-        "created_at",
+    lines = data.decode().splitlines()
+    # An age identity file: metadata in comments, then the identities, current first.
+    assert lines[0] == "# osteo-analytics workspace secrets"
+    assert "# version: 1" in lines and "# created-at: 2024-03-01T08:30:15+00:00" in lines
+    assert [line for line in lines if not line.startswith("#")] == [CCTV_IDENTITY, ID.secret]
+    assert {line.split(":")[0] for line in lines[1:] if line.startswith("#")} == {
+        "# version",
+        "# key-id",
+        "# created-at",
+        "# pseudonym-key",
+        "# restic-password",
     }
 
 
@@ -459,18 +460,27 @@ def test_rotation_keeps_pseudonym_key_and_holds_both_identities() -> None:
 
 
 def _edited(**changes: object) -> bytes:
-    doc = json.loads(fixed_secrets().to_bytes())
-    doc.update(changes)
-    return json.dumps(doc).encode()
+    """The fixed secrets file with some `# name: value` lines (or the identity) replaced."""
+    out = []
+    for line in fixed_secrets().to_bytes().decode().splitlines():
+        name = line[2:].partition(":")[0] if line.startswith("# ") else "identity"
+        key = name.replace("-", "_")
+        if key in changes:
+            value = changes[key]
+            if value is None:
+                continue
+            line = f"# {name}: {value}" if line.startswith("# ") else str(value)
+        out.append(line)
+    return ("\n".join(out) + "\n").encode()
 
 
 @pytest.mark.parametrize(
     "data",
     [
         b"",
-        b"not json",
-        b"[1, 2]",
-        b'{"identity": "x"}',
+        b"not a key file",
+        b"# osteo-analytics workspace secrets\n# version: 1\n",
+        "# osteo-analytics workspace secrets é".encode(),
         _edited(key_id="0123456789abcdef"),
         _edited(pseudonym_key=base64.b64encode(b"short").decode()),
         _edited(pseudonym_key="not base64!"),
@@ -478,7 +488,8 @@ def _edited(**changes: object) -> bytes:
         _edited(created_at="2024-03-01T08:30:15"),
         _edited(created_at=12),
         _edited(restic_password="short"),
-        _edited(retired_identities=["nope"]),
+        _edited(pseudonym_key=None),
+        _edited(identity="# just a comment"),
     ],
 )
 def test_malformed_secrets_are_integrity_errors(data: bytes) -> None:
@@ -487,7 +498,7 @@ def test_malformed_secrets_are_integrity_errors(data: bytes) -> None:
     assert CCTV_IDENTITY not in str(caught.value)
 
 
-@pytest.mark.parametrize("version", [0, 2, "1", None])
+@pytest.mark.parametrize("version", [0, 2, "1.0", None])
 def test_unknown_secrets_version_is_refused(version: object) -> None:
     with pytest.raises(VaultError, match="newer") as caught:
         vault.Secrets.from_bytes(_edited(version=version))
