@@ -109,7 +109,8 @@ def test_wrong_passphrase_is_one_line_exit_1(imported: dict) -> None:
     )
     assert result.returncode == 1
     assert result.stderr.strip().splitlines() == [
-        "Erreur : phrase de passe incorrecte (oubliée ? `osteo keys recover` avec le code de secours)"
+        "Erreur : phrase de passe incorrecte "
+        "(oubliée ? `osteo keys recover` avec le code de secours)"
     ]
 
 
