@@ -10,6 +10,7 @@ import json
 import os
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
@@ -17,6 +18,9 @@ from . import __version__
 from .errors import OsteoError, UsageError
 from .settings import ENV_WORKSPACE, resolve_workspace
 from .sources import ADAPTERS
+
+if TYPE_CHECKING:
+    from .workspace import Unlocked, Workspace
 
 CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
@@ -43,13 +47,13 @@ def _secret(env: str, prompt: str, *, confirm: bool = False) -> str:
     )
 
 
-def _workspace(ctx: click.Context):  # type: ignore[no-untyped-def]
+def _workspace(ctx: click.Context) -> Workspace:
     from .workspace import Workspace
 
     return Workspace(ctx.obj["workspace"]).require()
 
 
-def _unlock(ctx: click.Context):  # type: ignore[no-untyped-def]
+def _unlock(ctx: click.Context) -> Unlocked:
     return _workspace(ctx).unlock(_secret(ENV_PASSPHRASE, "Phrase de passe"))
 
 
@@ -138,7 +142,6 @@ def synth(
     """
     from .synthetic import synthesize
 
-    kwargs = {"formats": formats} if formats else {}
     summary = synthesize(
         out,
         seed=seed,
@@ -146,7 +149,7 @@ def synth(
         practitioners=practitioners,
         patients=patients,
         scale=scale,
-        **kwargs,
+        formats=formats or ("libreosteo", "ledger"),
     )
     click.echo(summary.describe())
 

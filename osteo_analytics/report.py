@@ -33,7 +33,7 @@ def print_import(result: ImportResult, console: Console | None = None) -> None:
             str(f.excluded),
         )
     console.print(table)
-    reasons = {}
+    reasons: dict[str, int] = {}
     for f in result.files:
         for rule, count in f.reasons.items():
             reasons[rule] = reasons.get(rule, 0) + count

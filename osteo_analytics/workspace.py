@@ -241,7 +241,7 @@ def recover(
 
 def _encrypted_data_files(root: Path, pattern: str = "*.age") -> list[Path]:
     """Loose age files outside snapshots and keys (quarantine, archive)."""
-    found = []
+    found: list[Path] = []
     for folder in ("quarantine", "archive"):
         base = root / folder
         if base.is_dir():
