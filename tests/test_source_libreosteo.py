@@ -455,6 +455,8 @@ def _damaged(tmp_path: Path, kind: str) -> Path:
         return _write(tmp_path / "patients.csv", bytes(range(256)) * 8)
     if kind == "binary junk xlsx":
         return _write(tmp_path / "patients.xlsx", b"PK\x03\x04" + bytes(range(256)) * 8)
+    if kind == "password-protected xlsx":
+        return _write(tmp_path / "invoices.xlsx", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(512))
     if kind == "xlsx that is csv":
         return _write(tmp_path / "patients.xlsx", (SAMPLE / "patients.csv").read_bytes())
     if kind == "csv that is xlsx":
@@ -495,6 +497,7 @@ DAMAGED = [
     "truncated xlsx",
     "binary junk csv",
     "binary junk xlsx",
+    "password-protected xlsx",
     "xlsx that is csv",
     "csv that is xlsx",
     "empty",

@@ -25,6 +25,7 @@ from ..errors import InputError
 PARIS = ZoneInfo("Europe/Paris")
 CENT = Decimal("0.01")
 _ZIP_MAGIC = b"PK\x03\x04"
+_OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # encrypted OOXML and legacy .xls
 _EXCEL_EPOCH = datetime(1899, 12, 30)  # 1900 date system, Lotus leap-year bug included
 # drf-excel prefixes these with one "'" to defuse formula injection; the "'" is stored.
 _SANITIZED_FIRST = frozenset("=-+@\t\r\n")
@@ -43,9 +44,10 @@ class BadValue(ValueError):
 
 # --- column selection ------------------------------------------------------------------
 # A selector is a raw DRF key / label (first occurrence), or (label, k) for the k-th
-# occurrence of a repeated label (negative k counts from the end), or ("<before>", label)
-# for the column just left of `label`. Repeated labels (Ville, Prénom, État...) are told
-# apart by position: LibreOsteo's serializers emit nested blocks in a fixed order.
+# occurrence of a repeated label (negative k counts from the end), or
+# ("<before>" + label, 0) for the column just left of `label`. Repeated labels (Ville,
+# Prénom, État...) are told apart by position: LibreOsteo's serializers emit nested
+# blocks in a fixed order.
 Selector = str | tuple[str, int]
 
 PATIENT_COLUMNS: dict[str, tuple[Selector, ...]] = {
@@ -210,8 +212,14 @@ def _format_of(path: Path) -> str:
         with path.open("rb") as fh:
             head = fh.read(4096)
     except OSError as exc:
-        raise InputError(f"{path.name}: cannot be read ({exc.strerror})") from None
+        reason = exc.strerror or "I/O error"
+        raise InputError(f"{path.name}: cannot be read ({reason})") from None
     if suffix in XLSX_EXTENSIONS:
+        if head.startswith(_OLE_MAGIC):
+            raise InputError(
+                f"{path.name}: a password-protected or old-format (.xls) workbook;"
+                " LibreOsteo exports are neither, export it again"
+            )
         if not head.startswith(_ZIP_MAGIC):
             raise InputError(f"{path.name}: not an Excel workbook (.xlsx) despite its name")
         return "xlsx"
@@ -236,7 +244,8 @@ def _iter_csv(path: Path) -> Iterator[tuple[int, list[Any]]]:
             f"{path.name}: not UTF-8 text; LibreOsteo exports are UTF-8, export it again"
         ) from None
     except OSError as exc:
-        raise InputError(f"{path.name}: cannot be read ({exc.strerror})") from None
+        reason = exc.strerror or "I/O error"
+        raise InputError(f"{path.name}: cannot be read ({reason})") from None
     # Every LibreOsteo record ends with CRLF, the last one too: a file that stops without a
     # line break was cut short (copy interrupted, disk full) and its last row is incomplete.
     if text and not text.endswith("\n"):
