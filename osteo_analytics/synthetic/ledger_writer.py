@@ -22,18 +22,17 @@ import heapq
 from pathlib import Path
 from typing import Any
 
-import xlsxwriter
-
 from . import people
 from .model import Exam
 from .truth import TruthBook, months_between
-from .xlsx import new_workbook
+from .xlsx import EURO, FR_DATE, HEADER as HEADER_STYLE, TITLE, TOTAL, TOTAL_EURO, Workbook, number_cell, text_cell
 
 MONTHS_FR = ["Janvier", "Février", "Mars", "Avril", "Mai", "Juin", "Juillet", "Août", "Septembre",
              "Octobre", "Novembre", "Décembre"]
 METHOD_LABEL = {"cb": "CB", "cheque": "Chèque", "especes": "Espèces", "virement": "Virement"}
 HEADER = ["Date", "N° facture", "Patient", "Montant", "Mode de règlement"]
 LATE_MINUTES = 19 * 60 + 20
+_EPOCH = dt.date(1899, 12, 30).toordinal()
 
 
 def french_amount(cents: int) -> str:
@@ -53,10 +52,12 @@ class LedgerWriter:
         self._pending: list[tuple[int, int, int, int, str, str, int, str]] = []
         self._seq = 0
         self._year = 0
-        self._book: xlsxwriter.Workbook | None = None
-        self._sheet: Any = None
+        self._book: Workbook | None = None
         self._csv_handle: Any = None
         self._csv: Any = None
+        self._key = ""  # month being filled, its label and rows (a month is written at once,
+        self._label = ""  # so its sheet can declare its dimension)
+        self._rows: list[tuple[int, str, str, int, str]] = []
         self.paths: list[Path] = []
         self.rows = 0
 
@@ -77,72 +78,59 @@ class LedgerWriter:
     def _flush(self, before: int) -> None:
         while self._pending and self._pending[0][0] < before:
             day, _, _, patient, name, number, amount, method = heapq.heappop(self._pending)
-            self._write(dt.date.fromordinal(day), patient, name, number, amount, method)
+            self._receipt(dt.date.fromordinal(day), patient, name, number, amount, method)
 
-    def _write(self, day: dt.date, patient: int, name: str, number: str, amount: int, method: str) -> None:
+    def _receipt(self, day: dt.date, patient: int, name: str, number: str, amount: int, method: str) -> None:
         key = f"{day.year:04d}-{day.month:02d}"
-        while self._sheet is None or self._sheet_key != key:
-            self._open_next_sheet()
-        row = self._row
-        self._sheet.write_number(row, 0, day.toordinal() - dt.date(1899, 12, 30).toordinal(), self._fmt["date"])
-        self._sheet.write_string(row, 1, number)
-        self._sheet.write_string(row, 2, name)
-        self._sheet.write_number(row, 3, amount / 100, self._fmt["euro"])
-        self._sheet.write_string(row, 4, METHOD_LABEL[method])
-        self._sheet_total += amount
-        self._row += 1
-        self._csv.writerow([day.strftime("%d/%m/%Y"), number, name, french_amount(amount), METHOD_LABEL[method]])
+        while self._key != key:
+            self._next_sheet()
+        label = METHOD_LABEL[method]
+        self._rows.append((day.toordinal(), number, name, amount, label))
+        self._csv.writerow([day.strftime("%d/%m/%Y"), number, name, french_amount(amount), label])
         self.rows += 1
         if amount > 0:  # the ledger reading of a receipt: one paid consultation
             self.truth.consultation(day, "done", patient)
             self.truth.invoice(day, amount, 0)
         self.truth.money(day, method, amount)
 
-    def _open_next_sheet(self) -> None:
-        self._close_sheet()
+    def _next_sheet(self) -> None:
+        self._write_sheet()
         key = self._months[self._next_month]
         self._next_month += 1
         year, month = int(key[:4]), int(key[5:])
         if year != self._year:
             self._close_year()
             self._open_year(year)
-        label = f"{MONTHS_FR[month - 1]} {year}"
-        assert self._book is not None
-        sheet = self._book.add_worksheet(label)
-        sheet.set_column(0, 1, 12)
-        sheet.set_column(2, 2, 30)
-        sheet.set_column(3, 3, 13)
-        sheet.set_column(4, 4, 18)
-        sheet.write_string(0, 0, f"Livre des recettes — {label} — {people.OFFICE_NAME}", self._fmt["title"])
-        for col, text in enumerate(HEADER):
-            sheet.write_string(1, col, text, self._fmt["header"])
-        self._sheet, self._sheet_key, self._sheet_label = sheet, key, label
-        self._row, self._sheet_total = 2, 0
+        self._key, self._label = key, f"{MONTHS_FR[month - 1]} {year}"
 
-    def _close_sheet(self) -> None:
-        if self._sheet is None:
+    def _write_sheet(self) -> None:
+        """Title, header, the month's receipts and a total row with a cached SUM formula."""
+        if not self._key:
             return
-        row, fmt = self._row, self._fmt
-        self._sheet.write_string(row, 0, f"Total {self._sheet_label}", fmt["total"])
-        if row > 2:
-            self._sheet.write_formula(row, 3, f"=SUM(D3:D{row})", fmt["total_euro"], self._sheet_total / 100)
-        else:
-            self._sheet.write_number(row, 3, 0, fmt["total_euro"])
-        self._sheet = None
+        assert self._book is not None
+        last = len(self._rows) + 3
+        self._book.start_sheet(self._label, [12, 12, 30, 13, 18], rows=last, columns=5)
+        title = f"Livre des recettes — {self._label} — {people.OFFICE_NAME}"
+        header = "".join(text_cell(f"{c}2", h, HEADER_STYLE) for c, h in zip("ABCDE", HEADER))
+        out = [f'<row r="1">{text_cell("A1", title, TITLE)}</row><row r="2">{header}</row>']
+        total = 0
+        for r, (day, number, name, amount, method) in enumerate(self._rows, start=3):
+            total += amount
+            out.append(f'<row r="{r}">{number_cell(f"A{r}", day - _EPOCH, FR_DATE)}{text_cell(f"B{r}", number)}'
+                       f'{text_cell(f"C{r}", name)}{number_cell(f"D{r}", amount / 100, EURO)}'
+                       f'{text_cell(f"E{r}", method)}</row>')
+        sum_cell = (f'<c r="D{last}" s="{TOTAL_EURO}"><f>SUM(D3:D{last - 1})</f><v>{total / 100!r}</v></c>'
+                    if self._rows else number_cell(f"D{last}", 0, TOTAL_EURO))
+        out.append(f'<row r="{last}">{text_cell(f"A{last}", "Total " + self._label, TOTAL)}{sum_cell}</row>')
+        self._book.write("".join(out))
+        self._book.end_sheet()
+        self._rows = []
+        self._key = ""
 
     def _open_year(self, year: int) -> None:
         self._year = year
         path = self.folder / f"recettes-{year}.xlsx"
-        self._book = new_workbook(path)
-        book = self._book
-        self._fmt = {
-            "title": book.add_format({"bold": True, "font_size": 12}),
-            "header": book.add_format({"bold": True, "bottom": 1, "bg_color": "#DDEBF7"}),
-            "date": book.add_format({"num_format": "dd/mm/yyyy"}),
-            "euro": book.add_format({"num_format": '#,##0.00 "€"'}),
-            "total": book.add_format({"bold": True, "top": 1}),
-            "total_euro": book.add_format({"bold": True, "top": 1, "num_format": '#,##0.00 "€"'}),
-        }
+        self._book = Workbook(path)
         csv_path = self.folder / f"recettes-{year}.csv"
         self._csv_handle = open(csv_path, "w", newline="", encoding="cp1252")  # noqa: SIM115
         self._csv = csv.writer(self._csv_handle, delimiter=";", lineterminator="\r\n")
@@ -159,7 +147,7 @@ class LedgerWriter:
         """Write what is left, then empty sheets for the remaining months; close the files."""
         self._flush(dt.date.max.toordinal())
         while self._next_month < len(self._months):
-            self._open_next_sheet()
-        self._close_sheet()
+            self._next_sheet()
+        self._write_sheet()
         self._close_year()
         return self.paths

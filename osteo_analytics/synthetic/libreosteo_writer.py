@@ -84,7 +84,8 @@ _INVOICE_KIND = {"id": "i", "date": "t", "amount": "a", "status": "i", "therapeu
                  "officesettings_id": "i"}
 INVOICE_KINDS = "".join(_INVOICE_KIND.get(k, "s") for k in INVOICE_KEYS)
 EXAM_XLSX = (["ID", "invoice_number", "invoices_list", "ID", "last_invoice.paiment_mode_text",
-              "last_invoice.paiments_list", "last_invoice.office_name"] + INVOICE_XLSX[4:]
+              "last_invoice.paiments_list", "last_invoice.office_name", "last_invoice.date"]
+             + INVOICE_XLSX[5:]
              + ["Nom d’utilisateur", "Adresse électronique", "Prénom", "Nom", "Nom de famille",
                 "Prénom", "Nom de naissance", "Date de naissance", "Nom du cabinet", "invoice_by_email",
                 "Motif", "Détail du motif de consultation / Contexte", "Sphère ORL", "Sphère viscérale",
@@ -156,6 +157,7 @@ class LibreOsteoWriter:
         self._spill_dir.mkdir()
         self._spills: dict[tuple[int, int], BinaryIO] = {}
         self._max_payments = 0
+        self._invoice_rows = 0
         self.counts: dict[str, int] = {"patients": 0, "examinations": 0, "invoices": 0}
 
     def _csv(self, name: str, header: list[str]) -> Any:
@@ -240,6 +242,7 @@ class LibreOsteoWriter:
                 self._spills.pop(oldest).close()
             handle = self._spills[month] = open(self._spill_dir / f"{month[0]}-{month[1]:02d}", "ab")  # noqa: SIM115
         self._max_payments = max(self._max_payments, len(invoice.late))
+        self._invoice_rows += 1
         marshal.dump((excel_serial(invoice.issued), values), handle)
 
     def close(self) -> dict[str, list[Path]]:
@@ -249,7 +252,8 @@ class LibreOsteoWriter:
         keys = sorted(INVOICE_KEYS[:2] + INVOICE_KEYS[3:] + [f"paiments_list.{n}.{k}" for n in
                                                               range(self._max_payments) for k in PAYMENT_KEYS])
         invoices_csv = self._csv("invoices.csv", [INVOICE_CSV_LABELS.get(k, k) for k in keys])
-        invoices_xlsx = ReportSheet(self.folder / "invoices.xlsx", INVOICE_XLSX, INVOICE_KINDS, zip64=self._zip64)
+        invoices_xlsx = ReportSheet(self.folder / "invoices.xlsx", INVOICE_XLSX, INVOICE_KINDS,
+                                    zip64=self._zip64, rows=self._invoice_rows)
         position = {k: i for i, k in enumerate(INVOICE_KEYS)}
         for spill in sorted(self._spill_dir.iterdir(), reverse=True):
             records = []

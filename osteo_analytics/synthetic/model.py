@@ -284,9 +284,9 @@ class Practice:
         exam.texts = tuple(rng.choice(pool) for pool in _TEXT_POOLS)
         # What comes next for this patient: a follow-up, a return months later, or nothing.
         base = motif.removeprefix("Suite : ")
-        if rng.random() < (0.25 if kind == 2 else 0.5):
+        if rng.random() < (0.3 if kind == 2 else 0.55):
             self._schedule(p, index, today + rng.randint(14, 42), 2, "Suite : " + base)
-        elif rng.random() < 0.35:
+        elif rng.random() < 0.5:
             self._schedule(p, index, today + rng.randint(90, 540), 3, "")
         if day >= self.end - dt.timedelta(days=1) and rng.random() < 0.3:
             exam.status = 0  # still open in LibreOsteo on the export day: done, not invoiced

@@ -61,10 +61,9 @@ class Practitioner:
 
 
 _FULL_WEEK = {(d, h) for d in range(5) for h in (0, 1)}
-# Titular: Monday to Friday, Wednesday morning only (like the sample's titular).
-# Associates: four and a half days, each missing a different half-day or day.
+# Titular: Monday to Friday. Associates: four days, each missing different half-days.
 _SCHEDULES = [
-    _FULL_WEEK - {(2, 1)},
+    _FULL_WEEK,
     _FULL_WEEK - {(2, 0), (4, 1)},
     _FULL_WEEK - {(0, 0), (3, 1)},
     _FULL_WEEK - {(1, 0), (4, 0)},

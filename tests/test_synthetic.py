@@ -1,0 +1,315 @@
+"""The synthetic practice: deterministic, shaped like the real exports, and its truth holds.
+
+The ground truth is checked by recomputing it from the written files with small readers
+written here, independently of the generator (that is what proves it).
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import hashlib
+import json
+import re
+import zipfile
+from collections import Counter, defaultdict
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import holidays
+import openpyxl
+import pytest
+
+from osteo_analytics.errors import UsageError
+from osteo_analytics.synthetic import synthesize, vocab
+from osteo_analytics.synthetic.xlsx import ReportSheet
+
+SAMPLE = Path(__file__).resolve().parents[2] / "shared" / "testdata" / "libreosteo-sample"
+PARIS = ZoneInfo("Europe/Paris")
+CODE_TO_METHOD = {"ecard": "cb", "check": "cheque", "cash": "especes"}
+SMALL = {"seed": 7, "years": 1, "patients": 150}
+
+
+@pytest.fixture(scope="module")
+def practice(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("synth") / "practice"
+    synthesize(out, **SMALL)  # type: ignore[arg-type]
+    return out
+
+
+def truth_of(folder: Path) -> dict[str, Any]:
+    return json.loads((folder / "ground_truth.json").read_text(encoding="utf-8"))
+
+
+def rows_of(path: Path) -> list[tuple[Any, ...]]:
+    workbook = openpyxl.load_workbook(path, read_only=True)
+    rows = list(workbook.active.iter_rows(values_only=True))  # type: ignore[union-attr]
+    workbook.close()
+    return rows
+
+
+def digests(folder: Path) -> dict[str, str]:
+    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def euros(value: Decimal) -> str:
+    return str(value.quantize(Decimal("0.01")))
+
+
+# --- determinism and parameters ------------------------------------------------------------
+
+
+def test_same_seed_same_bytes_other_seed_other_bytes(practice: Path, tmp_path: Path) -> None:
+    synthesize(tmp_path / "again", **SMALL)  # type: ignore[arg-type]
+    synthesize(tmp_path / "other", **{**SMALL, "seed": 8})  # type: ignore[arg-type]
+    first = digests(practice)
+    assert first == digests(tmp_path / "again")
+    assert set(first) == set(digests(tmp_path / "other"))
+    assert first["libreosteo/examinations.xlsx"] != digests(tmp_path / "other")["libreosteo/examinations.xlsx"]
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [{"years": 0}, {"practitioners": 0}, {"scale": 0}, {"scale": -1.0}, {"patients": 0},
+     {"formats": ("libreosteo", "docx")}],
+)
+def test_bad_parameters_raise_usage_error(tmp_path: Path, kwargs: dict[str, Any]) -> None:
+    with pytest.raises(UsageError) as caught:
+        synthesize(tmp_path / "out", **kwargs)
+    assert "\n" not in str(caught.value)
+
+
+def test_refuses_a_non_empty_directory(tmp_path: Path) -> None:
+    (tmp_path / "keep.txt").write_text("x")
+    with pytest.raises(UsageError, match="not empty"):
+        synthesize(tmp_path)
+
+
+def test_one_format_only(tmp_path: Path) -> None:
+    synthesize(tmp_path / "out", formats=("ledger",), **SMALL)  # type: ignore[arg-type]
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["ground_truth.json", "ledger"]
+
+
+def test_workbooks_split_at_the_row_limit(tmp_path: Path) -> None:
+    sheet = ReportSheet(tmp_path / "invoices.xlsx", ["ID", "Numéro"], "is", max_rows=3)
+    for i in range(5):
+        sheet.write([i, f"2400{i}"])
+    paths = sheet.close()
+    assert [p.name for p in paths] == ["invoices.xlsx", "invoices-2.xlsx", "invoices-3.xlsx"]
+    assert [rows_of(p) for p in paths][1] == [("ID", "Numéro"), (2, "24002"), (3, "24003")]
+
+
+# --- the LibreOsteo files look like the real ones ----------------------------------------
+
+
+@pytest.mark.parametrize("name", ["patients.csv", "examinations.csv", "invoices.csv"])
+def test_csv_header_encoding_and_line_endings(practice: Path, name: str) -> None:
+    ours, real = (practice / "libreosteo" / name).read_bytes(), (SAMPLE / name).read_bytes()
+    assert not ours.startswith(b"\xef\xbb\xbf")
+    header = ours.split(b"\r\n", 1)[0].decode("utf-8").split(",")
+    expected = real.split(b"\r\n", 1)[0].decode("utf-8").split(",")
+    if name == "invoices.csv":  # instalments add paiments_list.1.* columns after .0.*
+        header = [h for h in header if not h.startswith("paiments_list.1.")]
+    assert header == expected
+    records = list(csv.reader(ours.decode("utf-8").splitlines(keepends=True)))
+    assert ours.endswith(b"\r\n") and ours.count(b"\r\n") == len(records)
+
+
+def test_csv_values_formats(practice: Path) -> None:
+    with open(practice / "libreosteo" / "invoices.csv", newline="", encoding="utf-8") as handle:
+        invoices = list(csv.DictReader(handle))
+    assert all(re.fullmatch(r"-?\d+\.\d+", row["montant"]) for row in invoices)
+    assert {row["type"] for row in invoices} == {"invoice", "creditnote"}
+    assert any(row["Remplacée par"] for row in invoices) and any(row["Annulée par"] for row in invoices)
+    dates = [row["date"] for row in invoices]
+    assert all(d >= e for d, e in zip(dates, dates[1:]))  # newest first
+    for stamp in dates:
+        when = dt.datetime.fromisoformat(stamp)
+        assert when.utcoffset() == when.replace(tzinfo=PARIS).utcoffset()
+
+
+@pytest.mark.parametrize("name", ["patients.xlsx", "examinations.xlsx", "invoices.xlsx"])
+def test_xlsx_headers_cell_types_and_formats(practice: Path, name: str) -> None:
+    ours = openpyxl.load_workbook(practice / "libreosteo" / name).active
+    real = openpyxl.load_workbook(SAMPLE / name).active
+    assert ours.title == real.title == "Report"
+    assert [c.value for c in ours[1]] == [c.value for c in real[1]]
+    assert "xl/sharedStrings.xml" not in zipfile.ZipFile(practice / "libreosteo" / name).namelist()
+    seen: dict[int, tuple[str, str]] = {}
+    for row in real.iter_rows(min_row=2):
+        for cell in row:
+            if cell.value is not None:
+                seen.setdefault(cell.column, (cell.data_type, cell.number_format))
+    checked = 0
+    for row in ours.iter_rows(min_row=2, max_row=400):
+        for cell in row:
+            if cell.value is not None and cell.column in seen:
+                assert (cell.data_type, cell.number_format) == seen[cell.column], cell.coordinate
+                checked += 1
+    assert checked > 1000
+
+
+def test_drf_excel_apostrophe_quirk(practice: Path) -> None:
+    exams = rows_of(practice / "libreosteo" / "examinations.xlsx")
+    conclusions = [r[63] for r in exams[1:] if r[63]]
+    assert any(c.startswith("'- Exercices") for c in conclusions)
+    assert not any(c.startswith("- ") for c in conclusions)
+    mobiles = [r[13] for r in rows_of(practice / "libreosteo" / "patients.xlsx")[1:] if r[13]]
+    assert any(m.startswith("'+33 ") for m in mobiles)
+    csv_text = (practice / "libreosteo" / "patients.csv").read_text(encoding="utf-8")
+    assert ",+33 " in csv_text and ",'+33" not in csv_text
+
+
+# --- the ground truth is what the files say ------------------------------------------------
+
+
+def test_libreosteo_truth_recomputed_from_the_files(practice: Path) -> None:
+    folder = practice / "libreosteo"
+    truth = truth_of(folder)
+    months = {m["month"]: m for m in truth["months"]}
+    got: dict[str, Counter[str]] = defaultdict(Counter)
+    money: dict[str, dict[str, Decimal]] = defaultdict(lambda: defaultdict(Decimal))
+    active: dict[str, set[str]] = defaultdict(set)
+    first_seen: set[str] = set()
+    for row in rows_of(folder / "examinations.xlsx")[1:]:
+        when, status, reason, patient = row[64], row[65], row[66], row[68]
+        month = when.strftime("%Y-%m")
+        if status == 3 and reason in vocab.REASONS_CANCELLED:
+            got[month]["consultations_cancelled"] += 1
+        elif status == 3 and reason in vocab.REASONS_NO_SHOW:
+            got[month]["consultations_no_show"] += 1
+        else:
+            got[month]["consultations_done"] += 1
+            active[month].add(patient)
+            if patient not in first_seen:
+                first_seen.add(patient)
+                got[month]["new_patients"] += 1
+    invoices = rows_of(folder / "invoices.xlsx")[1:]
+    by_id = {r[0]: r for r in invoices}
+    for r in invoices:
+        month, amount, code, status, kind = r[4].strftime("%Y-%m"), Decimal(str(r[5])), r[7], r[32], r[35]
+        payments = json.loads(r[2]) if r[2] else []
+        if kind == "invoice" and status != 3:
+            money[month]["revenue_invoiced"] += amount
+            due = amount - sum(Decimal(str(p["amount"])) for p in payments) if code == "notpaid" else 0
+            if due > 0:
+                got[month]["unpaid_invoices"] += 1
+                money[month]["unpaid_amount"] += due
+        movements = [(p["date"][:7], p["paiment_mode"], Decimal(str(p["amount"]))) for p in payments]
+        if code != "notpaid":
+            movements.append((month, code, amount))
+        if status == 3 and by_id[int(r[38])][35] == "invoice":  # cancelled by a replacement
+            movements.append((by_id[int(r[38])][4].strftime("%Y-%m"), code, -amount))
+        for on, mode, value in movements:
+            money[on]["revenue_received"] += value
+            money[on][CODE_TO_METHOD[mode]] += value
+    for key, month in months.items():
+        for name in ("consultations_done", "consultations_cancelled", "consultations_no_show",
+                     "new_patients", "unpaid_invoices"):
+            assert month[name] == got[key][name], (key, name)
+        assert month["active_patients"] == len(active[key])
+        for name in ("revenue_invoiced", "revenue_received", "unpaid_amount"):
+            assert month[name] == euros(money[key][name]), (key, name)
+        for method, value in month["received_by_method"].items():
+            assert value == euros(money[key][method]), (key, method)
+    assert truth["totals"]["distinct_patients"] == len(first_seen)
+
+
+def test_ledger_truth_recomputed_from_the_files(practice: Path) -> None:
+    folder = practice / "ledger"
+    truth = truth_of(folder)
+    labels = {"CB": "cb", "Chèque": "cheque", "Espèces": "especes", "Virement": "virement"}
+    sums: dict[str, dict[str, Decimal]] = defaultdict(lambda: defaultdict(Decimal))
+    done: Counter[str] = Counter()
+    for path in sorted(folder.glob("recettes-*.csv")):
+        with open(path, newline="", encoding="cp1252") as handle:
+            reader = csv.reader(handle, delimiter=";")
+            assert next(reader) == ["Date", "N° facture", "Patient", "Montant", "Mode de règlement"]
+            for day, _number, _name, amount, method in reader:
+                month = f"{day[6:]}-{day[3:5]}"
+                value = Decimal(amount.replace(",", "."))
+                sums[month]["received"] += value
+                sums[month][labels[method]] += value
+                if value > 0:
+                    done[month] += 1
+                    sums[month]["invoiced"] += value
+    for month in truth["months"]:
+        key = month["month"]
+        assert month["consultations_done"] == done[key]
+        assert month["consultations_cancelled"] == month["consultations_no_show"] == 0
+        assert month["unpaid_invoices"] == 0
+        assert month["revenue_invoiced"] == euros(sums[key]["invoiced"])
+        assert month["revenue_received"] == euros(sums[key]["received"])
+        assert month["received_by_method"]["virement"] == euros(sums[key]["virement"])
+    # The workbook says the same: French month sheets, a title, a header and a total row.
+    book = openpyxl.load_workbook(folder / "recettes-2025.xlsx")
+    assert book.sheetnames[7] == "Août 2025"
+    sheet = book["Septembre 2025"]
+    values = list(sheet.iter_rows(values_only=True))
+    assert values[0][0].startswith("Livre des recettes") and values[1][0] == "Date"
+    assert values[-1][0] == "Total Septembre 2025" and values[-1][3].startswith("=SUM(")
+    assert sum(Decimal(str(r[3])) for r in values[2:-1]) == sums["2025-09"]["received"]
+    assert sheet["D3"].number_format == '#,##0.00 "€"' and sheet["A3"].number_format == "dd/mm/yyyy"
+
+
+def test_format_truths_differ_only_where_the_format_cannot_say(practice: Path) -> None:
+    true, lo, ledger = truth_of(practice), truth_of(practice / "libreosteo"), truth_of(practice / "ledger")
+    for t, m in zip(true["months"], lo["months"]):
+        by_method = dict(t["received_by_method"])
+        by_method["cb"] = euros(Decimal(by_method["cb"]) + Decimal(by_method.pop("virement")))
+        assert m["received_by_method"]["virement"] == "0.00"
+        assert {k: v for k, v in m["received_by_method"].items() if k != "virement"} == by_method
+        assert {k: v for k, v in t.items() if k != "received_by_method"} == \
+            {k: v for k, v in m.items() if k != "received_by_method"}
+    assert true["totals"]["revenue_received"] == ledger["totals"]["revenue_received"]
+    assert set(true) == {"from", "to", "months", "totals"} and true["from"] == "2025-01-01"
+    assert list(true["totals"]["received_by_method"]) == ["cb", "cheque", "especes", "virement", "autre"]
+
+
+# --- realism ------------------------------------------------------------------------------
+
+
+def test_calendar_seasons_and_cancellations(practice: Path) -> None:
+    french_holidays = holidays.country_holidays("FR", years=[2025])
+    with open(practice / "libreosteo" / "examinations.csv", newline="", encoding="utf-8") as handle:
+        days = [dt.datetime.fromisoformat(r["date"]) for r in csv.DictReader(handle)]
+    assert all(d.weekday() < 5 and d.date() not in french_holidays for d in days)
+    assert {d.strftime("%H:%M") for d in days} <= {"09:00", "09:45", "10:30", "11:15", "12:00", "14:00",
+                                                   "14:45", "15:30", "16:15", "17:00", "17:45", "18:30"}
+    months = {m["month"]: m for m in truth_of(practice)["months"]}
+    assert months["2025-08"]["consultations_done"] < 0.7 * months["2025-09"]["consultations_done"]
+    totals = truth_of(practice)["totals"]
+    missed = totals["consultations_cancelled"] + totals["consultations_no_show"]
+    assert 0.03 <= missed / (missed + totals["consultations_done"]) <= 0.06
+
+
+def test_patients_fees_and_free_text(practice: Path) -> None:
+    patients = rows_of(practice / "libreosteo" / "patients.xlsx")[1:]
+    assert len(patients) <= 150
+    ages = [(dt.datetime(2025, 6, 30) - p[1]).days / 365.25 for p in patients]
+    assert any(a < 2 for a in ages) and any(a < 18 for a in ages) and any(a > 75 for a in ages)
+    names = [(p[3], p[5]) for p in patients]
+    assert len({vocab.fold(f"{a} {b}") for a, b in names}) == len(names)
+    assert any(re.search("[éèëïçôÉ]", a + b) for a, b in names)
+    mobiles = " ".join(p[13] or "" for p in patients)
+    assert re.search(r"0\d \d\d \d\d", mobiles) and re.search(r"0\d\.\d\d\.", mobiles)
+    assert {p[9][:2] for p in patients} & {"20", "97"}
+    invoices = rows_of(practice / "libreosteo" / "invoices.xlsx")[1:]
+    fees = [r[5] for r in invoices if r[35] == "invoice"]
+    assert 45 <= min(fees) and max(fees) <= 90 and len(set(fees)) >= 4
+    assert {r[7] for r in invoices} == {"ecard", "check", "cash", "notpaid"}
+    exams = rows_of(practice / "libreosteo" / "examinations.xlsx")[1:]
+    assert {r[67] for r in exams} == {1, 2, 3, 4}
+    assert any(r[52].startswith("Suite : ") for r in exams)
+    assert {r[65] for r in exams} >= {1, 2, 3}
+
+
+@pytest.mark.slow
+def test_larger_practice_three_practitioners(tmp_path: Path) -> None:
+    summary = synthesize(tmp_path / "out", years=2, practitioners=3, scale=2.0, seed=1)
+    truth = truth_of(tmp_path / "out")
+    assert summary.consultations["done"] == truth["totals"]["consultations_done"] > 15_000
+    assert summary.rows["libreosteo"]["examinations"] == sum(summary.consultations.values())
