@@ -24,7 +24,7 @@ class Tally:
     """The FileReport of one file plus the rows it rejected, filled while reading."""
 
     def __init__(self, export: lf.ExportFile, rejected: list[RejectedRow]) -> None:
-        self.report = FileReport(export.path, export.format, export.kind)
+        self.report = FileReport(export.path, export.format, kind=export.kind)
         self.name = export.path.name
         self._rejected = rejected
 

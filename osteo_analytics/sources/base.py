@@ -142,14 +142,14 @@ class FileReport:
     """
 
     path: Path
-    format: str
-    kind: str = ""
+    format: str  # "csv", "xlsx", "docx"...
     rows_read: int = 0
     accepted: int = 0
     quarantined: int = 0
     duplicates: int = 0
     excluded: int = 0
     reasons: dict[str, int] = field(default_factory=dict)
+    kind: str = ""  # what the file holds for its adapter: "patients", "invoices"...
 
     def assert_balanced(self) -> None:
         """AssertionError unless rows_read = accepted + quarantined + duplicates + excluded."""
