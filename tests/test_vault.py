@@ -9,13 +9,10 @@ from __future__ import annotations
 import base64
 import hashlib
 import os
-import pty
 import random
 import re
-import select
 import shutil
 import subprocess
-import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
@@ -33,6 +30,7 @@ from osteo_analytics.errors import (
     VaultError,
     WeakPassphraseError,
 )
+from tests.agetty import run_age_with_terminal
 
 # The C2SP CCTV test identity: a published key, fine for exact expectations.
 CCTV_IDENTITY = "AGE-SECRET-KEY-1EGTZVFFV20835NWYV6270LXYVK2VKNX2MMDKWYKLMGR48UAWX40Q2P2LM0"
@@ -304,40 +302,6 @@ def test_recipients_file() -> None:
 
 
 # --- interop with the real `age` binary --------------------------------------------------
-
-
-def run_age_with_terminal(args: list[str], passphrase: str, timeout: float = 60) -> str:
-    """Run `age` on a pseudo-terminal, typing `passphrase` at each prompt; return the screen.
-
-    age 1.1 reads passphrases only from the terminal (no env variable, no batch plugin),
-    so we drive a real one, like `expect` would.
-    """
-    pid, fd = pty.fork()
-    if pid == 0:  # child: the pty is its controlling terminal
-        os.execvp("age", ["age", *args])
-    screen, answered, deadline = b"", 0, time.monotonic() + timeout
-    try:
-        while time.monotonic() < deadline:
-            ready, _, _ = select.select([fd], [], [], 0.5)
-            if not ready:
-                continue
-            try:
-                chunk = os.read(fd, 1024)
-            except OSError:  # EIO: the child closed the terminal
-                break
-            if not chunk:
-                break
-            screen += chunk
-            while screen.lower().count(b"passphrase") > answered:
-                os.write(fd, passphrase.encode() + b"\n")
-                answered += 1
-        else:
-            os.kill(pid, 9)
-    finally:
-        os.close(fd)
-        _, status = os.waitpid(pid, 0)
-    assert os.waitstatus_to_exitcode(status) == 0, screen.decode(errors="replace")
-    return screen.decode(errors="replace")
 
 
 @needs_age
