@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import hashlib
+import itertools
 import json
 import re
 import zipfile
@@ -51,8 +52,11 @@ def rows_of(path: Path) -> list[tuple[Any, ...]]:
 
 
 def digests(folder: Path) -> dict[str, str]:
-    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(folder.rglob("*")) if p.is_file()}
+    return {
+        str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
 
 
 def euros(value: Decimal) -> str:
@@ -68,13 +72,22 @@ def test_same_seed_same_bytes_other_seed_other_bytes(practice: Path, tmp_path: P
     first = digests(practice)
     assert first == digests(tmp_path / "again")
     assert set(first) == set(digests(tmp_path / "other"))
-    assert first["libreosteo/examinations.xlsx"] != digests(tmp_path / "other")["libreosteo/examinations.xlsx"]
+    assert (
+        first["libreosteo/examinations.xlsx"]
+        != digests(tmp_path / "other")["libreosteo/examinations.xlsx"]
+    )
 
 
 @pytest.mark.parametrize(
     "kwargs",
-    [{"years": 0}, {"practitioners": 0}, {"scale": 0}, {"scale": -1.0}, {"patients": 0},
-     {"formats": ("libreosteo", "docx")}],
+    [
+        {"years": 0},
+        {"practitioners": 0},
+        {"scale": 0},
+        {"scale": -1.0},
+        {"patients": 0},
+        {"formats": ("libreosteo", "docx")},
+    ],
 )
 def test_bad_parameters_raise_usage_error(tmp_path: Path, kwargs: dict[str, Any]) -> None:
     with pytest.raises(UsageError) as caught:
@@ -123,9 +136,11 @@ def test_csv_values_formats(practice: Path) -> None:
         invoices = list(csv.DictReader(handle))
     assert all(re.fullmatch(r"-?\d+\.\d+", row["montant"]) for row in invoices)
     assert {row["type"] for row in invoices} == {"invoice", "creditnote"}
-    assert any(row["Remplacée par"] for row in invoices) and any(row["Annulée par"] for row in invoices)
+    assert any(row["Remplacée par"] for row in invoices) and any(
+        row["Annulée par"] for row in invoices
+    )
     dates = [row["date"] for row in invoices]
-    assert all(d >= e for d, e in zip(dates, dates[1:]))  # newest first
+    assert all(d >= e for d, e in itertools.pairwise(dates))  # newest first
     for stamp in dates:
         when = dt.datetime.fromisoformat(stamp)
         assert when.utcoffset() == when.replace(tzinfo=PARIS).utcoffset()
@@ -190,15 +205,27 @@ def test_libreosteo_truth_recomputed_from_the_files(practice: Path) -> None:
     invoices = rows_of(folder / "invoices.xlsx")[1:]
     by_id = {r[0]: r for r in invoices}
     for r in invoices:
-        month, amount, code, status, kind = r[4].strftime("%Y-%m"), Decimal(str(r[5])), r[7], r[32], r[35]
+        month, amount, code, status, kind = (
+            r[4].strftime("%Y-%m"),
+            Decimal(str(r[5])),
+            r[7],
+            r[32],
+            r[35],
+        )
         payments = json.loads(r[2]) if r[2] else []
         if kind == "invoice" and status != 3:
             money[month]["revenue_invoiced"] += amount
-            due = amount - sum(Decimal(str(p["amount"])) for p in payments) if code == "notpaid" else 0
+            due = (
+                amount - sum(Decimal(str(p["amount"])) for p in payments)
+                if code == "notpaid"
+                else 0
+            )
             if due > 0:
                 got[month]["unpaid_invoices"] += 1
                 money[month]["unpaid_amount"] += due
-        movements = [(p["date"][:7], p["paiment_mode"], Decimal(str(p["amount"]))) for p in payments]
+        movements = [
+            (p["date"][:7], p["paiment_mode"], Decimal(str(p["amount"]))) for p in payments
+        ]
         if code != "notpaid":
             movements.append((month, code, amount))
         if status == 3 and by_id[int(r[38])][35] == "invoice":  # cancelled by a replacement
@@ -207,8 +234,13 @@ def test_libreosteo_truth_recomputed_from_the_files(practice: Path) -> None:
             money[on]["revenue_received"] += value
             money[on][CODE_TO_METHOD[mode]] += value
     for key, month in months.items():
-        for name in ("consultations_done", "consultations_cancelled", "consultations_no_show",
-                     "new_patients", "unpaid_invoices"):
+        for name in (
+            "consultations_done",
+            "consultations_cancelled",
+            "consultations_no_show",
+            "new_patients",
+            "unpaid_invoices",
+        ):
             assert month[name] == got[key][name], (key, name)
         assert month["active_patients"] == len(active[key])
         for name in ("revenue_invoiced", "revenue_received", "unpaid_amount"):
@@ -256,17 +288,28 @@ def test_ledger_truth_recomputed_from_the_files(practice: Path) -> None:
 
 
 def test_format_truths_differ_only_where_the_format_cannot_say(practice: Path) -> None:
-    true, lo, ledger = truth_of(practice), truth_of(practice / "libreosteo"), truth_of(practice / "ledger")
-    for t, m in zip(true["months"], lo["months"]):
+    true, lo, ledger = (
+        truth_of(practice),
+        truth_of(practice / "libreosteo"),
+        truth_of(practice / "ledger"),
+    )
+    for t, m in zip(true["months"], lo["months"], strict=True):
         by_method = dict(t["received_by_method"])
         by_method["cb"] = euros(Decimal(by_method["cb"]) + Decimal(by_method.pop("virement")))
         assert m["received_by_method"]["virement"] == "0.00"
         assert {k: v for k, v in m["received_by_method"].items() if k != "virement"} == by_method
-        assert {k: v for k, v in t.items() if k != "received_by_method"} == \
-            {k: v for k, v in m.items() if k != "received_by_method"}
+        assert {k: v for k, v in t.items() if k != "received_by_method"} == {
+            k: v for k, v in m.items() if k != "received_by_method"
+        }
     assert true["totals"]["revenue_received"] == ledger["totals"]["revenue_received"]
     assert set(true) == {"from", "to", "months", "totals"} and true["from"] == "2025-01-01"
-    assert list(true["totals"]["received_by_method"]) == ["cb", "cheque", "especes", "virement", "autre"]
+    assert list(true["totals"]["received_by_method"]) == [
+        "cb",
+        "cheque",
+        "especes",
+        "virement",
+        "autre",
+    ]
 
 
 # --- realism ------------------------------------------------------------------------------
@@ -277,8 +320,20 @@ def test_calendar_seasons_and_cancellations(practice: Path) -> None:
     with open(practice / "libreosteo" / "examinations.csv", newline="", encoding="utf-8") as handle:
         days = [dt.datetime.fromisoformat(r["date"]) for r in csv.DictReader(handle)]
     assert all(d.weekday() < 5 and d.date() not in french_holidays for d in days)
-    assert {d.strftime("%H:%M") for d in days} <= {"09:00", "09:45", "10:30", "11:15", "12:00", "14:00",
-                                                   "14:45", "15:30", "16:15", "17:00", "17:45", "18:30"}
+    assert {d.strftime("%H:%M") for d in days} <= {
+        "09:00",
+        "09:45",
+        "10:30",
+        "11:15",
+        "12:00",
+        "14:00",
+        "14:45",
+        "15:30",
+        "16:15",
+        "17:00",
+        "17:45",
+        "18:30",
+    }
     months = {m["month"]: m for m in truth_of(practice)["months"]}
     assert months["2025-08"]["consultations_done"] < 0.7 * months["2025-09"]["consultations_done"]
     totals = truth_of(practice)["totals"]
@@ -299,7 +354,7 @@ def test_patients_fees_and_free_text(practice: Path) -> None:
     assert {p[9][:2] for p in patients} & {"20", "97"}
     invoices = rows_of(practice / "libreosteo" / "invoices.xlsx")[1:]
     fees = [r[5] for r in invoices if r[35] == "invoice"]
-    assert 45 <= min(fees) and max(fees) <= 90 and len(set(fees)) >= 4
+    assert min(fees) >= 45 and max(fees) <= 90 and len(set(fees)) >= 4
     assert {r[7] for r in invoices} == {"ecard", "check", "cash", "notpaid"}
     exams = rows_of(practice / "libreosteo" / "examinations.xlsx")[1:]
     assert {r[67] for r in exams} == {1, 2, 3, 4}

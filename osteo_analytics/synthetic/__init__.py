@@ -44,7 +44,9 @@ class SynthSummary:
     start: dt.date
     end: dt.date
     patients: int = 0
-    consultations: dict[str, int] = field(default_factory=lambda: {"done": 0, "cancelled": 0, "no_show": 0})
+    consultations: dict[str, int] = field(
+        default_factory=lambda: {"done": 0, "cancelled": 0, "no_show": 0}
+    )
     invoices: int = 0
     payments: int = 0
     rows: dict[str, dict[str, int]] = field(default_factory=dict)
@@ -52,8 +54,14 @@ class SynthSummary:
     seconds: float = 0.0
 
 
-def _validate(out: Path, years: int, practitioners: int, patients: int | None, scale: float,
-              formats: Sequence[str]) -> None:
+def _validate(
+    out: Path,
+    years: int,
+    practitioners: int,
+    patients: int | None,
+    scale: float,
+    formats: Sequence[str],
+) -> None:
     if not isinstance(years, int) or years < 1:
         raise UsageError(f"--years must be a whole number of at least 1 (got {years!r})")
     if not isinstance(practitioners, int) or practitioners < 1:
@@ -64,7 +72,9 @@ def _validate(out: Path, years: int, practitioners: int, patients: int | None, s
         raise UsageError(f"--scale must be greater than 0 (got {scale!r})")
     unknown = [f for f in formats if f not in FORMATS]
     if unknown or not formats:
-        raise UsageError(f"unknown format {', '.join(unknown) or '(none)'}: choose from {', '.join(FORMATS)}")
+        raise UsageError(
+            f"unknown format {', '.join(unknown) or '(none)'}: choose from {', '.join(FORMATS)}"
+        )
     if out.exists() and (not out.is_dir() or any(out.iterdir())):
         raise UsageError(f"{out} already exists and is not empty: choose a new or empty directory")
 
@@ -106,8 +116,9 @@ def synthesize(
     began = time.perf_counter()
     start = period_start(end, years)
     staff = make_practitioners(practitioners, seed)
-    practice = Practice(seed=seed, start=start, end=end, practitioners=staff, scale=scale,
-                        patient_cap=patients)
+    practice = Practice(
+        seed=seed, start=start, end=end, practitioners=staff, scale=scale, patient_cap=patients
+    )
     out.mkdir(parents=True, exist_ok=True)
     summary = SynthSummary(out=out, start=start, end=end)
     truth = TruthBook(start, end)

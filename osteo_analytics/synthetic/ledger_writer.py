@@ -25,10 +25,34 @@ from typing import Any
 from . import people
 from .model import Exam
 from .truth import TruthBook, months_between
-from .xlsx import EURO, FR_DATE, HEADER as HEADER_STYLE, TITLE, TOTAL, TOTAL_EURO, Workbook, number_cell, text_cell
+from .xlsx import (
+    EURO,
+    FR_DATE,
+    TITLE,
+    TOTAL,
+    TOTAL_EURO,
+    Workbook,
+    number_cell,
+    text_cell,
+)
+from .xlsx import (
+    HEADER as HEADER_STYLE,
+)
 
-MONTHS_FR = ["Janvier", "Février", "Mars", "Avril", "Mai", "Juin", "Juillet", "Août", "Septembre",
-             "Octobre", "Novembre", "Décembre"]
+MONTHS_FR = [
+    "Janvier",
+    "Février",
+    "Mars",
+    "Avril",
+    "Mai",
+    "Juin",
+    "Juillet",
+    "Août",
+    "Septembre",
+    "Octobre",
+    "Novembre",
+    "Décembre",
+]
 METHOD_LABEL = {"cb": "CB", "cheque": "Chèque", "especes": "Espèces", "virement": "Virement"}
 HEADER = ["Date", "N° facture", "Patient", "Montant", "Mode de règlement"]
 LATE_MINUTES = 19 * 60 + 20
@@ -66,12 +90,25 @@ class LedgerWriter:
         for invoice in exam.invoices:
             issued_day = invoice.issued.date()
             for payment in invoice.money:
-                minutes = (invoice.issued.hour * 60 + invoice.issued.minute
-                           if payment.paid_on == issued_day else LATE_MINUTES)
+                minutes = (
+                    invoice.issued.hour * 60 + invoice.issued.minute
+                    if payment.paid_on == issued_day
+                    else LATE_MINUTES
+                )
                 self._seq += 1
-                heapq.heappush(self._pending, (payment.paid_on.toordinal(), minutes, self._seq,
-                                               exam.patient.index, exam.patient.ledger_name,
-                                               invoice.number, payment.amount, payment.method))
+                heapq.heappush(
+                    self._pending,
+                    (
+                        payment.paid_on.toordinal(),
+                        minutes,
+                        self._seq,
+                        exam.patient.index,
+                        exam.patient.ledger_name,
+                        invoice.number,
+                        payment.amount,
+                        payment.method,
+                    ),
+                )
         # Exams arrive in date order and money never precedes its visit: earlier days are final.
         self._flush(exam.start.date().toordinal())
 
@@ -80,7 +117,9 @@ class LedgerWriter:
             day, _, _, patient, name, number, amount, method = heapq.heappop(self._pending)
             self._receipt(dt.date.fromordinal(day), patient, name, number, amount, method)
 
-    def _receipt(self, day: dt.date, patient: int, name: str, number: str, amount: int, method: str) -> None:
+    def _receipt(
+        self, day: dt.date, patient: int, name: str, number: str, amount: int, method: str
+    ) -> None:
         key = f"{day.year:04d}-{day.month:02d}"
         while self._key != key:
             self._next_sheet()
@@ -111,17 +150,28 @@ class LedgerWriter:
         last = len(self._rows) + 3
         self._book.start_sheet(self._label, [12, 12, 30, 13, 18], rows=last, columns=5)
         title = f"Livre des recettes — {self._label} — {people.OFFICE_NAME}"
-        header = "".join(text_cell(f"{c}2", h, HEADER_STYLE) for c, h in zip("ABCDE", HEADER))
+        header = "".join(
+            text_cell(f"{c}2", h, HEADER_STYLE) for c, h in zip("ABCDE", HEADER, strict=True)
+        )
         out = [f'<row r="1">{text_cell("A1", title, TITLE)}</row><row r="2">{header}</row>']
         total = 0
         for r, (day, number, name, amount, method) in enumerate(self._rows, start=3):
             total += amount
-            out.append(f'<row r="{r}">{number_cell(f"A{r}", day - _EPOCH, FR_DATE)}{text_cell(f"B{r}", number)}'
-                       f'{text_cell(f"C{r}", name)}{number_cell(f"D{r}", amount / 100, EURO)}'
-                       f'{text_cell(f"E{r}", method)}</row>')
-        sum_cell = (f'<c r="D{last}" s="{TOTAL_EURO}"><f>SUM(D3:D{last - 1})</f><v>{total / 100!r}</v></c>'
-                    if self._rows else number_cell(f"D{last}", 0, TOTAL_EURO))
-        out.append(f'<row r="{last}">{text_cell(f"A{last}", "Total " + self._label, TOTAL)}{sum_cell}</row>')
+            out.append(
+                f'<row r="{r}">{number_cell(f"A{r}", day - _EPOCH, FR_DATE)}'
+                f"{text_cell(f'B{r}', number)}"
+                f"{text_cell(f'C{r}', name)}{number_cell(f'D{r}', amount / 100, EURO)}"
+                f"{text_cell(f'E{r}', method)}</row>"
+            )
+        sum_cell = (
+            f'<c r="D{last}" s="{TOTAL_EURO}"><f>SUM(D3:D{last - 1})</f><v>{total / 100!r}</v></c>'
+            if self._rows
+            else number_cell(f"D{last}", 0, TOTAL_EURO)
+        )
+        out.append(
+            f'<row r="{last}">{text_cell(f"A{last}", "Total " + self._label, TOTAL)}'
+            f"{sum_cell}</row>"
+        )
         self._book.write("".join(out))
         self._book.end_sheet()
         self._rows = []

@@ -33,7 +33,7 @@ import json
 import marshal
 import shutil
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import IO, Any, BinaryIO
 from zoneinfo import ZoneInfo
 
 from . import people
@@ -45,72 +45,252 @@ MODE_CODE = {"cb": "ecard", "cheque": "check", "especes": "cash", "virement": "e
 MODE_TEXT = {"ecard": "Carte Bancaire", "check": "Chèque", "cash": "Espèces", "notpaid": "n/a"}
 PARIS = ZoneInfo("Europe/Paris")
 
-PATIENT_CSV = ["family_name", "original_name", "first_name", "birth_date", "sex", "address_street",
-               "address_complement", "address_zipcode", "address_city", "email", "phone",
-               "mobile_phone", "job", "hobbies", "smoker", "laterality", "important_info",
-               "current_treatment", "surgical_history", "medical_history", "family_history",
-               "trauma_history", "medical_reports"]
-PATIENT_XLSX = ["ID", "Date de naissance", "Consentement", "Nom de famille", "Nom de naissance",
-                "Prénom", "Date du consentement", "Rue", "Complément d'adresse", "Code postal",
-                "Ville", "email", "Téléphone", "Mobile", "Profession", "Loisirs", "Fumeur",
-                "Latéralité", "Note importante", "Traitement en cours", "Antécédents chirurgicaux",
-                "Antécédents médicaux", "Antécédents familiaux", "Antécédents traumatiques",
-                "Compte-rendus médicaux", "Date de création", "Sexe", "Médecin traitant"]
+PATIENT_CSV = [
+    "family_name",
+    "original_name",
+    "first_name",
+    "birth_date",
+    "sex",
+    "address_street",
+    "address_complement",
+    "address_zipcode",
+    "address_city",
+    "email",
+    "phone",
+    "mobile_phone",
+    "job",
+    "hobbies",
+    "smoker",
+    "laterality",
+    "important_info",
+    "current_treatment",
+    "surgical_history",
+    "medical_history",
+    "family_history",
+    "trauma_history",
+    "medical_reports",
+]
+PATIENT_XLSX = [
+    "ID",
+    "Date de naissance",
+    "Consentement",
+    "Nom de famille",
+    "Nom de naissance",
+    "Prénom",
+    "Date du consentement",
+    "Rue",
+    "Complément d'adresse",
+    "Code postal",
+    "Ville",
+    "email",
+    "Téléphone",
+    "Mobile",
+    "Profession",
+    "Loisirs",
+    "Fumeur",
+    "Latéralité",
+    "Note importante",
+    "Traitement en cours",
+    "Antécédents chirurgicaux",
+    "Antécédents médicaux",
+    "Antécédents familiaux",
+    "Antécédents traumatiques",
+    "Compte-rendus médicaux",
+    "Date de création",
+    "Sexe",
+    "Médecin traitant",
+]
 PATIENT_KINDS = "idbsssd" + "s" * 9 + "bs" + "s" * 7 + "dss"
-EXAM_CSV = ["patient_detail.first_name", "patient_detail.family_name", "patient_detail.birth_date",
-            "date", "reason", "reason_description", "orl", "visceral", "pulmo", "uro_gyneco",
-            "periphery", "general_state", "medical_examination", "diagnosis", "treatments",
-            "conclusion", "therapeut_detail.first_name", "therapeut_detail.last_name"]
+EXAM_CSV = [
+    "patient_detail.first_name",
+    "patient_detail.family_name",
+    "patient_detail.birth_date",
+    "date",
+    "reason",
+    "reason_description",
+    "orl",
+    "visceral",
+    "pulmo",
+    "uro_gyneco",
+    "periphery",
+    "general_state",
+    "medical_examination",
+    "diagnosis",
+    "treatments",
+    "conclusion",
+    "therapeut_detail.first_name",
+    "therapeut_detail.last_name",
+]
 # DRF InvoiceSerializer field order: invoices.xlsx columns, last_invoice.* and invoices_list.
-INVOICE_KEYS = ["id", "paiment_mode_text", "paiments_list", "office_name", "date", "amount",
-                "currency", "paiment_mode", "header", "therapeut_name", "therapeut_first_name",
-                "quality", "professional_id", "professional_id_label", "location", "number",
-                "patient_family_name", "patient_original_name", "patient_first_name",
-                "patient_address_street", "patient_address_complement", "patient_address_zipcode",
-                "patient_address_city", "content_invoice", "footer", "office_identifier",
-                "office_identifier_label", "office_address_street", "office_address_complement",
-                "office_address_zipcode", "office_address_city", "office_phone", "status",
-                "therapeut_id", "replace", "type", "officesettings_id", "check_sum", "canceled_by"]
-INVOICE_XLSX = ["ID", "paiment_mode_text", "paiments_list", "office_name", "date", "Montant",
-                "Monnaie", "Mode de paiement", "Entête", "Nom du thérapeute", "Prénom du thérapeute",
-                "Qualité", "Identifiant professionnel", "Libellé d'identifiant professionnel", "Lieu",
-                "Numéro", "Nom de famille", "Nom de naissance", "Prénom", "Rue",
-                "Complément d'adresse", "Code postal", "Ville", "Contenu", "Pied de page",
-                "Identifiant de structure", "Libellé d'identifiant de structure", "Rue",
-                "Complément d'adresse", "Code postal", "Ville", "Téléphone", "État", "Thérapeute id",
-                "Facture remplacée", "Type de facture", "Cabinet id", "Somme de contrôle",
-                "Annulée par"]
-_INVOICE_KIND = {"id": "i", "date": "t", "amount": "a", "status": "i", "therapeut_id": "i",
-                 "officesettings_id": "i"}
+INVOICE_KEYS = [
+    "id",
+    "paiment_mode_text",
+    "paiments_list",
+    "office_name",
+    "date",
+    "amount",
+    "currency",
+    "paiment_mode",
+    "header",
+    "therapeut_name",
+    "therapeut_first_name",
+    "quality",
+    "professional_id",
+    "professional_id_label",
+    "location",
+    "number",
+    "patient_family_name",
+    "patient_original_name",
+    "patient_first_name",
+    "patient_address_street",
+    "patient_address_complement",
+    "patient_address_zipcode",
+    "patient_address_city",
+    "content_invoice",
+    "footer",
+    "office_identifier",
+    "office_identifier_label",
+    "office_address_street",
+    "office_address_complement",
+    "office_address_zipcode",
+    "office_address_city",
+    "office_phone",
+    "status",
+    "therapeut_id",
+    "replace",
+    "type",
+    "officesettings_id",
+    "check_sum",
+    "canceled_by",
+]
+INVOICE_XLSX = [
+    "ID",
+    "paiment_mode_text",
+    "paiments_list",
+    "office_name",
+    "date",
+    "Montant",
+    "Monnaie",
+    "Mode de paiement",
+    "Entête",
+    "Nom du thérapeute",
+    "Prénom du thérapeute",
+    "Qualité",
+    "Identifiant professionnel",
+    "Libellé d'identifiant professionnel",
+    "Lieu",
+    "Numéro",
+    "Nom de famille",
+    "Nom de naissance",
+    "Prénom",
+    "Rue",
+    "Complément d'adresse",
+    "Code postal",
+    "Ville",
+    "Contenu",
+    "Pied de page",
+    "Identifiant de structure",
+    "Libellé d'identifiant de structure",
+    "Rue",
+    "Complément d'adresse",
+    "Code postal",
+    "Ville",
+    "Téléphone",
+    "État",
+    "Thérapeute id",
+    "Facture remplacée",
+    "Type de facture",
+    "Cabinet id",
+    "Somme de contrôle",
+    "Annulée par",
+]
+_INVOICE_KIND = {
+    "id": "i",
+    "date": "t",
+    "amount": "a",
+    "status": "i",
+    "therapeut_id": "i",
+    "officesettings_id": "i",
+}
 INVOICE_KINDS = "".join(_INVOICE_KIND.get(k, "s") for k in INVOICE_KEYS)
-EXAM_XLSX = (["ID", "invoice_number", "invoices_list", "ID", "last_invoice.paiment_mode_text",
-              "last_invoice.paiments_list", "last_invoice.office_name", "last_invoice.date"]
-             + INVOICE_XLSX[5:]
-             + ["Nom d’utilisateur", "Adresse électronique", "Prénom", "Nom", "Nom de famille",
-                "Prénom", "Nom de naissance", "Date de naissance", "Nom du cabinet", "invoice_by_email",
-                "Motif", "Détail du motif de consultation / Contexte", "Sphère ORL", "Sphère viscérale",
-                "Sphère cardio-pulmonaire", "Sphère uro-gynéco", "Sphère périphérique", "État général",
-                "Examen médical", "Diagnostic ostéopathique", "Traitements", "conclusion", "date",
-                "État", "Raison de l'état", "type", "patient", "Thérapeute", "Paramètres du cabinet",
-                "Facture"])
+EXAM_XLSX = [
+    "ID",
+    "invoice_number",
+    "invoices_list",
+    "ID",
+    "last_invoice.paiment_mode_text",
+    "last_invoice.paiments_list",
+    "last_invoice.office_name",
+    "last_invoice.date",
+    *INVOICE_XLSX[5:],
+    "Nom d’utilisateur",
+    "Adresse électronique",
+    "Prénom",
+    "Nom",
+    "Nom de famille",
+    "Prénom",
+    "Nom de naissance",
+    "Date de naissance",
+    "Nom du cabinet",
+    "invoice_by_email",
+    "Motif",
+    "Détail du motif de consultation / Contexte",
+    "Sphère ORL",
+    "Sphère viscérale",
+    "Sphère cardio-pulmonaire",
+    "Sphère uro-gynéco",
+    "Sphère périphérique",
+    "État général",
+    "Examen médical",
+    "Diagnostic ostéopathique",
+    "Traitements",
+    "conclusion",
+    "date",
+    "État",
+    "Raison de l'état",
+    "type",
+    "patient",
+    "Thérapeute",
+    "Paramètres du cabinet",
+    "Facture",
+]
 EXAM_KINDS = "iss" + INVOICE_KINDS + "sssssssdsb" + "s" * 12 + "tisissss"
 # invoices.csv: djangorestframework-csv sorts keys; InvoiceCSVRenderer gives French labels.
 INVOICE_CSV_LABELS = {
-    "amount": "montant", "canceled_by": "Annulée par", "content_invoice": "contenu de facture",
-    "currency": "devise", "footer": "pied de page", "header": "entête", "location": "lieu",
-    "number": "Numéro", "office_address_city": "Ville", "office_address_complement": "Complément d'adresse",
-    "office_address_street": "Rue du cabinet", "office_address_zipcode": "Code postal",
-    "office_identifier": "Identifiant de la structure", "office_identifier_label": "Libellé d'identifiant",
-    "office_name": "Nom d'établissement", "office_phone": "Téléphone",
-    "officesettings_id": "Identifiant interne cabinet", "paiment_mode": "code mode de paiement",
-    "paiment_mode_text": "mode de paiement", "patient_address_city": "Ville",
-    "patient_address_complement": "Complément d'adresse", "patient_address_street": "Rue",
-    "patient_address_zipcode": "Code postal", "patient_family_name": "Nom d'usage du patient",
-    "patient_first_name": "Prénom du patient", "patient_original_name": "Nom du patient",
-    "professional_id": "Identifiant professionel", "professional_id_label": "Libellé d'identifiant",
-    "quality": "En qualité de", "replace": "Remplacée par",
-    "status": "Etat (1=En attente de paiement,2=Payé)", "therapeut_first_name": "Prénom du thérapeute",
-    "therapeut_id": "Identifiant interne thérapeute", "therapeut_name": "Nom du thérapeute",
+    "amount": "montant",
+    "canceled_by": "Annulée par",
+    "content_invoice": "contenu de facture",
+    "currency": "devise",
+    "footer": "pied de page",
+    "header": "entête",
+    "location": "lieu",
+    "number": "Numéro",
+    "office_address_city": "Ville",
+    "office_address_complement": "Complément d'adresse",
+    "office_address_street": "Rue du cabinet",
+    "office_address_zipcode": "Code postal",
+    "office_identifier": "Identifiant de la structure",
+    "office_identifier_label": "Libellé d'identifiant",
+    "office_name": "Nom d'établissement",
+    "office_phone": "Téléphone",
+    "officesettings_id": "Identifiant interne cabinet",
+    "paiment_mode": "code mode de paiement",
+    "paiment_mode_text": "mode de paiement",
+    "patient_address_city": "Ville",
+    "patient_address_complement": "Complément d'adresse",
+    "patient_address_street": "Rue",
+    "patient_address_zipcode": "Code postal",
+    "patient_family_name": "Nom d'usage du patient",
+    "patient_first_name": "Prénom du patient",
+    "patient_original_name": "Nom du patient",
+    "professional_id": "Identifiant professionel",
+    "professional_id_label": "Libellé d'identifiant",
+    "quality": "En qualité de",
+    "replace": "Remplacée par",
+    "status": "Etat (1=En attente de paiement,2=Payé)",
+    "therapeut_first_name": "Prénom du thérapeute",
+    "therapeut_id": "Identifiant interne thérapeute",
+    "therapeut_name": "Nom du thérapeute",
 }
 PAYMENT_KEYS = ["amount", "currency", "date", "paiment_mode", "paiment_mode_text"]
 
@@ -136,22 +316,33 @@ def mode_code(method: str | None) -> str:
 
 def _payment_json(payment: Payment) -> dict[str, Any]:
     code = MODE_CODE[payment.method]
-    return {"paiment_mode_text": MODE_TEXT[code], "amount": payment.amount / 100, "currency": "EUR",
-            "date": payment.paid_on.isoformat(), "paiment_mode": code}
+    return {
+        "paiment_mode_text": MODE_TEXT[code],
+        "amount": payment.amount / 100,
+        "currency": "EUR",
+        "date": payment.paid_on.isoformat(),
+        "paiment_mode": code,
+    }
 
 
 class LibreOsteoWriter:
     """Streams one practice into LibreOsteo export files under `folder`."""
 
-    def __init__(self, folder: Path, practitioners: list[Practitioner], *, zip64: bool = False) -> None:
+    def __init__(
+        self, folder: Path, practitioners: list[Practitioner], *, zip64: bool = False
+    ) -> None:
         self.folder = folder
         self.practitioners = practitioners
         self.header = people.office_header(practitioners[0])
-        self._files = []
+        self._files: list[IO[str]] = []
         self._patients_csv = self._csv("patients.csv", PATIENT_CSV)
         self._exams_csv = self._csv("examinations.csv", EXAM_CSV)
-        self._patients_xlsx = ReportSheet(folder / "patients.xlsx", PATIENT_XLSX, PATIENT_KINDS, zip64=zip64)
-        self._exams_xlsx = ReportSheet(folder / "examinations.xlsx", EXAM_XLSX, EXAM_KINDS, zip64=zip64)
+        self._patients_xlsx = ReportSheet(
+            folder / "patients.xlsx", PATIENT_XLSX, PATIENT_KINDS, zip64=zip64
+        )
+        self._exams_xlsx = ReportSheet(
+            folder / "examinations.xlsx", EXAM_XLSX, EXAM_KINDS, zip64=zip64
+        )
         self._zip64 = zip64
         self._spill_dir = folder / ".invoices-spill"
         self._spill_dir.mkdir()
@@ -169,33 +360,107 @@ class LibreOsteoWriter:
 
     def patient(self, p: Patient) -> None:
         """One new patient file (LibreOsteo orders patients by id = creation order)."""
-        texts = [p.street, p.complement, p.zipcode, p.city, p.email, p.phone, p.mobile, p.job,
-                 p.hobbies]
-        history = [p.important_info, p.current_treatment, p.surgical_history, p.medical_history,
-                   p.family_history, p.trauma_history, p.medical_reports]
-        self._patients_csv.writerow([p.family_name, p.original_name, p.first_name, p.birth_date.isoformat(),
-                                     p.sex, *texts, p.smoker, p.laterality, *history])
-        self._patients_xlsx.write([p.id, p.birth_date, True, p.family_name, p.original_name, p.first_name,
-                                   p.created, *texts, p.smoker, p.laterality, *history, p.created, p.sex,
-                                   None if p.doctor is None else str(p.doctor)])
+        texts = [
+            p.street,
+            p.complement,
+            p.zipcode,
+            p.city,
+            p.email,
+            p.phone,
+            p.mobile,
+            p.job,
+            p.hobbies,
+        ]
+        history = [
+            p.important_info,
+            p.current_treatment,
+            p.surgical_history,
+            p.medical_history,
+            p.family_history,
+            p.trauma_history,
+            p.medical_reports,
+        ]
+        self._patients_csv.writerow(
+            [
+                p.family_name,
+                p.original_name,
+                p.first_name,
+                p.birth_date.isoformat(),
+                p.sex,
+                *texts,
+                p.smoker,
+                p.laterality,
+                *history,
+            ]
+        )
+        self._patients_xlsx.write(
+            [
+                p.id,
+                p.birth_date,
+                True,
+                p.family_name,
+                p.original_name,
+                p.first_name,
+                p.created,
+                *texts,
+                p.smoker,
+                p.laterality,
+                *history,
+                p.created,
+                p.sex,
+                None if p.doctor is None else str(p.doctor),
+            ]
+        )
         self.counts["patients"] += 1
 
     def _serialize(self, invoice: Invoice, patient: Patient) -> list[Any]:
         """An invoice as DRF serializes it (INVOICE_KEYS order, JSON-ready values)."""
         pr = self.practitioners[invoice.practitioner]
         code = mode_code(invoice.method)
-        return [invoice.id, MODE_TEXT[code], [_payment_json(x) for x in reversed(invoice.late)],
-                people.OFFICE_NAME, iso(invoice.issued), invoice.amount / 100, "EUR", code, self.header,
-                pr.last_name, pr.first_name, pr.quality, pr.adeli, "Adeli", people.OFFICE_CITY,
-                invoice.number, patient.family_name, patient.original_name, patient.first_name,
-                patient.street, patient.complement, patient.zipcode, patient.city, people.INVOICE_CONTENT,
-                pr.footer, pr.siret, "SIRET", people.OFFICE_STREET, people.OFFICE_COMPLEMENT,
-                people.OFFICE_ZIPCODE, people.OFFICE_CITY, people.OFFICE_PHONE, invoice.status, pr.id,
-                invoice.replaces.number if invoice.replaces else None, invoice.kind, 1, "",
-                invoice.canceled_by.id if invoice.canceled_by else None]
+        return [
+            invoice.id,
+            MODE_TEXT[code],
+            [_payment_json(x) for x in reversed(invoice.late)],
+            people.OFFICE_NAME,
+            iso(invoice.issued),
+            invoice.amount / 100,
+            "EUR",
+            code,
+            self.header,
+            pr.last_name,
+            pr.first_name,
+            pr.quality,
+            pr.adeli,
+            "Adeli",
+            people.OFFICE_CITY,
+            invoice.number,
+            patient.family_name,
+            patient.original_name,
+            patient.first_name,
+            patient.street,
+            patient.complement,
+            patient.zipcode,
+            patient.city,
+            people.INVOICE_CONTENT,
+            pr.footer,
+            pr.siret,
+            "SIRET",
+            people.OFFICE_STREET,
+            people.OFFICE_COMPLEMENT,
+            people.OFFICE_ZIPCODE,
+            people.OFFICE_CITY,
+            people.OFFICE_PHONE,
+            invoice.status,
+            pr.id,
+            invoice.replaces.number if invoice.replaces else None,
+            invoice.kind,
+            1,
+            "",
+            invoice.canceled_by.id if invoice.canceled_by else None,
+        ]
 
     @staticmethod
-    def _xlsx_invoice(values: list[Any], issued: dt.datetime) -> list[Any]:
+    def _xlsx_invoice(values: list[Any], issued: dt.datetime | float) -> list[Any]:
         """Serialized invoice -> invoices.xlsx cells (drf-excel: FKs and lists become text)."""
         cells = list(values)
         cells[2] = json.dumps(values[2], ensure_ascii=False) if values[2] else None
@@ -207,28 +472,63 @@ class LibreOsteoWriter:
         """One final examination row, and its invoices to the spill files."""
         p, pr = exam.patient, self.practitioners[exam.practitioner]
         texts = list(exam.texts) if exam.texts else [""] * 11
-        self._exams_csv.writerow([p.first_name, p.family_name, p.birth_date.isoformat(), iso(exam.start),
-                                  exam.motif, *texts, pr.first_name, pr.last_name])
+        self._exams_csv.writerow(
+            [
+                p.first_name,
+                p.family_name,
+                p.birth_date.isoformat(),
+                iso(exam.start),
+                exam.motif,
+                *texts,
+                pr.first_name,
+                pr.last_name,
+            ]
+        )
         serialized = {inv.id: self._serialize(inv, p) for inv in exam.invoices}
-        own = sorted((i for i in exam.invoices if i.kind == "invoice"), key=lambda i: (i.issued, i.id))
+        own = sorted(
+            (i for i in exam.invoices if i.kind == "invoice"), key=lambda i: (i.issued, i.id)
+        )
         live = exam.live_invoice
         chain: list[Invoice] = []  # Examination._get_invoices_list, step by step
         for invoice in own:
-            chain.append(invoice)
-            while chain[-1].canceled_by is not None:
-                chain.append(chain[-1].canceled_by)  # type: ignore[arg-type]
+            current: Invoice | None = invoice
+            while current is not None:
+                chain.append(current)
+                current = current.canceled_by
         chain.reverse()
         if live is not None:
             chain.remove(live)
-        others = [dict(zip(INVOICE_KEYS, serialized[i.id])) for i in chain]
+        others = [dict(zip(INVOICE_KEYS, serialized[i.id], strict=True)) for i in chain]
         last = self._xlsx_invoice(serialized[live.id], live.issued) if live else [None] * 39
         facture = ", ".join(str(i.id) for i in reversed(own)) or None
-        self._exams_xlsx.write([
-            exam.id, live.number if live else None,
-            json.dumps(others, ensure_ascii=False) if others else None, *last,
-            pr.username, pr.email, pr.first_name, pr.last_name, p.family_name, p.first_name,
-            p.original_name, p.birth_date, people.OFFICE_NAME, False, exam.motif, *texts, exam.start,
-            exam.status, exam.status_reason or None, exam.type, str(p.id), str(pr.id), "1", facture])
+        self._exams_xlsx.write(
+            [
+                exam.id,
+                live.number if live else None,
+                json.dumps(others, ensure_ascii=False) if others else None,
+                *last,
+                pr.username,
+                pr.email,
+                pr.first_name,
+                pr.last_name,
+                p.family_name,
+                p.first_name,
+                p.original_name,
+                p.birth_date,
+                people.OFFICE_NAME,
+                False,
+                exam.motif,
+                *texts,
+                exam.start,
+                exam.status,
+                exam.status_reason or None,
+                exam.type,
+                str(p.id),
+                str(pr.id),
+                "1",
+                facture,
+            ]
+        )
         self.counts["examinations"] += 1
         for invoice in exam.invoices:
             self._spill(invoice, serialized[invoice.id])
@@ -240,7 +540,9 @@ class LibreOsteoWriter:
             if len(self._spills) >= 4:  # chains end within days: old months are done
                 oldest = min(self._spills)
                 self._spills.pop(oldest).close()
-            handle = self._spills[month] = open(self._spill_dir / f"{month[0]}-{month[1]:02d}", "ab")  # noqa: SIM115
+            handle = self._spills[month] = open(  # noqa: SIM115
+                self._spill_dir / f"{month[0]}-{month[1]:02d}", "ab"
+            )
         self._max_payments = max(self._max_payments, len(invoice.late))
         self._invoice_rows += 1
         marshal.dump((excel_serial(invoice.issued), values), handle)
@@ -249,33 +551,40 @@ class LibreOsteoWriter:
         """Write invoices newest first, finish every file; returns the paths per dataset."""
         for handle in self._spills.values():
             handle.close()
-        keys = sorted(INVOICE_KEYS[:2] + INVOICE_KEYS[3:] + [f"paiments_list.{n}.{k}" for n in
-                                                              range(self._max_payments) for k in PAYMENT_KEYS])
+        keys = sorted(
+            INVOICE_KEYS[:2]
+            + INVOICE_KEYS[3:]
+            + [f"paiments_list.{n}.{k}" for n in range(self._max_payments) for k in PAYMENT_KEYS]
+        )
         invoices_csv = self._csv("invoices.csv", [INVOICE_CSV_LABELS.get(k, k) for k in keys])
-        invoices_xlsx = ReportSheet(self.folder / "invoices.xlsx", INVOICE_XLSX, INVOICE_KINDS,
-                                    zip64=self._zip64, rows=self._invoice_rows)
+        invoices_xlsx = ReportSheet(
+            self.folder / "invoices.xlsx",
+            INVOICE_XLSX,
+            INVOICE_KINDS,
+            zip64=self._zip64,
+            rows=self._invoice_rows,
+        )
         position = {k: i for i, k in enumerate(INVOICE_KEYS)}
         for spill in sorted(self._spill_dir.iterdir(), reverse=True):
             records = []
-            with open(spill, "rb") as handle:
+            with open(spill, "rb") as stream:
                 while True:
                     try:
-                        records.append(marshal.load(handle))
+                        records.append(marshal.load(stream))
                     except EOFError:
                         break
             records.sort(key=lambda r: (-r[0], r[1][0]))  # Invoice.Meta.ordering = ["-date"]
-            for _, values in records:
+            for serial, values in records:
                 flat = {k: values[i] for k, i in position.items()}
                 for n, payment in enumerate(values[2]):
                     for k in PAYMENT_KEYS:
                         flat[f"paiments_list.{n}.{k}"] = payment[k]
                 invoices_csv.writerow([flat.get(k) for k in keys])
-                issued = dt.datetime.strptime(values[4][:19], "%Y-%m-%dT%H:%M:%S")
-                invoices_xlsx.write(self._xlsx_invoice(values, issued))
+                invoices_xlsx.write(self._xlsx_invoice(values, serial))
                 self.counts["invoices"] += 1
         shutil.rmtree(self._spill_dir)
-        for handle in self._files:
-            handle.close()
+        for text_file in self._files:
+            text_file.close()
         return {
             "patients": [self.folder / "patients.csv", *self._patients_xlsx.close()],
             "examinations": [self.folder / "examinations.csv", *self._exams_xlsx.close()],

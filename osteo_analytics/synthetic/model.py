@@ -27,8 +27,20 @@ import holidays
 from . import vocab
 from .people import Patient, PatientFactory, Practitioner
 
-SLOTS = [(9, 0), (9, 45), (10, 30), (11, 15), (12, 0),  # morning
-         (14, 0), (14, 45), (15, 30), (16, 15), (17, 0), (17, 45), (18, 30)]  # afternoon
+SLOTS = [
+    (9, 0),
+    (9, 45),
+    (10, 30),
+    (11, 15),
+    (12, 0),  # morning
+    (14, 0),
+    (14, 45),
+    (15, 30),
+    (16, 15),
+    (17, 0),
+    (17, 45),
+    (18, 30),
+]  # afternoon
 MORNING_SLOTS = 5
 SESSION = dt.timedelta(minutes=45)  # the invoice is issued when the session is closed
 LATE_PAYMENT_TIME = dt.time(19, 20)
@@ -36,8 +48,20 @@ CANCEL_TIME = dt.time(19, 30)
 REISSUE_TIME = dt.time(19, 33)
 
 # Booking probability of a slot by month: August dip, September and January peaks.
-SEASON = {1: 1.0, 2: 0.95, 3: 0.95, 4: 0.9, 5: 0.88, 6: 0.92, 7: 0.8, 8: 0.5,
-          9: 1.0, 10: 0.96, 11: 0.94, 12: 0.85}
+SEASON = {
+    1: 1.0,
+    2: 0.95,
+    3: 0.95,
+    4: 0.9,
+    5: 0.88,
+    6: 0.92,
+    7: 0.8,
+    8: 0.5,
+    9: 1.0,
+    10: 0.96,
+    11: 0.94,
+    12: 0.85,
+}
 BASE_OCCUPANCY = 0.97
 P_CANCELLED, P_NO_SHOW = 0.027, 0.017  # 4.4 % of appointments do not take place
 P_FREE = 0.012  # done but not invoiced ("Séance offerte")
@@ -125,8 +149,16 @@ def fee(patient: Patient, when: dt.date, practitioner: int, emergency: bool) -> 
 class Practice:
     """A deterministic simulation of a shared osteopathy cabinet (see module docstring)."""
 
-    def __init__(self, *, seed: int, start: dt.date, end: dt.date, practitioners: list[Practitioner],
-                 scale: float, patient_cap: int | None) -> None:
+    def __init__(
+        self,
+        *,
+        seed: int,
+        start: dt.date,
+        end: dt.date,
+        practitioners: list[Practitioner],
+        scale: float,
+        patient_cap: int | None,
+    ) -> None:
         self.rng = random.Random(seed)
         self.start, self.end = start, end
         self.practitioners = practitioners
@@ -173,8 +205,7 @@ class Practice:
         buffer: deque[Exam] = deque()
         day = self.start
         while day <= self.end:
-            for item in self._day(day, buffer):
-                yield item
+            yield from self._day(day, buffer)
             while buffer and buffer[0].pending == 0:
                 yield buffer.popleft()
             day += dt.timedelta(days=1)
@@ -193,8 +224,9 @@ class Practice:
             for slot, p, patient, kind, motif in bookings:
                 exam = self._visit(day, slot, p, patient, kind, motif)
                 buffer.append(exam)
-        for exam, original, reissue, method in sorted(self.events.pop(day.toordinal(), []),
-                                                      key=lambda e: e[1].id):
+        for exam, original, reissue, method in sorted(
+            self.events.pop(day.toordinal(), []), key=lambda e: e[1].id
+        ):
             self._cancel(day, exam, original, reissue, method)
         return created
 
@@ -260,15 +292,18 @@ class Practice:
             return rng.choice(vocab.MOTIFS_PREGNANCY)
         return rng.choice(vocab.MOTIFS_ADULT)
 
-    def _visit(self, day: dt.date, slot: tuple[int, int], p: int, index: int, kind: int,
-               motif: str) -> Exam:
+    def _visit(
+        self, day: dt.date, slot: tuple[int, int], p: int, index: int, kind: int, motif: str
+    ) -> Exam:
         rng = self.rng
         patient = self.factory.get(index, dt.date.fromordinal(self.created[index]))
         motif = self._motif(patient, day, kind, motif)
         start = dt.datetime(day.year, day.month, day.day, *slot)
         today = day.toordinal()
         u = rng.random()
-        outcome = "cancelled" if u < P_CANCELLED else "no_show" if u < P_CANCELLED + P_NO_SHOW else "done"
+        outcome = (
+            "cancelled" if u < P_CANCELLED else "no_show" if u < P_CANCELLED + P_NO_SHOW else "done"
+        )
         exam = Exam(self.next_exam, patient, p, start, kind, outcome, 3, "", motif, ())
         self.next_exam += 1
         self.exam_count += 1
@@ -279,7 +314,9 @@ class Practice:
         if outcome == "no_show":
             exam.status_reason = rng.choice(vocab.REASONS_NO_SHOW)
             if rng.random() < 0.5:
-                self._schedule(p, index, today + rng.randint(3, 20), kind, motif if kind == 2 else "")
+                self._schedule(
+                    p, index, today + rng.randint(3, 20), kind, motif if kind == 2 else ""
+                )
             return exam
         exam.texts = tuple(rng.choice(pool) for pool in _TEXT_POOLS)
         # What comes next for this patient: a follow-up, a return months later, or nothing.
@@ -301,10 +338,19 @@ class Practice:
         self.year_seq[year] = n
         return f"{year % 100:02d}{n:0{self.number_width}d}"
 
-    def _invoice(self, exam: Exam, when: dt.datetime, amount: int, kind: str, method: str | None,
-                 status: int) -> Invoice:
-        invoice = Invoice(self.next_invoice, self._number(when.year), when, amount, kind, status,
-                          method, exam.practitioner)
+    def _invoice(
+        self, exam: Exam, when: dt.datetime, amount: int, kind: str, method: str | None, status: int
+    ) -> Invoice:
+        invoice = Invoice(
+            self.next_invoice,
+            self._number(when.year),
+            when,
+            amount,
+            kind,
+            status,
+            method,
+            exam.practitioner,
+        )
         self.next_invoice += 1
         exam.invoices.append(invoice)
         return invoice
@@ -353,16 +399,24 @@ class Practice:
         if u < 0.2:
             new_amount = -1  # credit note, not re-issued (in credit-note mode)
         elif u < 0.6:
-            new_amount = original.amount - 1000 if original.amount - 1000 >= MIN_FEE else original.amount + 500
+            new_amount = (
+                original.amount - 1000
+                if original.amount - 1000 >= MIN_FEE
+                else original.amount + 500
+            )
         else:
             new_amount = original.amount
-        method = _pick(rng, CLOSING_METHODS) if new_amount != original.amount else \
-            next(m for m, _ in CLOSING_METHODS if m != original.method)
+        method = (
+            _pick(rng, CLOSING_METHODS)
+            if new_amount != original.amount
+            else next(m for m, _ in CLOSING_METHODS if m != original.method)
+        )
         exam.pending += 1
         self.events.setdefault(on.toordinal(), []).append((exam, original, new_amount, method))
 
-    def _cancel(self, day: dt.date, exam: Exam, original: Invoice, new_amount: int,
-                method: str | None) -> None:
+    def _cancel(
+        self, day: dt.date, exam: Exam, original: Invoice, new_amount: int, method: str | None
+    ) -> None:
         exam.pending -= 1
         cancel_at = dt.datetime.combine(day, CANCEL_TIME)
         original.status = 3
@@ -381,14 +435,25 @@ class Practice:
         credit.money.append(refund)
         original.canceled_by = credit
         if new_amount >= 0 and method is not None:
-            new = self._invoice(exam, dt.datetime.combine(day, REISSUE_TIME), new_amount, "invoice",
-                                method, 2)
+            new = self._invoice(
+                exam, dt.datetime.combine(day, REISSUE_TIME), new_amount, "invoice", method, 2
+            )
             new.money.append(Payment(day, method, new_amount))
 
 
-_TEXT_POOLS = (vocab.REASON_DESCRIPTIONS, vocab.ORL, vocab.VISCERAL, vocab.PULMO, vocab.URO,
-               vocab.PERIPHERY, vocab.GENERAL, vocab.EXAMS, vocab.DIAGNOSES, vocab.TREATMENT_TEXTS,
-               vocab.CONCLUSIONS)
+_TEXT_POOLS = (
+    vocab.REASON_DESCRIPTIONS,
+    vocab.ORL,
+    vocab.VISCERAL,
+    vocab.PULMO,
+    vocab.URO,
+    vocab.PERIPHERY,
+    vocab.GENERAL,
+    vocab.EXAMS,
+    vocab.DIAGNOSES,
+    vocab.TREATMENT_TEXTS,
+    vocab.CONCLUSIONS,
+)
 
 
 def _pick(rng: random.Random, weighted: tuple[tuple[str, float], ...]) -> str:

@@ -10,6 +10,7 @@ name-based matching in an importer is exact.
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import random
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -53,7 +54,9 @@ class Practitioner:
 
     @property
     def email(self) -> str:
-        return f"{vocab.fold(self.first_name).lower()}.{vocab.fold(self.last_name).lower()}@osteo-thabor.fr"
+        first = vocab.fold(self.first_name).lower()
+        last = vocab.fold(self.last_name).lower().replace(" ", "").replace("'", "")
+        return f"{first}.{last}@osteo-thabor.fr"
 
     @property
     def display_name(self) -> str:
@@ -68,8 +71,14 @@ _SCHEDULES = [
     _FULL_WEEK - {(0, 0), (3, 1)},
     _FULL_WEEK - {(1, 0), (4, 0)},
 ]
-_PRACTITIONER_NAMES = [("Gaëlle", "Le Floc'h"), ("Loïc", "Hervé"), ("Maëlys", "Cadiou"),
-                       ("Benoît", "Rivière"), ("Anaïs", "Guého"), ("Jérôme", "Le Bihan")]
+_PRACTITIONER_NAMES = [
+    ("Gaëlle", "Le Floc'h"),
+    ("Loïc", "Hervé"),
+    ("Maëlys", "Cadiou"),
+    ("Benoît", "Rivière"),
+    ("Anaïs", "Guého"),
+    ("Jérôme", "Le Bihan"),
+]
 
 
 def make_practitioners(count: int, seed: int) -> list[Practitioner]:
@@ -89,7 +98,9 @@ def make_practitioners(count: int, seed: int) -> list[Practitioner]:
                 adeli=f"35{(seed * 7919 + i * 104729) % 10_000_000:07d}",
                 siret=OFFICE_SIRET if titular else f"9{(seed * 31 + i * 7877) % 10**12:012d}5",
                 quality="Ostéopathe D.O." if titular else "Ostéopathe D.O., collaborateur",
-                footer=OFFICE_FOOTER if titular else f"{first[0]}. {last}, ostéopathe collaborateur. "
+                footer=OFFICE_FOOTER
+                if titular
+                else f"{first[0]}. {last}, ostéopathe collaborateur. "
                 "Exonération de TVA, art. 261-4-1° du CGI.",
                 halfdays=frozenset(_SCHEDULES[i % len(_SCHEDULES)]),
             )
@@ -181,7 +192,14 @@ def _age_days(rng: random.Random) -> int:
     u = rng.random()
     if u < 0.06:
         return rng.randint(12, 700)  # infant (< 2 years)
-    bands = [(0.14, 2, 11), (0.20, 12, 17), (0.30, 18, 25), (0.80, 26, 64), (0.91, 65, 74), (1.0, 75, 96)]
+    bands = [
+        (0.14, 2, 11),
+        (0.20, 12, 17),
+        (0.30, 18, 25),
+        (0.80, 26, 64),
+        (0.91, 65, 74),
+        (1.0, 75, 96),
+    ]
     for limit, low, high in bands:
         if u < limit:
             return rng.randint(low * 365 + 30, high * 365 + 330)
@@ -189,7 +207,9 @@ def _age_days(rng: random.Random) -> int:
 
 
 def _phone(rng: random.Random, mobile: bool) -> str:
-    digits = [rng.choice("67") if mobile else rng.choice("1259")] + [str(rng.randrange(10)) for _ in range(8)]
+    digits = [rng.choice("67") if mobile else rng.choice("1259")] + [
+        str(rng.randrange(10)) for _ in range(8)
+    ]
     pairs = ["0" + digits[0]] + ["".join(digits[i : i + 2]) for i in range(1, 9, 2)]
     style = rng.random()
     if style < 0.55:
@@ -208,7 +228,7 @@ class PatientFactory:
         self._seed = seed
         self._streets = vocab.street_names(seed)
         self._cities = [(z, c) for z, c, _ in vocab.CITIES]
-        self._city_weights = [w for _, _, w in vocab.CITIES]
+        self._city_weights = list(itertools.accumulate(w for _, _, w in vocab.CITIES))
         self._cache: OrderedDict[int, Patient] = OrderedDict()
         self._cache_size = cache_size
 
@@ -234,7 +254,7 @@ class PatientFactory:
         if female and age >= 25 and rng.random() < 0.3:
             original = lo_family(rng.choice(vocab.FAMILY_NAMES))
         sex = ("F" if female else "M") if rng.random() > 0.06 else ""
-        zipcode, city = rng.choices(self._cities, self._city_weights)[0]
+        zipcode, city = rng.choices(self._cities, cum_weights=self._city_weights)[0]
         number = rng.randint(1, 180)
         suffix = rng.choice(["", "", "", " bis", " ter"])
         comma = "," if rng.random() < 0.25 else ""
@@ -246,8 +266,14 @@ class PatientFactory:
         if minor:
             email = f"parents.{last}@{domain}" if rng.random() < 0.7 else ""
         else:
-            email = rng.choice([f"{login}.{last}@{domain}", f"{login}{last}{rng.randint(10, 99)}@{domain}",
-                                f"{login}_{last}@{domain}", ""])
+            email = rng.choice(
+                [
+                    f"{login}.{last}@{domain}",
+                    f"{login}{last}{rng.randint(10, 99)}@{domain}",
+                    f"{login}_{last}@{domain}",
+                    "",
+                ]
+            )
         student = 18 <= age <= 25 and rng.random() < 0.6
         if student:
             job = rng.choice(vocab.JOBS_STUDENT)

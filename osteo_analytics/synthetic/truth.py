@@ -38,8 +38,18 @@ def _key(day: dt.date) -> str:
 
 
 class _Month:
-    __slots__ = ("done", "cancelled", "no_show", "new", "active", "invoiced", "received",
-                 "by_method", "unpaid_count", "unpaid_amount")
+    __slots__ = (
+        "active",
+        "by_method",
+        "cancelled",
+        "done",
+        "invoiced",
+        "new",
+        "no_show",
+        "received",
+        "unpaid_amount",
+        "unpaid_count",
+    )
 
     def __init__(self) -> None:
         self.done = self.cancelled = self.no_show = self.new = 0
@@ -103,38 +113,58 @@ class TruthBook:
         """The headline-figures document (DESIGN.md schema), amounts as "1234.50" strings."""
         self._close_active("9999-99")
         months = []
-        totals: dict[str, Any] = {"consultations_done": 0, "consultations_cancelled": 0,
-                                  "consultations_no_show": 0, "new_patients": 0,
-                                  "revenue_invoiced": 0, "revenue_received": 0,
-                                  "received_by_method": dict.fromkeys(METHODS, 0),
-                                  "unpaid_invoices": 0, "unpaid_amount": 0}
+        totals: dict[str, Any] = {
+            "consultations_done": 0,
+            "consultations_cancelled": 0,
+            "consultations_no_show": 0,
+            "new_patients": 0,
+            "revenue_invoiced": 0,
+            "revenue_received": 0,
+            "received_by_method": dict.fromkeys(METHODS, 0),
+            "unpaid_invoices": 0,
+            "unpaid_amount": 0,
+        }
         for key, m in self._months.items():
-            months.append({
-                "month": key,
-                "consultations_done": m.done,
-                "consultations_cancelled": m.cancelled,
-                "consultations_no_show": m.no_show,
-                "new_patients": m.new,
-                "active_patients": self._active_counts.get(key, 0),
-                "revenue_invoiced": _euros(m.invoiced),
-                "revenue_received": _euros(m.received),
-                "received_by_method": {k: _euros(v) for k, v in m.by_method.items()},
-                "unpaid_invoices": m.unpaid_count,
-                "unpaid_amount": _euros(m.unpaid_amount),
-            })
-            for name, value in (("consultations_done", m.done), ("consultations_cancelled", m.cancelled),
-                                ("consultations_no_show", m.no_show), ("new_patients", m.new),
-                                ("revenue_invoiced", m.invoiced), ("revenue_received", m.received),
-                                ("unpaid_invoices", m.unpaid_count), ("unpaid_amount", m.unpaid_amount)):
+            months.append(
+                {
+                    "month": key,
+                    "consultations_done": m.done,
+                    "consultations_cancelled": m.cancelled,
+                    "consultations_no_show": m.no_show,
+                    "new_patients": m.new,
+                    "active_patients": self._active_counts.get(key, 0),
+                    "revenue_invoiced": _euros(m.invoiced),
+                    "revenue_received": _euros(m.received),
+                    "received_by_method": {k: _euros(v) for k, v in m.by_method.items()},
+                    "unpaid_invoices": m.unpaid_count,
+                    "unpaid_amount": _euros(m.unpaid_amount),
+                }
+            )
+            for name, value in (
+                ("consultations_done", m.done),
+                ("consultations_cancelled", m.cancelled),
+                ("consultations_no_show", m.no_show),
+                ("new_patients", m.new),
+                ("revenue_invoiced", m.invoiced),
+                ("revenue_received", m.received),
+                ("unpaid_invoices", m.unpaid_count),
+                ("unpaid_amount", m.unpaid_amount),
+            ):
                 totals[name] += value
             for method, value in m.by_method.items():
                 totals["received_by_method"][method] += value
         for name in ("revenue_invoiced", "revenue_received", "unpaid_amount"):
             totals[name] = _euros(totals[name])
-        totals["received_by_method"] = {k: _euros(v) for k, v in totals["received_by_method"].items()}
+        totals["received_by_method"] = {
+            k: _euros(v) for k, v in totals["received_by_method"].items()
+        }
         totals["distinct_patients"] = self._seen.count(1)
-        return {"from": self.start.isoformat(), "to": self.end.isoformat(), "months": months,
-                "totals": totals}
+        return {
+            "from": self.start.isoformat(),
+            "to": self.end.isoformat(),
+            "months": months,
+            "totals": totals,
+        }
 
 
 def _euros(cents: int) -> str:

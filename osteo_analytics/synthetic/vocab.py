@@ -7,12 +7,14 @@ practice would type is here, so a pseudonymization test can grep for any of them
 
 from __future__ import annotations
 
+import functools
 import unicodedata
 
 from faker import Faker
 from faker.providers.person.fr_FR import Provider as _PersonFR
 
 
+@functools.lru_cache(maxsize=4096)
 def fold(text: str) -> str:
     """Upper-case ASCII form of a name: the key a name-based importer would match on."""
     decomposed = unicodedata.normalize("NFKD", text)
@@ -115,40 +117,121 @@ JOBS_ADULT = [
 JOBS_STUDENT = ["Étudiante", "Étudiant", "Étudiant en médecine", "Étudiante infirmière"]
 JOBS_RETIRED = ["Retraitée (ex-infirmière)", "Retraité", "Retraitée de l'enseignement"]
 JOBS_CHILD = ["Lycéenne", "Lycéen", "Collégien", "Écolier"]
-HOBBIES = ["Randonnée", "Yoga", "Course à pied", "Handball", "Palet breton", "Danse bretonne",
-           "Escalade", "Natation", "Chorale", "Jardinage", "Vélo", "Tennis", ""]
+HOBBIES = [
+    "Randonnée",
+    "Yoga",
+    "Course à pied",
+    "Handball",
+    "Palet breton",
+    "Danse bretonne",
+    "Escalade",
+    "Natation",
+    "Chorale",
+    "Jardinage",
+    "Vélo",
+    "Tennis",
+    "",
+]
 
-IMPORTANT_INFO = ["Malentendant, parler fort", "Anticoagulants — prudence",
-                  "Allergie au latex", "Porteur d'un pacemaker", "Claustrophobe"]
-TREATMENTS = ["Doliprane si besoin", "Ventoline", "Kardegic 75 mg", "Levothyrox 50 µg",
-              "Anti-inflammatoires ponctuels", "Pilule contraceptive", "Aucun"]
-SURGICAL = ["Appendicectomie (2005)", "Prothèse totale de genou gauche", "Hernie inguinale",
-            "Césarienne (2019)", "Ligamentoplastie LCA droit", "Cholécystectomie"]
-MEDICAL = ["Allergie aux pollens", "Hypertension artérielle", "Diabète de type 2\nSyndrome du canal carpien",
-           "Hypercholestérolémie, Reflux gastro-œsophagien, Migraines avec aura", "Asthme",
-           "Scoliose dorsale droite (suivie) ; Bronchiolites (petite enfance)", "Hypothyroïdie"]
+IMPORTANT_INFO = [
+    "Malentendant, parler fort",
+    "Anticoagulants — prudence",
+    "Allergie au latex",
+    "Porteur d'un pacemaker",
+    "Claustrophobe",
+]
+TREATMENTS = [
+    "Doliprane si besoin",
+    "Ventoline",
+    "Kardegic 75 mg",
+    "Levothyrox 50 µg",
+    "Anti-inflammatoires ponctuels",
+    "Pilule contraceptive",
+    "Aucun",
+]
+SURGICAL = [
+    "Appendicectomie (2005)",
+    "Prothèse totale de genou gauche",
+    "Hernie inguinale",
+    "Césarienne (2019)",
+    "Ligamentoplastie LCA droit",
+    "Cholécystectomie",
+]
+MEDICAL = [
+    "Allergie aux pollens",
+    "Hypertension artérielle",
+    "Diabète de type 2\nSyndrome du canal carpien",
+    "Hypercholestérolémie, Reflux gastro-œsophagien, Migraines avec aura",
+    "Asthme",
+    "Scoliose dorsale droite (suivie) ; Bronchiolites (petite enfance)",
+    "Hypothyroïdie",
+]
 FAMILY = ["RAS", "Mère : polyarthrite rhumatoïde", "Père : infarctus à 55 ans", "Diabète familial"]
-TRAUMA = ["Entorse grave cheville gauche", "Chute de vélo (2019), fracture poignet",
-          "Coup du lapin (accident de voiture 2016)", "Fracture clavicule droite (enfance)"]
-REPORTS = ["IRM lombaire 09/2023 : discopathie L5-S1", "Radio du bassin normale",
-           "Échographie épaule : tendinopathie du sus-épineux"]
+TRAUMA = [
+    "Entorse grave cheville gauche",
+    "Chute de vélo (2019), fracture poignet",
+    "Coup du lapin (accident de voiture 2016)",
+    "Fracture clavicule droite (enfance)",
+]
+REPORTS = [
+    "IRM lombaire 09/2023 : discopathie L5-S1",
+    "Radio du bassin normale",
+    "Échographie épaule : tendinopathie du sus-épineux",
+]
 
 # Motifs (examination `reason`), by population; type 2 visits prefix "Suite : ".
-MOTIFS_ADULT = ["Lombalgie", "Lumbago", "Sciatalgie gauche", "Sciatique droite", "Cervicalgie",
-                "Torticolis", "Dorsalgie", "Douleur épaule droite", "Tendinite épaule",
-                "Canal carpien", "Douleur genou gauche", "Entorse cheville", "Pubalgie",
-                "Syndrome du piriforme", "Céphalées de tension", "Migraines",
-                "Vertiges positionnels", "Douleur mâchoire (ATM)", "Troubles digestifs",
-                "Reflux gastrique", "Stress et troubles du sommeil", "Bilan annuel",
-                "Névralgie d'Arnold", "Chute dans l'escalier", "Douleur côtes",
-                "Coup du lapin"]
+MOTIFS_ADULT = [
+    "Lombalgie",
+    "Lumbago",
+    "Sciatalgie gauche",
+    "Sciatique droite",
+    "Cervicalgie",
+    "Torticolis",
+    "Dorsalgie",
+    "Douleur épaule droite",
+    "Tendinite épaule",
+    "Canal carpien",
+    "Douleur genou gauche",
+    "Entorse cheville",
+    "Pubalgie",
+    "Syndrome du piriforme",
+    "Céphalées de tension",
+    "Migraines",
+    "Vertiges positionnels",
+    "Douleur mâchoire (ATM)",
+    "Troubles digestifs",
+    "Reflux gastrique",
+    "Stress et troubles du sommeil",
+    "Bilan annuel",
+    "Névralgie d'Arnold",
+    "Chute dans l'escalier",
+    "Douleur côtes",
+    "Coup du lapin",
+]
 MOTIFS_PREGNANCY = ["Lombalgie de grossesse", "Suivi post-partum", "Douleur pubienne (grossesse)"]
-MOTIFS_CHILD = ["Bilan croissance", "Scoliose", "Douleurs de croissance", "Mal de dos (cartable)",
-                "Otites à répétition", "Chute à vélo"]
-MOTIFS_INFANT = ["Plagiocéphalie", "Coliques du nourrisson", "Troubles de la succion",
-                 "Torticolis congénital", "Régurgitations", "Bilan nourrisson"]
-MOTIFS_EMERGENCY = ["Blocage lombaire aigu", "Torticolis aigu", "Lumbago aigu",
-                    "Douleur thoracique mécanique", "Cervicalgie aiguë après chute"]
+MOTIFS_CHILD = [
+    "Bilan croissance",
+    "Scoliose",
+    "Douleurs de croissance",
+    "Mal de dos (cartable)",
+    "Otites à répétition",
+    "Chute à vélo",
+]
+MOTIFS_INFANT = [
+    "Plagiocéphalie",
+    "Coliques du nourrisson",
+    "Troubles de la succion",
+    "Torticolis congénital",
+    "Régurgitations",
+    "Bilan nourrisson",
+]
+MOTIFS_EMERGENCY = [
+    "Blocage lombaire aigu",
+    "Torticolis aigu",
+    "Lumbago aigu",
+    "Douleur thoracique mécanique",
+    "Cervicalgie aiguë après chute",
+]
 
 REASON_DESCRIPTIONS = [
     "Douleur 7/10 le matin, 2/10 le soir ; aggravée en position assise.",
@@ -167,29 +250,59 @@ VISCERAL = ["", "", "Constipation chronique", "Reflux post-prandial", "RAS"]
 PULMO = ["", "", "RAS", "Asthme d'effort"]
 URO = ["", "", "RAS", "Cystites à répétition"]
 PERIPHERY = ["", "", "Paresthésies main gauche", "Genou droit douloureux"]
-GENERAL = ["", "Bon état général", "Fatigué(e)", "Stressé(e), sommeil médiocre",
-           "Douleur importante, EVA 7/10", "Bon état général, sportif"]
-EXAMS = ["", "Lasègue négatif, pas de déficit neurologique.", "Test de Spurling négatif.",
-         "Examen neurologique normal.\nRéflexes symétriques.",
-         "Mobilité cervicale réduite en rotation gauche.", "Tests orthopédiques négatifs.",
-         "Restriction sacro-iliaque droite ; tension psoas gauche."]
-DIAGNOSES = ["Dysfonction sacro-iliaque droite", "Dysfonction C2-C3", "Tension diaphragmatique",
-             "Contracture trapèze supérieur", "Dysfonction crânienne (SSB)",
-             "Restriction L4-L5", "Dysfonction costale T6 gauche"]
-TREATMENT_TEXTS = ["Mobilisations articulaires, trigger points", "Technique de Jones, myotensif",
-                   "HVBA dorsale, étirements psoas", "Techniques fonctionnelles, travail diaphragmatique",
-                   "Techniques crâniennes douces, viscéral",
-                   "Techniques structurelles L4-L5 ; fasciathérapie ; crânien"]
-CONCLUSIONS = ["Revoir dans 15 jours", "Revoir dans 3 semaines", "Revoir dans 1 mois si besoin",
-               "Conseils posturaux donnés", "Fin de suivi",
-               "Orienter vers médecin traitant si persistance",
-               # Starts with "-": drf-excel prefixes an apostrophe in the xlsx export.
-               "- Exercices d'étirement à faire à la maison\n- Revoir dans 6 semaines"]
+GENERAL = [
+    "",
+    "Bon état général",
+    "Fatigué(e)",
+    "Stressé(e), sommeil médiocre",
+    "Douleur importante, EVA 7/10",
+    "Bon état général, sportif",
+]
+EXAMS = [
+    "",
+    "Lasègue négatif, pas de déficit neurologique.",
+    "Test de Spurling négatif.",
+    "Examen neurologique normal.\nRéflexes symétriques.",
+    "Mobilité cervicale réduite en rotation gauche.",
+    "Tests orthopédiques négatifs.",
+    "Restriction sacro-iliaque droite ; tension psoas gauche.",
+]
+DIAGNOSES = [
+    "Dysfonction sacro-iliaque droite",
+    "Dysfonction C2-C3",
+    "Tension diaphragmatique",
+    "Contracture trapèze supérieur",
+    "Dysfonction crânienne (SSB)",
+    "Restriction L4-L5",
+    "Dysfonction costale T6 gauche",
+]
+TREATMENT_TEXTS = [
+    "Mobilisations articulaires, trigger points",
+    "Technique de Jones, myotensif",
+    "HVBA dorsale, étirements psoas",
+    "Techniques fonctionnelles, travail diaphragmatique",
+    "Techniques crâniennes douces, viscéral",
+    "Techniques structurelles L4-L5 ; fasciathérapie ; crânien",
+]
+CONCLUSIONS = [
+    "Revoir dans 15 jours",
+    "Revoir dans 3 semaines",
+    "Revoir dans 1 mois si besoin",
+    "Conseils posturaux donnés",
+    "Fin de suivi",
+    "Orienter vers médecin traitant si persistance",
+    # Starts with "-": drf-excel prefixes an apostrophe in the xlsx export.
+    "- Exercices d'étirement à faire à la maison\n- Revoir dans 6 semaines",
+]
 
 # status_reason of not-invoiced examinations (status 3). The first two lists mark
 # appointments that did not take place: an importer maps them to cancelled / no_show.
-REASONS_CANCELLED = ["Rendez-vous annulé par le patient", "Annulé (maladie)",
-                     "Annulé la veille", "Rendez-vous annulé par le cabinet"]
+REASONS_CANCELLED = [
+    "Rendez-vous annulé par le patient",
+    "Annulé (maladie)",
+    "Annulé la veille",
+    "Rendez-vous annulé par le cabinet",
+]
 REASONS_NO_SHOW = ["Patient absent", "Rendez-vous non honoré"]
 REASONS_FREE = ["Séance offerte (contrôle)", "Geste commercial", "Suivi nourrisson offert"]
 

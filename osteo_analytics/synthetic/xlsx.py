@@ -41,29 +41,37 @@ INTEGER, DATETIME, AMOUNT, DATE = 1, 2, 3, 4
 TITLE, HEADER, FR_DATE, EURO, TOTAL, TOTAL_EURO = 5, 6, 7, 8, 9, 10
 _STYLES = (
     f'<styleSheet xmlns="{_NS}"><numFmts count="4">'
-    '<numFmt numFmtId="164" formatCode="yyyy-mm-dd h:mm:ss" /><numFmt numFmtId="165" formatCode="yyyy-mm-dd" />'
-    '<numFmt numFmtId="166" formatCode="dd/mm/yyyy" /><numFmt numFmtId="167" formatCode="#,##0.00 &quot;€&quot;" />'
-    '</numFmts><fonts count="3"><font><name val="Calibri" /><family val="2" /><sz val="11" /></font>'
+    '<numFmt numFmtId="164" formatCode="yyyy-mm-dd h:mm:ss" />'
+    '<numFmt numFmtId="165" formatCode="yyyy-mm-dd" />'
+    '<numFmt numFmtId="166" formatCode="dd/mm/yyyy" />'
+    '<numFmt numFmtId="167" formatCode="#,##0.00 &quot;€&quot;" />'
+    '</numFmts><fonts count="3">'
+    '<font><name val="Calibri" /><family val="2" /><sz val="11" /></font>'
     '<font><b val="1" /><name val="Calibri" /><family val="2" /><sz val="11" /></font>'
     '<font><b val="1" /><name val="Calibri" /><family val="2" /><sz val="12" /></font></fonts>'
-    '<fills count="3"><fill><patternFill /></fill><fill><patternFill patternType="gray125" /></fill>'
-    '<fill><patternFill patternType="solid"><fgColor rgb="FFDDEBF7" /></patternFill></fill></fills>'
+    '<fills count="3"><fill><patternFill /></fill>'
+    '<fill><patternFill patternType="gray125" /></fill>'
+    '<fill><patternFill patternType="solid"><fgColor rgb="FFDDEBF7" /></patternFill></fill>'
+    "</fills>"
     '<borders count="3"><border><left /><right /><top /><bottom /><diagonal /></border>'
     '<border><left /><right /><top /><bottom style="thin" /><diagonal /></border>'
     '<border><left /><right /><top style="thin" /><bottom /><diagonal /></border></borders>'
-    '<cellStyleXfs count="1"><xf numFmtId="0" fontId="0" fillId="0" borderId="0" /></cellStyleXfs>'
+    '<cellStyleXfs count="1"><xf numFmtId="0" fontId="0" fillId="0" borderId="0" />'
+    "</cellStyleXfs>"
     '<cellXfs count="11"><xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0" />'
     '<xf numFmtId="1" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1" />'
     '<xf numFmtId="164" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1" />'
     '<xf numFmtId="2" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1" />'
     '<xf numFmtId="165" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1" />'
     '<xf numFmtId="0" fontId="2" fillId="0" borderId="0" xfId="0" applyFont="1" />'
-    '<xf numFmtId="0" fontId="1" fillId="2" borderId="1" xfId="0" applyFont="1" applyFill="1" applyBorder="1" />'
+    '<xf numFmtId="0" fontId="1" fillId="2" borderId="1" xfId="0" applyFont="1" applyFill="1" '
+    'applyBorder="1" />'
     '<xf numFmtId="166" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1" />'
     '<xf numFmtId="167" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1" />'
     '<xf numFmtId="0" fontId="1" fillId="0" borderId="2" xfId="0" applyFont="1" applyBorder="1" />'
-    '<xf numFmtId="167" fontId="1" fillId="0" borderId="2" xfId="0" applyNumberFormat="1" applyFont="1" '
-    'applyBorder="1" /></cellXfs><cellStyles count="1"><cellStyle name="Normal" xfId="0" builtinId="0" />'
+    '<xf numFmtId="167" fontId="1" fillId="0" borderId="2" xfId="0" applyNumberFormat="1" '
+    'applyFont="1" applyBorder="1" /></cellXfs>'
+    '<cellStyles count="1"><cellStyle name="Normal" xfId="0" builtinId="0" />'
     "</cellStyles></styleSheet>"
 )
 
@@ -91,6 +99,22 @@ def drf_text(value: str) -> str:
     return "'" + value if value[:1] in _DANGEROUS and value else value
 
 
+_text_cache: dict[str, str] = {}
+
+
+def cell_text(value: str) -> str:
+    """drf_text + XML escaping, memoized: most cell strings repeat (office, therapist, labels)."""
+    text = _text_cache.get(value)
+    if text is None:
+        text = drf_text(value)
+        if "&" in text or "<" in text or ">" in text:
+            text = escape(text)
+        if len(_text_cache) > 200_000:
+            _text_cache.clear()
+        _text_cache[value] = text
+    return text
+
+
 def number(value: float) -> str:
     """A cell number as openpyxl writes it: 55.0 -> '55', 47.5 -> '47.5'."""
     return str(int(value)) if value == int(value) else repr(value)
@@ -112,7 +136,7 @@ def number_cell(ref: str, value: float, style: int = 0) -> str:
 class Workbook:
     """A workbook written sheet after sheet; close() adds the workbook parts."""
 
-    def __init__(self, path: Path, *, zip64: bool = False, level: int = 6) -> None:
+    def __init__(self, path: Path, *, zip64: bool = False, level: int = 1) -> None:
         self.path = path
         self._zip = zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=level)
         self._zip64 = zip64
@@ -126,8 +150,9 @@ class Workbook:
         info.compress_type = zipfile.ZIP_DEFLATED
         self._zip.writestr(info, text.encode("utf-8"))
 
-    def start_sheet(self, name: str, widths: Sequence[float], *, rows: int | None = None,
-                    columns: int = 0) -> None:
+    def start_sheet(
+        self, name: str, widths: Sequence[float], *, rows: int | None = None, columns: int = 0
+    ) -> None:
         """Open a sheet; `rows` (with `columns`) gives its dimension when known in advance."""
         self.end_sheet()
         self._sheets.append(name)
@@ -135,12 +160,17 @@ class Workbook:
         info.compress_type = zipfile.ZIP_DEFLATED
         self._stream = self._zip.open(info, "w", force_zip64=self._zip64)
         dimension = f'<dimension ref="A1:{column_name(columns - 1)}{rows}" />' if rows else ""
-        cols = "".join(f'<col width="{w}" customWidth="1" min="{i}" max="{i}" />'
-                       for i, w in enumerate(widths, start=1))
-        self.write(f'<worksheet xmlns="{_NS}"><sheetPr><outlinePr summaryBelow="1" summaryRight="1" />'
-                   f'<pageSetUpPr /></sheetPr>{dimension}<sheetViews><sheetView workbookViewId="0">'
-                   '<selection activeCell="A1" sqref="A1" /></sheetView></sheetViews>'
-                   f'<sheetFormatPr baseColWidth="8" defaultRowHeight="15" /><cols>{cols}</cols><sheetData>')
+        cols = "".join(
+            f'<col width="{w}" customWidth="1" min="{i}" max="{i}" />'
+            for i, w in enumerate(widths, start=1)
+        )
+        self.write(
+            f'<worksheet xmlns="{_NS}"><sheetPr><outlinePr summaryBelow="1" summaryRight="1" />'
+            f'<pageSetUpPr /></sheetPr>{dimension}<sheetViews><sheetView workbookViewId="0">'
+            '<selection activeCell="A1" sqref="A1" /></sheetView></sheetViews>'
+            f'<sheetFormatPr baseColWidth="8" defaultRowHeight="15" /><cols>{cols}</cols>'
+            "<sheetData>"
+        )
 
     def write(self, xml: str) -> None:
         """Append raw sheet XML (rows) to the open sheet."""
@@ -157,8 +187,10 @@ class Workbook:
 
     def end_sheet(self) -> None:
         if self._stream is not None:
-            self.write('</sheetData><pageMargins left="0.75" right="0.75" top="1" bottom="1" '
-                       'header="0.5" footer="0.5" /></worksheet>')
+            self.write(
+                '</sheetData><pageMargins left="0.75" right="0.75" top="1" bottom="1" '
+                'header="0.5" footer="0.5" /></worksheet>'
+            )
             self._flush()
             self._stream.close()
             self._stream = None
@@ -166,42 +198,76 @@ class Workbook:
     def close(self) -> None:
         self.end_sheet()
         n = len(self._sheets)
-        sheets = "".join(f'<sheet name="{escape(name)}" sheetId="{i}" state="visible" r:id="rId{i}" />'
-                         for i, name in enumerate(self._sheets, start=1))
-        self._put("xl/workbook.xml", f'<workbook xmlns:r="{_REL}" xmlns="{_NS}"><workbookPr />'
-                  '<bookViews><workbookView visibility="visible" minimized="0" showHorizontalScroll="1" '
-                  'showVerticalScroll="1" showSheetTabs="1" tabRatio="600" firstSheet="0" activeTab="0" />'
-                  f'</bookViews><sheets>{sheets}</sheets><calcPr calcId="124519" fullCalcOnLoad="1" /></workbook>')
-        rels = "".join(f'<Relationship Type="{_REL}/worksheet" Target="/xl/worksheets/sheet{i}.xml" '
-                       f'Id="rId{i}" />' for i in range(1, n + 1))
-        self._put("xl/_rels/workbook.xml.rels", f'<Relationships xmlns="{_PKG_REL}">{rels}'
-                  f'<Relationship Type="{_REL}/styles" Target="styles.xml" Id="rId{n + 1}" /></Relationships>')
+        sheets = "".join(
+            f'<sheet name="{escape(name)}" sheetId="{i}" state="visible" r:id="rId{i}" />'
+            for i, name in enumerate(self._sheets, start=1)
+        )
+        self._put(
+            "xl/workbook.xml",
+            f'<workbook xmlns:r="{_REL}" xmlns="{_NS}"><workbookPr />'
+            '<bookViews><workbookView visibility="visible" minimized="0" showHorizontalScroll="1" '
+            'showVerticalScroll="1" showSheetTabs="1" tabRatio="600" firstSheet="0" '
+            'activeTab="0" />'
+            f"</bookViews><sheets>{sheets}</sheets>"
+            '<calcPr calcId="124519" fullCalcOnLoad="1" />'
+            "</workbook>",
+        )
+        rels = "".join(
+            f'<Relationship Type="{_REL}/worksheet" Target="/xl/worksheets/sheet{i}.xml" '
+            f'Id="rId{i}" />'
+            for i in range(1, n + 1)
+        )
+        self._put(
+            "xl/_rels/workbook.xml.rels",
+            f'<Relationships xmlns="{_PKG_REL}">{rels}'
+            f'<Relationship Type="{_REL}/styles" Target="styles.xml" Id="rId{n + 1}" />'
+            "</Relationships>",
+        )
         self._put("xl/styles.xml", _STYLES)
-        self._put("docProps/app.xml", '<Properties xmlns="http://schemas.openxmlformats.org/officeDocument/'
-                  '2006/extended-properties"><Application>Microsoft Excel Compatible / Openpyxl 3.1.5'
-                  "</Application><AppVersion>3.1</AppVersion></Properties>")
-        self._put("docProps/core.xml", '<cp:coreProperties xmlns:cp="http://schemas.openxmlformats.org/'
-                  'package/2006/metadata/core-properties" xmlns:dc="http://purl.org/dc/elements/1.1/" '
-                  'xmlns:dcterms="http://purl.org/dc/terms/" xmlns:xsi="http://www.w3.org/2001/XMLSchema-'
-                  'instance"><dc:creator>openpyxl</dc:creator><dcterms:created xsi:type="dcterms:W3CDTF">'
-                  f'{FIXED_TIME}</dcterms:created><dcterms:modified xsi:type="dcterms:W3CDTF">{FIXED_TIME}'
-                  "</dcterms:modified></cp:coreProperties>")
-        self._put("_rels/.rels", f'<Relationships xmlns="{_PKG_REL}"><Relationship Type="{_REL}/'
-                  'officeDocument" Target="xl/workbook.xml" Id="rId1" /><Relationship Type="http://schemas.'
-                  'openxmlformats.org/package/2006/relationships/metadata/core-properties" Target="docProps/'
-                  f'core.xml" Id="rId2" /><Relationship Type="{_REL}/extended-properties" '
-                  'Target="docProps/app.xml" Id="rId3" /></Relationships>')
+        self._put(
+            "docProps/app.xml",
+            '<Properties xmlns="http://schemas.openxmlformats.org/officeDocument/'
+            '2006/extended-properties"><Application>Microsoft Excel Compatible / Openpyxl 3.1.5'
+            "</Application><AppVersion>3.1</AppVersion></Properties>",
+        )
+        self._put(
+            "docProps/core.xml",
+            '<cp:coreProperties xmlns:cp="http://schemas.openxmlformats.org/'
+            'package/2006/metadata/core-properties" xmlns:dc="http://purl.org/dc/elements/1.1/" '
+            'xmlns:dcterms="http://purl.org/dc/terms/" xmlns:xsi="http://www.w3.org/2001/XMLSchema-'
+            'instance"><dc:creator>openpyxl</dc:creator><dcterms:created xsi:type="dcterms:W3CDTF">'
+            f"{FIXED_TIME}</dcterms:created>"
+            f'<dcterms:modified xsi:type="dcterms:W3CDTF">{FIXED_TIME}'
+            "</dcterms:modified></cp:coreProperties>",
+        )
+        self._put(
+            "_rels/.rels",
+            f'<Relationships xmlns="{_PKG_REL}"><Relationship Type="{_REL}/'
+            'officeDocument" Target="xl/workbook.xml" Id="rId1" /><Relationship Type="http://schemas.'
+            'openxmlformats.org/package/2006/relationships/metadata/core-properties" '
+            'Target="docProps/'
+            f'core.xml" Id="rId2" /><Relationship Type="{_REL}/extended-properties" '
+            'Target="docProps/app.xml" Id="rId3" /></Relationships>',
+        )
         ct = "application/vnd.openxmlformats-officedocument"
-        overrides = "".join(f'<Override PartName="/xl/worksheets/sheet{i}.xml" '
-                            f'ContentType="{ct}.spreadsheetml.worksheet+xml" />' for i in range(1, n + 1))
-        self._put("[Content_Types].xml", '<Types xmlns="http://schemas.openxmlformats.org/package/2006/'
-                  'content-types"><Default Extension="rels" ContentType="application/vnd.openxmlformats-'
-                  'package.relationships+xml" /><Default Extension="xml" ContentType="application/xml" />'
-                  f'<Override PartName="/xl/styles.xml" ContentType="{ct}.spreadsheetml.styles+xml" />'
-                  '<Override PartName="/docProps/core.xml" ContentType="application/vnd.openxmlformats-'
-                  'package.core-properties+xml" /><Override PartName="/docProps/app.xml" '
-                  f'ContentType="{ct}.extended-properties+xml" />{overrides}<Override '
-                  f'PartName="/xl/workbook.xml" ContentType="{ct}.spreadsheetml.sheet.main+xml" /></Types>')
+        overrides = "".join(
+            f'<Override PartName="/xl/worksheets/sheet{i}.xml" '
+            f'ContentType="{ct}.spreadsheetml.worksheet+xml" />'
+            for i in range(1, n + 1)
+        )
+        self._put(
+            "[Content_Types].xml",
+            '<Types xmlns="http://schemas.openxmlformats.org/package/2006/'
+            'content-types"><Default Extension="rels" ContentType="application/vnd.openxmlformats-'
+            'package.relationships+xml" />'
+            '<Default Extension="xml" ContentType="application/xml" />'
+            f'<Override PartName="/xl/styles.xml" ContentType="{ct}.spreadsheetml.styles+xml" />'
+            '<Override PartName="/docProps/core.xml" ContentType="application/vnd.openxmlformats-'
+            'package.core-properties+xml" /><Override PartName="/docProps/app.xml" '
+            f'ContentType="{ct}.extended-properties+xml" />{overrides}<Override '
+            f'PartName="/xl/workbook.xml" ContentType="{ct}.spreadsheetml.sheet.main+xml" />'
+            "</Types>",
+        )
         self._zip.close()
 
 
@@ -212,8 +278,16 @@ class ReportSheet:
     d date (yyyy-mm-dd), t datetime (yyyy-mm-dd h:mm:ss), b boolean. None writes no cell.
     """
 
-    def __init__(self, path: Path, headers: Sequence[str], kinds: str, *, zip64: bool = False,
-                 rows: int | None = None, max_rows: int = EXCEL_MAX_ROWS) -> None:
+    def __init__(
+        self,
+        path: Path,
+        headers: Sequence[str],
+        kinds: str,
+        *,
+        zip64: bool = False,
+        rows: int | None = None,
+        max_rows: int = EXCEL_MAX_ROWS,
+    ) -> None:
         assert len(headers) == len(kinds)
         self._base, self._headers, self._kinds = path, list(headers), kinds
         self._zip64, self._total, self._max_rows = zip64, rows, max_rows
@@ -224,14 +298,22 @@ class ReportSheet:
 
     def _open_part(self) -> None:
         n = len(self.paths) + 1
-        path = self._base if n == 1 else self._base.with_name(f"{self._base.stem}-{n}{self._base.suffix}")
+        path = (
+            self._base
+            if n == 1
+            else self._base.with_name(f"{self._base.stem}-{n}{self._base.suffix}")
+        )
         self.paths.append(path)
         self._book = Workbook(path, zip64=self._zip64)
         known = None
         if self._total is not None:
             known = min(self._total - self.rows, self._max_rows - 1) + 1
-        self._book.start_sheet("Report", [20] * len(self._headers), rows=known, columns=len(self._headers))
-        cells = "".join(text_cell(f"{ref}1", h) for ref, h in zip(self._refs, self._headers))
+        self._book.start_sheet(
+            "Report", [20] * len(self._headers), rows=known, columns=len(self._headers)
+        )
+        cells = "".join(
+            text_cell(f"{ref}1", h) for ref, h in zip(self._refs, self._headers, strict=True)
+        )
         self._book.write(f'<row r="1" ht="45" customHeight="1">{cells}</row>')
         self._row = 2
 
@@ -243,20 +325,21 @@ class ReportSheet:
         r = str(self._row)
         parts = [f'<row r="{r}" ht="40" customHeight="1">']
         append = parts.append
-        for ref, kind, value in zip(self._refs, self._kinds, values):
+        for ref, kind, value in zip(self._refs, self._kinds, values, strict=True):
             if value is None:
                 continue
             if kind == "s":
                 if value:
-                    append(f'<c r="{ref}{r}" t="inlineStr"><is><t>{escape(drf_text(value))}</t></is></c>')
+                    append(f'<c r="{ref}{r}" t="inlineStr"><is><t>{cell_text(value)}</t></is></c>')
                 else:
                     append(f'<c r="{ref}{r}" t="inlineStr" />')
             elif kind == "i":
                 append(f'<c r="{ref}{r}" s="1" t="n"><v>{value}</v></c>')
             elif kind == "a":
                 append(f'<c r="{ref}{r}" s="3" t="n"><v>{number(value)}</v></c>')
-            elif kind == "t":
-                append(f'<c r="{ref}{r}" s="2" t="n"><v>{excel_serial(value)!r}</v></c>')
+            elif kind == "t":  # a datetime, or its serial already computed
+                serial = value if type(value) is float else excel_serial(value)
+                append(f'<c r="{ref}{r}" s="2" t="n"><v>{serial!r}</v></c>')
             elif kind == "d":
                 append(f'<c r="{ref}{r}" s="4" t="n"><v>{value.toordinal() - _EPOCH}</v></c>')
             else:
