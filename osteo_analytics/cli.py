@@ -10,51 +10,23 @@ import json
 import os
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import click
 
 from . import __version__
+from .clitools import (
+    ENV_NEW_PASSPHRASE,
+    ENV_PASSPHRASE,
+    ENV_RECOVERY_CODE,
+    open_workspace,
+    secret,
+    unlock,
+)
 from .errors import OsteoError, UsageError
 from .settings import ENV_WORKSPACE, resolve_workspace
 from .sources import ADAPTERS
 
-if TYPE_CHECKING:
-    from .workspace import Unlocked, Workspace
-
 CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
-
-
-ENV_PASSPHRASE = "OSTEO_PASSPHRASE"
-ENV_NEW_PASSPHRASE = "OSTEO_NEW_PASSPHRASE"
-ENV_RECOVERY_CODE = "OSTEO_RECOVERY_CODE"
-
-
-def _secret(env: str, prompt: str, *, confirm: bool = False) -> str:
-    """A secret from its environment variable, else from a hidden prompt (never an argument)."""
-    value = os.environ.get(env)
-    if value:
-        return value
-    if not sys.stdin.isatty():
-        raise UsageError(f"{prompt} : définissez {env} ou lancez la commande dans un terminal")
-    return str(
-        click.prompt(
-            prompt,
-            hide_input=True,
-            confirmation_prompt="Confirmez" if confirm else False,
-            err=True,
-        )
-    )
-
-
-def _workspace(ctx: click.Context) -> Workspace:
-    from .workspace import Workspace
-
-    return Workspace(ctx.obj["workspace"]).require()
-
-
-def _unlock(ctx: click.Context) -> Unlocked:
-    return _workspace(ctx).unlock(_secret(ENV_PASSPHRASE, "Phrase de passe"))
 
 
 def _print_recovery_code(code: str) -> None:
@@ -167,7 +139,7 @@ def init(ctx: click.Context) -> None:
     root = ctx.obj["workspace"]
     if Workspace(root).exists():
         raise UsageError(f"{root} contient déjà un espace de travail : rien n'a été modifié")
-    passphrase = _secret(ENV_PASSPHRASE, "Nouvelle phrase de passe", confirm=True)
+    passphrase = secret(ENV_PASSPHRASE, "Nouvelle phrase de passe", confirm=True)
     result = init_workspace(root, passphrase)
     click.echo(f"Espace de travail créé : {root}")
     click.echo(f"Clé : {result.unlocked.secrets.key_id}")
@@ -185,9 +157,9 @@ def passwd(ctx: click.Context) -> None:
     """Change la phrase de passe (OSTEO_PASSPHRASE puis OSTEO_NEW_PASSPHRASE, ou saisie)."""
     from .workspace import change_passphrase
 
-    workspace = _workspace(ctx)
-    old = _secret(ENV_PASSPHRASE, "Phrase de passe actuelle")
-    new = _secret(ENV_NEW_PASSPHRASE, "Nouvelle phrase de passe", confirm=True)
+    workspace = open_workspace(ctx)
+    old = secret(ENV_PASSPHRASE, "Phrase de passe actuelle")
+    new = secret(ENV_NEW_PASSPHRASE, "Nouvelle phrase de passe", confirm=True)
     change_passphrase(workspace, old, new)
     click.echo("Phrase de passe changée. Le code de secours reste valable.")
 
@@ -202,9 +174,9 @@ def recover(ctx: click.Context) -> None:
     """
     from .workspace import recover as recover_workspace
 
-    workspace = _workspace(ctx)
-    code = _secret(ENV_RECOVERY_CODE, "Code de secours")
-    new = _secret(ENV_NEW_PASSPHRASE, "Nouvelle phrase de passe", confirm=True)
+    workspace = open_workspace(ctx)
+    code = secret(ENV_RECOVERY_CODE, "Code de secours")
+    new = secret(ENV_NEW_PASSPHRASE, "Nouvelle phrase de passe", confirm=True)
     recover_workspace(workspace, code, new)
     click.echo("Nouvelle phrase de passe enregistrée. Le code de secours reste valable.")
 
@@ -219,8 +191,8 @@ def rotate(ctx: click.Context) -> None:
     """
     from .workspace import rotate as rotate_workspace
 
-    workspace = _workspace(ctx)
-    passphrase = _secret(ENV_PASSPHRASE, "Phrase de passe")
+    workspace = open_workspace(ctx)
+    passphrase = secret(ENV_PASSPHRASE, "Phrase de passe")
     unlocked, code = rotate_workspace(
         workspace, passphrase, progress=lambda name: click.echo(f"  rechiffré : {name}")
     )
@@ -250,7 +222,7 @@ def import_(ctx: click.Context, paths: tuple[Path, ...], fmt: str, as_json: bool
     from .ingest import import_paths
     from .report import print_import
 
-    unlocked = _unlock(ctx)
+    unlocked = unlock(ctx)
     result = import_paths(unlocked, list(paths), fmt=fmt)
     if as_json:
         click.echo(json.dumps(result.to_dict(), ensure_ascii=False, indent=2))
@@ -269,7 +241,7 @@ def verify(ctx: click.Context) -> None:
     """Vérifie la chaîne du journal d'audit ; signale la première ligne modifiée."""
     from .errors import AuditError
 
-    result = _unlock(ctx).audit().verify()
+    result = unlock(ctx).audit().verify()
     if not result.ok:
         raise AuditError(result.message())
     click.echo(f"Journal d'audit intact : {result.count} entrées.")
