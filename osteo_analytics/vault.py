@@ -47,7 +47,9 @@ MAX_WORK_FACTOR = 22  # `age -d` refuses more; so do we, on both sides
 _INTRO = b"age-encryption.org/v1\n"
 _ARMOR_BEGIN = b"-----BEGIN AGE ENCRYPTED FILE-----"
 _CHUNK = 64 * 1024
-_DAMAGED = "encrypted data is damaged, truncated or was modified; restore it from a backup"
+_DAMAGED = (
+    "données chiffrées endommagées, tronquées ou modifiées : restaurez-les depuis une sauvegarde"
+)
 
 
 # --- keys ------------------------------------------------------------------------------
@@ -74,13 +76,17 @@ def parse_identity(text: str) -> Identity:
     """Validate an `AGE-SECRET-KEY-1…` string; raise `InvalidKeyError` (no key in message)."""
     text = text.strip()
     if text.upper().startswith("AGE-SECRET-KEY-PQ-"):
-        raise InvalidKeyError("post-quantum age identities are not supported; use an X25519 key")
+        raise InvalidKeyError(
+            "clé age post-quantique non prise en charge : utilisez une clé X25519"
+        )
     if not text.upper().startswith("AGE-SECRET-KEY-1"):
-        raise InvalidKeyError("not an age identity: expected a key starting AGE-SECRET-KEY-1")
+        raise InvalidKeyError(
+            "ce n'est pas une identité age : une clé commence par AGE-SECRET-KEY-1"
+        )
     try:
         key = pyrage.x25519.Identity.from_str(text)
     except pyrage.IdentityError:
-        raise InvalidKeyError("malformed age identity (bad length or checksum)") from None
+        raise InvalidKeyError("identité age mal formée (longueur ou somme de contrôle)") from None
     return Identity(str(key), str(key.to_public()))
 
 
@@ -88,13 +94,19 @@ def parse_recipient(text: str) -> str:
     """Validate an `age1…` X25519 recipient and return its canonical (lower-case) form."""
     text = text.strip()
     if text.lower().startswith("age1pq1"):
-        raise InvalidKeyError("post-quantum age recipients are not supported; use an X25519 key")
+        raise InvalidKeyError(
+            "destinataire age post-quantique non pris en charge : utilisez une clé X25519"
+        )
     if not text.lower().startswith("age1"):
-        raise InvalidKeyError("not an age recipient: expected a public key starting age1")
+        raise InvalidKeyError(
+            "ce n'est pas un destinataire age : une clé publique commence par age1"
+        )
     try:
         return str(pyrage.x25519.Recipient.from_str(text))
     except pyrage.RecipientError:
-        raise InvalidKeyError("malformed age recipient (bad length or checksum)") from None
+        raise InvalidKeyError(
+            "destinataire age mal formé (longueur ou somme de contrôle)"
+        ) from None
 
 
 def parse_recipients(text: str) -> list[str]:
@@ -109,7 +121,7 @@ def parse_recipients(text: str) -> list[str]:
 def encrypt(data: bytes, recipients: Sequence[str]) -> bytes:
     """Encrypt `data` to every X25519 recipient; binary age v1 output."""
     if isinstance(recipients, str) or not recipients:
-        raise InvalidKeyError("give at least one age recipient (a list of age1… keys)")
+        raise InvalidKeyError("indiquez au moins un destinataire age (clés age1…)")
     keys = [pyrage.x25519.Recipient.from_str(parse_recipient(r)) for r in recipients]
     return bytes(pyrage.encrypt(bytes(data), keys))
 
@@ -117,14 +129,14 @@ def encrypt(data: bytes, recipients: Sequence[str]) -> bytes:
 def decrypt(data: bytes, identities: Sequence[Identity | str]) -> bytes:
     """Decrypt an age file (binary or armored) with any of `identities`; all or nothing."""
     if isinstance(identities, str | Identity) or not identities:
-        raise InvalidKeyError("give at least one age identity to decrypt with")
+        raise InvalidKeyError("indiquez au moins une identité age pour déchiffrer")
     parsed = [i if isinstance(i, Identity) else parse_identity(i) for i in identities]
     keys = [pyrage.x25519.Identity.from_str(i.secret) for i in parsed]
     data = _precheck(data)
     try:
         return bytes(pyrage.decrypt(data, keys))
     except pyrage.DecryptError as exc:
-        raise _translate(exc, "none of the given age identities can decrypt this file") from exc
+        raise _translate(exc, "aucune des clés données ne déchiffre ce fichier") from exc
 
 
 def encrypt_with_passphrase(
@@ -138,14 +150,14 @@ def encrypt_with_passphrase(
     through `_scrypt_encrypt`, checked against `age` and the C2SP vectors in the tests.
     """
     if not passphrase:
-        raise WeakPassphraseError("the passphrase is empty")
+        raise WeakPassphraseError("la phrase de passe est vide")
     if work_factor is None:
         out = bytes(pyrage.passphrase.encrypt(bytes(data), passphrase))
         if (_scrypt_work_factor(out) or 0) <= MAX_WORK_FACTOR:
             return out
         work_factor = MAX_WORK_FACTOR  # a machine fast enough to pick more: stay portable
     if not 1 <= work_factor <= MAX_WORK_FACTOR:
-        raise VaultError(f"scrypt work factor must be between 1 and {MAX_WORK_FACTOR}")
+        raise VaultError(f"le facteur de travail scrypt doit être entre 1 et {MAX_WORK_FACTOR}")
     return _scrypt_encrypt(bytes(data), passphrase, work_factor, os.urandom)
 
 
@@ -155,7 +167,9 @@ def decrypt_with_passphrase(data: bytes, passphrase: str) -> bytes:
     try:
         return bytes(pyrage.passphrase.decrypt(data, passphrase))
     except pyrage.DecryptError as exc:
-        raise _translate(exc, "wrong passphrase, or the file is not passphrase-encrypted") from exc
+        raise _translate(
+            exc, "phrase de passe incorrecte, ou fichier non chiffré par phrase de passe"
+        ) from exc
 
 
 def _translate(exc: pyrage.DecryptError, no_match: str) -> VaultError:
@@ -165,7 +179,9 @@ def _translate(exc: pyrage.DecryptError, no_match: str) -> VaultError:
     if "No matching keys found" in message or "Decryption failed" in message:
         return DecryptionError(no_match)
     if "xcessive work" in message:
-        return DecryptionError("this file needs more scrypt work than this machine allows")
+        return DecryptionError(
+            "ce fichier demande plus de calcul scrypt que cette machine n'en permet"
+        )
     return IntegrityError(_DAMAGED)
 
 
@@ -181,9 +197,11 @@ def _precheck(data: bytes) -> bytes:
     elif len(data) < len(_INTRO) and _INTRO.startswith(data):
         raise IntegrityError(_DAMAGED)  # truncated inside the first line
     elif data.startswith(b"age-encryption.org/"):
-        raise DecryptionError("unsupported age format version; try a newer age or osteo")
+        raise DecryptionError(
+            "version du format age inconnue : essayez un age ou un osteo plus récent"
+        )
     else:
-        raise DecryptionError("not an age-encrypted file")
+        raise DecryptionError("ce n'est pas un fichier chiffré par age")
     end = header.find(b"\n---")
     if end < 0 or not header.startswith(_INTRO):
         return data  # rage reports the malformed header
@@ -199,7 +217,9 @@ def _precheck(data: bytes) -> bytes:
             raise IntegrityError(_DAMAGED)
         wf = re.fullmatch(rb"-> scrypt \S+ ([1-9][0-9]{0,2})", stanza[0])
         if wf and int(wf.group(1)) > MAX_WORK_FACTOR:
-            raise IntegrityError("refusing an scrypt work factor above 2**22 (hostile file?)")
+            raise IntegrityError(
+                "facteur de travail scrypt supérieur à 2**22 refusé (fichier malveillant ?)"
+            )
     return data
 
 
@@ -334,10 +354,12 @@ class Secrets:
         try:
             text = data.decode("ascii")
         except UnicodeDecodeError:
-            raise IntegrityError("the secrets file is not an osteo-analytics key file") from None
+            raise IntegrityError(
+                "le fichier de clés n'est pas un fichier de clés osteo-analytics"
+            ) from None
         lines = [line.strip() for line in text.splitlines() if line.strip()]
         if not lines or lines[0] != _SECRETS_HEADER:
-            raise IntegrityError("the secrets file is not an osteo-analytics key file")
+            raise IntegrityError("le fichier de clés n'est pas un fichier de clés osteo-analytics")
         meta: dict[str, str] = {}
         keys: list[str] = []
         for line in lines[1:]:
@@ -348,7 +370,9 @@ class Secrets:
             else:
                 keys.append(line)
         if meta.get("version") != str(_SECRETS_VERSION):
-            raise VaultError("secrets written by a newer osteo-analytics: upgrade it to read them")
+            raise VaultError(
+                "clés écrites par une version plus récente d'osteo-analytics : mettez-le à jour"
+            )
         try:
             if not keys:
                 raise ValueError("no identity")
@@ -362,14 +386,16 @@ class Secrets:
                 created_at=datetime.fromisoformat(meta["created-at"]),
             )
         except (KeyError, TypeError, ValueError, AttributeError, InvalidKeyError):
-            raise IntegrityError("the secrets file is incomplete or malformed") from None
+            raise IntegrityError("le fichier de clés est incomplet ou mal formé") from None
         if (
             len(secrets.pseudonym_key) != 32
             or len(secrets.restic_password) < 32
             or secrets.key_id != _key_id(identity.recipient)
             or secrets.created_at.tzinfo is None
         ):
-            raise IntegrityError("the secrets file is inconsistent (key id, lengths or date)")
+            raise IntegrityError(
+                "le fichier de clés est incohérent (identifiant, longueurs ou date)"
+            )
         return secrets
 
 
@@ -399,9 +425,11 @@ def normalize_recovery_code(text: str) -> str:
     """Canonical form of a code as typed: any case, spaces or dashes, O/I/L read as 0/1/1."""
     raw = re.sub(r"[\s\-]", "", text).upper().translate(str.maketrans("OIL", "011"))
     if len(raw) != _CODE_SYMBOLS + 1 or any(c not in _CROCKFORD for c in raw):
-        raise InvalidKeyError("a recovery code has 30 letters and digits in 6 groups of 5")
+        raise InvalidKeyError("un code de secours a 30 lettres et chiffres en 6 groupes de 5")
     if _check_symbol(raw[:-1]) != raw[-1]:
-        raise InvalidKeyError("this recovery code has a typo: check each group against the paper")
+        raise InvalidKeyError(
+            "ce code de secours contient une faute de frappe : vérifiez chaque groupe sur le papier"
+        )
     return "-".join(raw[i : i + 5] for i in range(0, len(raw), 5))
 
 
@@ -437,18 +465,25 @@ def check_passphrase_strength(passphrase: str) -> None:
     """
     if len(passphrase) < _MIN_LENGTH:
         raise WeakPassphraseError(
-            f"passphrase too short: use at least {_MIN_LENGTH} characters, e.g. unrelated words"
+            f"phrase de passe trop courte : au moins {_MIN_LENGTH} caractères, "
+            "par exemple des mots sans rapport entre eux"
         )
     compact = re.sub(r"[\s\-_.,;:]", "", passphrase.lower())
     if compact.isdigit():
-        raise WeakPassphraseError("passphrase is only digits: use words instead")
+        raise WeakPassphraseError(
+            "phrase de passe faite uniquement de chiffres : utilisez des mots"
+        )
     if len(set(compact)) < 6:
-        raise WeakPassphraseError("passphrase repeats too few characters: use unrelated words")
+        raise WeakPassphraseError(
+            "phrase de passe trop répétitive : utilisez des mots sans rapport entre eux"
+        )
     rest, i = 0, 0
     while i < len(compact):
         step = _pattern_length(compact, i)
         rest, i = (rest, i + step) if step else (rest + 1, i + 1)
     if rest < 8:
         raise WeakPassphraseError(
-            "passphrase is mostly a common word, a year or a keyboard sequence: use unrelated words"
+            "phrase de passe faite surtout d'un mot courant, d'une année "
+            "ou d'une suite de touches : "
+            "utilisez des mots sans rapport entre eux"
         )

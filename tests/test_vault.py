@@ -139,7 +139,7 @@ def test_default_work_factor_is_rages_and_capped(monkeypatch: pytest.MonkeyPatch
 
 @pytest.mark.parametrize("work_factor", [0, -1, 23, 40])
 def test_work_factor_out_of_range(work_factor: int) -> None:
-    with pytest.raises(VaultError, match="between 1 and 22"):
+    with pytest.raises(VaultError, match="entre 1 et 22"):
         vault.encrypt_with_passphrase(b"x", PASSPHRASE, work_factor=work_factor)
 
 
@@ -253,12 +253,15 @@ def test_identity_parsing_and_repr() -> None:
 @pytest.mark.parametrize(
     ("text", "reason"),
     [
-        ("", "not an age identity"),
-        ("age1abcdef", "not an age identity"),
-        (CCTV_IDENTITY[:-1] + "Q", "malformed"),
-        (CCTV_IDENTITY[:-5], "malformed"),
-        ("AGE-SECRET-KEY-PQ-1HZLGZUPT4ETPKDEV8HSGFDCYZ4E522W0A7PU2LHT8EH9W6YLNC3SW78XKG", "post"),
-        ("AGE-PLUGIN-YUBIKEY-1QQQQ", "not an age identity"),
+        ("", "pas une identité age"),
+        ("age1abcdef", "pas une identité age"),
+        (CCTV_IDENTITY[:-1] + "Q", "mal form"),
+        (CCTV_IDENTITY[:-5], "mal form"),
+        (
+            "AGE-SECRET-KEY-PQ-1HZLGZUPT4ETPKDEV8HSGFDCYZ4E522W0A7PU2LHT8EH9W6YLNC3SW78XKG",
+            "post-quantique",
+        ),
+        ("AGE-PLUGIN-YUBIKEY-1QQQQ", "pas une identité age"),
     ],
 )
 def test_bad_identities(text: str, reason: str) -> None:
@@ -272,11 +275,11 @@ def test_bad_identities(text: str, reason: str) -> None:
 @pytest.mark.parametrize(
     ("text", "reason"),
     [
-        ("", "not an age recipient"),
-        ("ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIO", "not an age recipient"),
-        (CCTV_RECIPIENT[:-1] + ("q" if CCTV_RECIPIENT[-1] != "q" else "p"), "malformed"),
-        ("age1pq1qqqqqqqq", "post-quantum"),
-        (CCTV_IDENTITY, "not an age recipient"),
+        ("", "pas un destinataire age"),
+        ("ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIO", "pas un destinataire age"),
+        (CCTV_RECIPIENT[:-1] + ("q" if CCTV_RECIPIENT[-1] != "q" else "p"), "mal form"),
+        ("age1pq1qqqqqqqq", "post-quantique"),
+        (CCTV_IDENTITY, "pas un destinataire age"),
     ],
 )
 def test_bad_recipients(text: str, reason: str) -> None:
@@ -463,7 +466,7 @@ def test_malformed_secrets_are_integrity_errors(data: bytes) -> None:
 
 @pytest.mark.parametrize("version", [0, 2, "1.0", None])
 def test_unknown_secrets_version_is_refused(version: object) -> None:
-    with pytest.raises(VaultError, match="newer") as caught:
+    with pytest.raises(VaultError, match="plus récente") as caught:
         vault.Secrets.from_bytes(_edited(version=version))
     assert type(caught.value) is VaultError
 
@@ -507,7 +510,7 @@ def test_recovery_code_typos_are_caught() -> None:
         try:
             vault.normalize_recovery_code(code[:position] + symbol + code[position + 1 :])
         except InvalidKeyError as error:
-            assert "typo" in str(error)
+            assert "faute de frappe" in str(error)
             caught += 1
     assert caught >= 27  # a 5-bit check symbol misses about 1 typo in 32
     for bad in ["", code[:-1], code + "A", code.replace(code[0], "U", 1), "hello world"]:
@@ -521,19 +524,19 @@ def test_recovery_code_typos_are_caught() -> None:
 @pytest.mark.parametrize(
     ("passphrase", "reason"),
     [
-        ("", "too short"),
-        ("Xq7#mZ2!pL9", "too short"),
-        ("123456789012345", "only digits"),
-        ("06 12 34 56 78 90", "only digits"),
-        ("aaaaaaaaaaaaaaaa", "too few"),
-        ("abababababab", "too few"),
-        ("Password2024!", "common word"),
-        ("motdepasse123456", "common word"),
-        ("azertyuiopqsdf", "common word"),
-        ("abcdefghijklmnop", "common word"),
-        ("qwerty123!@#$%", "common word"),
-        ("Osteopathe-2023", "common word"),
-        ("soleil-bonjour-2024", "common word"),
+        ("", "trop courte"),
+        ("Xq7#mZ2!pL9", "trop courte"),
+        ("123456789012345", "uniquement de chiffres"),
+        ("06 12 34 56 78 90", "uniquement de chiffres"),
+        ("aaaaaaaaaaaaaaaa", "trop répétitive"),
+        ("abababababab", "trop répétitive"),
+        ("Password2024!", "mot courant"),
+        ("motdepasse123456", "mot courant"),
+        ("azertyuiopqsdf", "mot courant"),
+        ("abcdefghijklmnop", "mot courant"),
+        ("qwerty123!@#$%", "mot courant"),
+        ("Osteopathe-2023", "mot courant"),
+        ("soleil-bonjour-2024", "mot courant"),
     ],
 )
 def test_weak_passphrases(passphrase: str, reason: str) -> None:
