@@ -19,14 +19,16 @@ import heapq
 import random
 from array import array
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 import holidays
 
 from . import vocab
 from .people import Patient, PatientFactory, Practitioner
 
+T = TypeVar("T")
 SLOTS = [
     (9, 0),
     (9, 45),
@@ -283,14 +285,14 @@ class Practice:
         rng = self.rng
         age = (day - patient.birth_date).days / 365.25
         if kind == 4:
-            return rng.choice(vocab.MOTIFS_EMERGENCY)
+            return _choice(rng, vocab.MOTIFS_EMERGENCY)
         if age < 2:
-            return rng.choice(vocab.MOTIFS_INFANT)
+            return _choice(rng, vocab.MOTIFS_INFANT)
         if age < 15 and rng.random() < 0.7:
-            return rng.choice(vocab.MOTIFS_CHILD)
+            return _choice(rng, vocab.MOTIFS_CHILD)
         if patient.sex != "M" and 22 <= age <= 40 and rng.random() < 0.12:
-            return rng.choice(vocab.MOTIFS_PREGNANCY)
-        return rng.choice(vocab.MOTIFS_ADULT)
+            return _choice(rng, vocab.MOTIFS_PREGNANCY)
+        return _choice(rng, vocab.MOTIFS_ADULT)
 
     def _visit(
         self, day: dt.date, slot: tuple[int, int], p: int, index: int, kind: int, motif: str
@@ -308,17 +310,17 @@ class Practice:
         self.next_exam += 1
         self.exam_count += 1
         if outcome == "cancelled":
-            exam.status_reason = rng.choice(vocab.REASONS_CANCELLED)
+            exam.status_reason = _choice(rng, vocab.REASONS_CANCELLED)
             self._schedule(p, index, today + rng.randint(2, 12), kind, motif if kind == 2 else "")
             return exam
         if outcome == "no_show":
-            exam.status_reason = rng.choice(vocab.REASONS_NO_SHOW)
+            exam.status_reason = _choice(rng, vocab.REASONS_NO_SHOW)
             if rng.random() < 0.5:
                 self._schedule(
                     p, index, today + rng.randint(3, 20), kind, motif if kind == 2 else ""
                 )
             return exam
-        exam.texts = tuple(rng.choice(pool) for pool in _TEXT_POOLS)
+        exam.texts = _texts(rng.getrandbits(64))
         # What comes next for this patient: a follow-up, a return months later, or nothing.
         base = motif.removeprefix("Suite : ")
         if rng.random() < (0.3 if kind == 2 else 0.55):
@@ -328,7 +330,7 @@ class Practice:
         if day >= self.end - dt.timedelta(days=1) and rng.random() < 0.3:
             exam.status = 0  # still open in LibreOsteo on the export day: done, not invoiced
         elif rng.random() < P_FREE:
-            exam.status_reason = rng.choice(vocab.REASONS_FREE)
+            exam.status_reason = _choice(rng, vocab.REASONS_FREE)
         else:
             self._close(exam, start + SESSION, fee(patient, day, p, kind == 4))
         return exam
@@ -392,7 +394,9 @@ class Practice:
     def _plan_cancel(self, exam: Exam, original: Invoice) -> None:
         """Cancel a paid invoice a few days later: corrected amount or means of payment."""
         rng = self.rng
-        on = self.next_open(original.issued.date() + dt.timedelta(days=rng.choice([0, 1, 2, 5, 9])))
+        on = self.next_open(
+            original.issued.date() + dt.timedelta(days=_choice(rng, [0, 1, 2, 5, 9]))
+        )
         if on > self.end:
             return
         u = rng.random()
@@ -454,6 +458,20 @@ _TEXT_POOLS = (
     vocab.TREATMENT_TEXTS,
     vocab.CONCLUSIONS,
 )
+
+
+def _choice(rng: random.Random, pool: Sequence[T]) -> T:
+    # random() and a multiply: a third of the cost of Random.choice, same uniformity for us.
+    return pool[int(rng.random() * len(pool))]
+
+
+def _texts(bits: int) -> tuple[str, ...]:
+    """The free-text fields of a session from one 64-bit draw (one RNG call, not eleven)."""
+    texts = []
+    for pool in _TEXT_POOLS:
+        bits, index = divmod(bits, len(pool))
+        texts.append(pool[index])
+    return tuple(texts)
 
 
 def _pick(rng: random.Random, weighted: tuple[tuple[str, float], ...]) -> str:

@@ -13,6 +13,7 @@ import datetime as dt
 import itertools
 import random
 from collections import OrderedDict
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from . import vocab
@@ -207,9 +208,9 @@ def _age_days(rng: random.Random) -> int:
 
 
 def _phone(rng: random.Random, mobile: bool) -> str:
-    digits = [rng.choice("67") if mobile else rng.choice("1259")] + [
-        str(rng.randrange(10)) for _ in range(8)
-    ]
+    """A French number in one of the spellings people type (spaces, dots, +33, none)."""
+    first = ("67" if mobile else "1259")[int(rng.random() * (2 if mobile else 4))]
+    digits = first + f"{int(rng.random() * 10**8):08d}"
     pairs = ["0" + digits[0]] + ["".join(digits[i : i + 2]) for i in range(1, 9, 2)]
     style = rng.random()
     if style < 0.55:
@@ -246,27 +247,32 @@ class PatientFactory:
 
     def _build(self, index: int, created: dt.date) -> Patient:
         rng = random.Random(self._seed * 1_000_003 + index)
+        rnd = rng.random
+
+        def choice(pool: Sequence[str]) -> str:  # a third of the cost of Random.choice
+            return pool[int(rnd() * len(pool))]
+
         family, first, female = _identity(index)
         birth = created - dt.timedelta(days=_age_days(rng))
         age = (created - birth).days // 365
         minor = age < 18
         original = ""
         if female and age >= 25 and rng.random() < 0.3:
-            original = lo_family(rng.choice(vocab.FAMILY_NAMES))
+            original = lo_family(choice(vocab.FAMILY_NAMES))
         sex = ("F" if female else "M") if rng.random() > 0.06 else ""
         zipcode, city = rng.choices(self._cities, cum_weights=self._city_weights)[0]
         number = rng.randint(1, 180)
-        suffix = rng.choice(["", "", "", " bis", " ter"])
+        suffix = choice(["", "", "", " bis", " ter"])
         comma = "," if rng.random() < 0.25 else ""
-        street = f"{number}{suffix}{comma} {rng.choice(self._streets)}"
-        complement = rng.choice(vocab.ADDRESS_COMPLEMENTS) if rng.random() < 0.3 else ""
+        street = f"{number}{suffix}{comma} {choice(self._streets)}"
+        complement = choice(vocab.ADDRESS_COMPLEMENTS) if rng.random() < 0.3 else ""
         login = vocab.fold(first).lower().replace(" ", "")
         last = vocab.fold(family).lower().replace(" ", "").replace("'", "")
-        domain = rng.choice(vocab.EMAIL_DOMAINS)
+        domain = choice(vocab.EMAIL_DOMAINS)
         if minor:
             email = f"parents.{last}@{domain}" if rng.random() < 0.7 else ""
         else:
-            email = rng.choice(
+            email = choice(
                 [
                     f"{login}.{last}@{domain}",
                     f"{login}{last}{rng.randint(10, 99)}@{domain}",
@@ -276,15 +282,15 @@ class PatientFactory:
             )
         student = 18 <= age <= 25 and rng.random() < 0.6
         if student:
-            job = rng.choice(vocab.JOBS_STUDENT)
+            job = choice(vocab.JOBS_STUDENT)
         elif age >= 65:
-            job = rng.choice(vocab.JOBS_RETIRED)
+            job = choice(vocab.JOBS_RETIRED)
         elif age >= 12 and minor:
-            job = rng.choice(vocab.JOBS_CHILD)
+            job = choice(vocab.JOBS_CHILD)
         elif minor:
             job = ""
         else:
-            job = rng.choice(vocab.JOBS_ADULT)
+            job = choice(vocab.JOBS_ADULT)
         pick = rng.random
         return Patient(
             index=index,
@@ -301,16 +307,16 @@ class PatientFactory:
             phone=_phone(rng, mobile=False) if pick() < 0.25 else "",
             mobile=_phone(rng, mobile=True) if pick() < 0.9 else "",
             job=job,
-            hobbies=rng.choice(vocab.HOBBIES),
+            hobbies=choice(vocab.HOBBIES),
             smoker=not minor and pick() < 0.2,
-            laterality=rng.choice(["R", "R", "R", "R", "L", ""]),
-            important_info=rng.choice(vocab.IMPORTANT_INFO) if pick() < 0.08 else "",
-            current_treatment=rng.choice(vocab.TREATMENTS) if pick() < 0.4 else "",
-            surgical_history=rng.choice(vocab.SURGICAL) if pick() < 0.2 else "",
-            medical_history=rng.choice(vocab.MEDICAL) if pick() < 0.35 else "",
-            family_history=rng.choice(vocab.FAMILY) if pick() < 0.3 else "",
-            trauma_history=rng.choice(vocab.TRAUMA) if pick() < 0.15 else "",
-            medical_reports=rng.choice(vocab.REPORTS) if pick() < 0.1 else "",
+            laterality=choice(["R", "R", "R", "R", "L", ""]),
+            important_info=choice(vocab.IMPORTANT_INFO) if pick() < 0.08 else "",
+            current_treatment=choice(vocab.TREATMENTS) if pick() < 0.4 else "",
+            surgical_history=choice(vocab.SURGICAL) if pick() < 0.2 else "",
+            medical_history=choice(vocab.MEDICAL) if pick() < 0.35 else "",
+            family_history=choice(vocab.FAMILY) if pick() < 0.3 else "",
+            trauma_history=choice(vocab.TRAUMA) if pick() < 0.15 else "",
+            medical_reports=choice(vocab.REPORTS) if pick() < 0.1 else "",
             created=created,
             doctor=rng.randint(1, vocab.DOCTORS) if pick() < 0.55 else None,
             student=student,
