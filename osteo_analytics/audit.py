@@ -49,12 +49,12 @@ _MAX_COUNTS = 64
 _TAIL_BYTES = 16384  # far more than the longest line the checks above allow
 
 _KINDS = {
-    "edited": "this line was changed or forged, or the key is not this workspace's",
-    "inserted": "a forged or copied line was inserted here",
-    "deleted": "lines were removed before this one",
-    "reordered": "lines were moved; this one belongs elsewhere in the log",
-    "truncated": "the last line is incomplete (file cut short or interrupted write)",
-    "rewritten": "the log no longer matches the checkpoint recorded earlier",
+    "edited": "ligne modifiée ou forgée, ou clé d'un autre espace de travail",
+    "inserted": "ligne forgée ou copiée insérée ici",
+    "deleted": "des lignes ont été supprimées avant celle-ci",
+    "reordered": "lignes déplacées : celle-ci appartient à un autre endroit du journal",
+    "truncated": "dernière ligne incomplète (fichier tronqué ou écriture interrompue)",
+    "rewritten": "le journal ne correspond plus au point de contrôle enregistré",
 }
 
 
@@ -107,10 +107,10 @@ class VerifyResult:
     def message(self) -> str:
         """One line for a person: what is wrong, where, and what to do."""
         if self.ok:
-            return f"audit log intact: {self.count} entries"
+            return f"journal d'audit intact : {self.count} entrées"
         return (
-            f"audit log broken at line {self.line}: {_KINDS[self.kind or 'edited']}; "
-            "restore audit.log from a backup and find out who changed it"
+            f"journal d'audit rompu à la ligne {self.line} : {_KINDS[self.kind or 'edited']} ; "
+            "restaurez audit.log depuis une sauvegarde et cherchez qui l'a modifié"
         )
 
 
@@ -178,7 +178,9 @@ class AuditLog:
             f.seek(max(0, size - _TAIL_BYTES))
             tail = f.read()
             if not tail.endswith(b"\n"):
-                raise AuditError("audit.log ends with an incomplete line; run `osteo audit verify`")
+                raise AuditError(
+                    "audit.log se termine par une ligne incomplète : lancez `osteo audit verify`"
+                )
             # A last line longer than the tail is cut here and fails below: entries this
             # module writes are far shorter, so such a line is not one of ours anyway.
             last = tail[:-1].rsplit(b"\n", 1)[-1]

@@ -80,7 +80,7 @@ def test_append_and_verify(log: AuditLog) -> None:
     written = _fill(log, 5)
     result = log.verify()
     assert result.ok and result.count == 5 and result.line is None
-    assert result.message() == "audit log intact: 5 entries"
+    assert result.message() == "journal d'audit intact : 5 entrées"
     assert result.checkpoint == Checkpoint(5, written[-1]["mac"])
     assert log.verify_or_raise() == 5
     assert stat.S_IMODE(log.path.stat().st_mode) == 0o600
@@ -169,7 +169,7 @@ def test_edited_field_is_found_at_its_line(log: AuditLog, k: int, field: str) ->
     _write(log, lines)
     result = log.verify()
     assert (result.ok, result.line, result.kind, result.count) == (False, k, "edited", k - 1)
-    with pytest.raises(AuditError, match=f"line {k}:"):
+    with pytest.raises(AuditError, match=f"ligne {k} :"):
         log.verify_or_raise()
 
 
@@ -245,7 +245,7 @@ def test_truncated_last_line_and_append_refused(log: AuditLog) -> None:
     for cut in (1, 20):
         log.path.write_bytes(data[:-cut])
         assert (log.verify().line, log.verify().kind) == (3, "truncated")
-        with pytest.raises(AuditError, match="incomplete line"):
+        with pytest.raises(AuditError, match="ligne incomplète"):
             log.append("import", actor="cli")
 
 
@@ -253,7 +253,7 @@ def test_wrong_key_fails_at_line_one(log: AuditLog) -> None:
     _fill(log, 3)
     result = AuditLog(log.path, audit_key(bytes(32))).verify()
     assert (result.ok, result.line, result.count) == (False, 1, 0)
-    assert "\n" not in result.message() and "key" in result.message()
+    assert "\n" not in result.message() and "clé" in result.message()
 
 
 # --- property: any single mutation is reported at the first line it touches -----------
