@@ -101,9 +101,12 @@ def test_refuses_a_non_empty_directory(tmp_path: Path) -> None:
         synthesize(tmp_path)
 
 
-def test_one_format_only(tmp_path: Path) -> None:
-    synthesize(tmp_path / "out", formats=("ledger",), **SMALL)  # type: ignore[arg-type]
+def test_one_format_only_is_the_same_practice(practice: Path, tmp_path: Path) -> None:
+    seen: list[int] = []
+    synthesize(tmp_path / "out", formats=("ledger",), progress=seen.append, **SMALL)  # type: ignore[arg-type]
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["ground_truth.json", "ledger"]
+    assert digests(tmp_path / "out" / "ledger") == digests(practice / "ledger")
+    assert seen == sorted(seen) and seen[-1] > 3000
 
 
 def test_workbooks_split_at_the_row_limit(tmp_path: Path) -> None:

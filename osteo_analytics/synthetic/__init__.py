@@ -126,7 +126,9 @@ def synthesize(
     if "libreosteo" in formats:
         (out / "libreosteo").mkdir()
         lo_truth = TruthBook(start, end)
-        lo = LibreOsteoWriter(out / "libreosteo", staff, zip64=scale * practitioners > 20)
+        # A sheet entry past 4 GiB of XML needs zip64 (≈ 1M examination rows of ~4 KB).
+        expected_rows = 2_200 * practitioners * scale * years
+        lo = LibreOsteoWriter(out / "libreosteo", staff, zip64=expected_rows > 400_000)
     if "ledger" in formats:
         (out / "ledger").mkdir()
         ledger_truth = TruthBook(start, end)
