@@ -112,6 +112,7 @@ def synth(
     Un sous-dossier par format (libreosteo/, ledger/), chacun avec son ground_truth.json,
     plus le ground_truth.json du cabinet (même schéma que `osteo metrics --format json`).
     """
+    from .report import describe_synth
     from .synthetic import synthesize
 
     summary = synthesize(
@@ -123,7 +124,7 @@ def synth(
         scale=scale,
         formats=formats or ("libreosteo", "ledger"),
     )
-    click.echo(summary.describe())
+    click.echo(describe_synth(summary))
 
 
 @cli.command()

@@ -23,6 +23,7 @@ from . import snapshots
 from .errors import ValidationError
 from .formatting import euros
 from .ingest import import_paths
+from .report import describe_synth
 from .synthetic import synthesize
 from .workspace import Unlocked, Workspace, init_workspace
 
@@ -68,7 +69,7 @@ def run_demo(
         echo(f"1. Génération d'un cabinet fictif ({DEMO_YEARS} ans, graine {DEMO_SEED})…")
         practice = scratch / "practice"
         summary = synthesize(practice, seed=DEMO_SEED, years=DEMO_YEARS)
-        echo(f"   {summary.describe()}")
+        echo("   " + describe_synth(summary).replace("\n", "\n   "))
         echo("2. Création de l'espace de travail chiffré…")
         if Workspace(root).exists():
             unlocked = Workspace(root).unlock(passphrase)

@@ -5,7 +5,9 @@ from __future__ import annotations
 from rich.console import Console
 from rich.table import Table
 
+from .formatting import count
 from .ingest import ImportResult
+from .synthetic import SynthSummary
 
 RULE_LABELS = {
     "duplicate": "doublon dans l'import",
@@ -35,13 +37,28 @@ def print_import(result: ImportResult, console: Console | None = None) -> None:
     console.print(table)
     reasons: dict[str, int] = {}
     for f in result.files:
-        for rule, count in f.reasons.items():
-            reasons[rule] = reasons.get(rule, 0) + count
-    for rule, count in sorted(reasons.items()):
-        console.print(f"  {RULE_LABELS.get(rule, rule)} : {count}")
+        for rule, n in f.reasons.items():
+            reasons[rule] = reasons.get(rule, 0) + n
+    for rule, n in sorted(reasons.items()):
+        console.print(f"  {RULE_LABELS.get(rule, rule)} : {n}")
     if result.quarantine:
         console.print(f"Lignes refusées chiffrées dans quarantine/{result.quarantine}/")
     if result.changed:
         console.print(f"Nouvel instantané : {result.snapshot}")
     else:
         console.print(f"Rien de nouveau : l'instantané {result.snapshot} reste en vigueur.")
+
+
+def describe_synth(summary: SynthSummary) -> str:
+    """One paragraph about a generated practice, in French."""
+    c = summary.consultations
+    lines = [
+        f"Cabinet fictif du {summary.start:%d/%m/%Y} au {summary.end:%d/%m/%Y} : "
+        f"{count(summary.patients)} patients, {count(c['done'])} consultations "
+        f"({count(c['cancelled'])} annulées, {count(c['no_show'])} absences), "
+        f"{count(summary.invoices)} factures, {count(summary.payments)} règlements "
+        f"en {summary.seconds:.1f} s.",
+    ]
+    for fmt, paths in summary.paths.items():
+        lines.append(f"  {fmt}/ : {', '.join(sorted(p.name for p in paths))}")
+    return "\n".join(lines)
