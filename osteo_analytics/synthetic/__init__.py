@@ -106,7 +106,7 @@ def synthesize(
 ) -> SynthSummary:
     """Generate a practice of `practitioners` osteopaths over `years` years ending on `end`.
 
-    `scale` multiplies the appointments of each half-day (1.0 ≈ 2,300 consultations per
+    `scale` multiplies the appointments of each half-day (1.0 ≈ 2,100 appointments per
     practitioner and year); `patients` caps the patient base (default: whoever comes).
     `progress`, if given, is called with the number of appointments generated so far.
     Raises UsageError for bad parameters or an `out` directory that is not empty.
