@@ -50,7 +50,8 @@ class SynthSummary:
     invoices: int = 0
     payments: int = 0
     rows: dict[str, dict[str, int]] = field(default_factory=dict)
-    paths: dict[str, list[Path]] = field(default_factory=dict)
+    paths: dict[str, list[Path]] = field(default_factory=dict)  # per format, its truth included
+    truth: Path | None = None  # out/ground_truth.json: the practice as it truly is
     seconds: float = 0.0
 
 
@@ -156,15 +157,17 @@ def synthesize(
             progress(reported)
 
     _write_json(out / "ground_truth.json", truth.to_json())
-    summary.paths["truth"] = [out / "ground_truth.json"]
+    summary.truth = out / "ground_truth.json"
     if lo is not None and lo_truth is not None:
         summary.paths["libreosteo"] = [p for paths in lo.close().values() for p in paths]
         summary.rows["libreosteo"] = dict(lo.counts)
         _write_json(out / "libreosteo" / "ground_truth.json", lo_truth.to_json())
+        summary.paths["libreosteo"].append(out / "libreosteo" / "ground_truth.json")
     if ledger is not None and ledger_truth is not None:
         summary.paths["ledger"] = ledger.close()
         summary.rows["ledger"] = {"receipts": ledger.rows}
         _write_json(out / "ledger" / "ground_truth.json", ledger_truth.to_json())
+        summary.paths["ledger"].append(out / "ledger" / "ground_truth.json")
     if progress is not None:
         progress(practice.exam_count)
     summary.seconds = time.perf_counter() - began
