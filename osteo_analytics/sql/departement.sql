@@ -1,0 +1,16 @@
+-- metric: departement
+-- title: Patients par département
+-- basis: activity (done consultations by consulted_on)
+-- params: date_from, date_to
+-- One row per département of residence (unknown when not recorded) of the patients seen
+-- in the period: distinct patients and their done consultations, most patients first.
+SELECT
+    coalesce(p.departement, 'unknown') AS departement,
+    count(DISTINCT c.patient_key) AS patients,
+    count(*) AS consultations
+FROM consultations AS c
+LEFT JOIN patients AS p USING (patient_key)
+WHERE c.status = 'done'
+  AND c.consulted_on BETWEEN CAST($date_from AS DATE) AND CAST($date_to AS DATE)
+GROUP BY 1
+ORDER BY patients DESC, departement

@@ -1,0 +1,69 @@
+-- metric: reconciliation
+-- title: Rapprochement paiements / factures
+-- basis: facture (invoices issued in the period) against encaisse (their payments with paid_on <= $date_to); payments without invoice by paid_on
+-- params: date_from, date_to
+-- One row per discrepancy:
+--   overpaid                 a live invoice (issued or paid) received more than its amount;
+--   underpaid                a live invoice received less than its amount although it is
+--                            marked paid or part-paid (never-paid ones: see unpaid_invoices);
+--   cancelled_not_refunded   a cancelled invoice whose receipts, net of the refunds booked
+--                            on it and on the credit notes that cancel it, are not zero;
+--   payment_without_invoice  a payment in the period whose invoice number is unknown.
+-- difference = received - amount (what was received too much when positive).
+WITH received AS (
+    SELECT invoice_number, sum(amount) AS received
+    FROM payments
+    WHERE paid_on <= CAST($date_to AS DATE)
+    GROUP BY 1
+),
+period_invoices AS (
+    SELECT i.*, coalesce(r.received, 0) AS received
+    FROM invoices AS i
+    LEFT JOIN received AS r USING (invoice_number)
+    WHERE i.issued_on BETWEEN CAST($date_from AS DATE) AND CAST($date_to AS DATE)
+),
+live AS (
+    SELECT 'overpaid' AS kind, invoice_number, issued_on, amount, received
+    FROM period_invoices
+    WHERE status IN ('issued', 'paid') AND received > amount
+    UNION ALL
+    SELECT 'underpaid', invoice_number, issued_on, amount, received
+    FROM period_invoices
+    WHERE status IN ('issued', 'paid') AND received < amount
+      AND (status = 'paid' OR received > 0)
+),
+refunded AS (  -- refunds booked on the credit notes that cancel an invoice
+    SELECT cn.cancels_invoice_number AS invoice_number, sum(coalesce(r.received, 0)) AS refunds
+    FROM invoices AS cn
+    LEFT JOIN received AS r USING (invoice_number)
+    WHERE cn.status = 'credit_note' AND cn.cancels_invoice_number IS NOT NULL
+    GROUP BY 1
+),
+cancelled AS (
+    SELECT 'cancelled_not_refunded' AS kind, i.invoice_number, i.issued_on, i.amount,
+           i.received + coalesce(f.refunds, 0) AS received
+    FROM period_invoices AS i
+    LEFT JOIN refunded AS f USING (invoice_number)
+    WHERE i.status = 'cancelled' AND i.received + coalesce(f.refunds, 0) <> 0
+),
+orphans AS (
+    SELECT 'payment_without_invoice' AS kind, p.invoice_number, CAST(NULL AS DATE) AS issued_on,
+           CAST(NULL AS DECIMAL(12, 2)) AS amount, sum(p.amount) AS received
+    FROM payments AS p
+    WHERE p.paid_on BETWEEN CAST($date_from AS DATE) AND CAST($date_to AS DATE)
+      AND NOT EXISTS (SELECT 1 FROM invoices AS i WHERE i.invoice_number = p.invoice_number)
+    GROUP BY p.invoice_number
+)
+SELECT
+    kind,
+    invoice_number,
+    issued_on,
+    CAST(amount AS DECIMAL(18, 2)) AS amount,
+    CAST(received AS DECIMAL(18, 2)) AS received,
+    CAST(received - coalesce(amount, 0) AS DECIMAL(18, 2)) AS difference
+FROM (
+    SELECT * FROM live
+    UNION ALL SELECT * FROM cancelled
+    UNION ALL SELECT * FROM orphans
+)
+ORDER BY kind, issued_on NULLS LAST, invoice_number

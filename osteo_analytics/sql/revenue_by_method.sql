@@ -1,0 +1,31 @@
+-- metric: revenue_by_method
+-- title: Encaissements par moyen de paiement
+-- basis: encaisse (payments by paid_on, refunds negative)
+-- params: date_from, date_to
+-- One row per means of payment (cb, cheque, especes, virement, autre: always all five),
+-- with the net amount, the number of payments and of refunds, and the share of the net
+-- total in percent.
+WITH methods(method, position) AS (
+    VALUES ('cb', 1), ('cheque', 2), ('especes', 3), ('virement', 4), ('autre', 5)
+),
+totals AS (
+    SELECT method,
+           sum(amount) AS amount,
+           count(*) FILTER (WHERE amount > 0) AS payments,
+           count(*) FILTER (WHERE amount < 0) AS refunds
+    FROM payments
+    WHERE paid_on BETWEEN CAST($date_from AS DATE) AND CAST($date_to AS DATE)
+    GROUP BY 1
+)
+SELECT
+    m.method,
+    CAST(coalesce(t.amount, 0) AS DECIMAL(18, 2)) AS amount,
+    coalesce(t.payments, 0) AS payments,
+    coalesce(t.refunds, 0) AS refunds,
+    CASE
+        WHEN sum(t.amount) OVER () <> 0
+        THEN CAST(round(100 * coalesce(t.amount, 0) / sum(t.amount) OVER (), 1) AS DECIMAL(9, 1))
+    END AS share_pct
+FROM methods AS m
+LEFT JOIN totals AS t USING (method)
+ORDER BY m.position

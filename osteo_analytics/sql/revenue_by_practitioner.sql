@@ -1,0 +1,33 @@
+-- metric: revenue_by_practitioner
+-- title: Recettes par praticien
+-- basis: $basis: encaisse = payments by paid_on, attributed to the practitioner of their invoice; facture = live invoices by issued_on, by issuing practitioner
+-- params: date_from, date_to, basis (encaisse|facture)
+-- One row per practitioner (zeros included); payments whose invoice is unknown form a
+-- row with a null practitioner_id.
+WITH amounts AS (
+    SELECT i.practitioner_id, p.amount
+    FROM payments AS p
+    LEFT JOIN invoices AS i USING (invoice_number)
+    WHERE $basis = 'encaisse'
+      AND p.paid_on BETWEEN CAST($date_from AS DATE) AND CAST($date_to AS DATE)
+    UNION ALL
+    SELECT practitioner_id, amount
+    FROM invoices
+    WHERE $basis = 'facture'
+      AND status IN ('issued', 'paid')
+      AND issued_on BETWEEN CAST($date_from AS DATE) AND CAST($date_to AS DATE)
+),
+totals AS (
+    SELECT practitioner_id, sum(amount) AS amount, count(*) AS items
+    FROM amounts
+    GROUP BY 1
+)
+SELECT
+    CAST($basis AS VARCHAR) AS basis,
+    coalesce(pr.practitioner_id, t.practitioner_id) AS practitioner_id,
+    pr.display_name,
+    CAST(coalesce(t.amount, 0) AS DECIMAL(18, 2)) AS amount,
+    coalesce(t.items, 0) AS items
+FROM practitioners AS pr
+FULL JOIN totals AS t ON t.practitioner_id = pr.practitioner_id
+ORDER BY amount DESC, display_name

@@ -1,0 +1,379 @@
+"""The warehouse: the current snapshot decrypted in memory into a hardened DuckDB.
+
+`open_warehouse()` decrypts the snapshot's Parquet files in memory (never a temporary
+file), copies them into an in-memory DuckDB whose spilling is off (`temp_directory=''`),
+then switches off every way out before anyone can run a query:
+`enable_external_access=false` (no file, no network, no extension install or load) and
+`lock_configuration=true` (no SET or PRAGMA can undo it). What is left is plain SQL over
+tables in memory.
+
+Layout inside DuckDB:
+
+- `store.<dataset>`: the five canonical datasets as real tables (copied from Arrow, so
+  nothing refers back to Python memory once loaded);
+- `store.patient_history`: per patient, first/last done consultation and last appointment
+  over the WHOLE snapshot, even when `years=` loads only some partitions (new patients and
+  retention need the full history);
+- views `patients`, `consultations`, `invoices`, `payments`, `practitioners`,
+  `patient_history`: what metric SQL and power users read;
+- one view per metric file (`osteo_analytics/sql/<name>.sql`), its `$name` parameters read
+  from DuckDB variables (`getvariable('name')`) set to the defaults of `Warehouse.defaults()`;
+  `SET VARIABLE grain = 'week'` changes them (variables are not configuration).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import getpass
+import os
+import re
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from functools import cache
+from importlib import resources
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import duckdb
+import pandas as pd
+import pyarrow as pa
+
+from . import snapshots
+from .errors import SnapshotError, UsageError
+from .settings import SETTINGS as _SETTINGS
+from .settings import load_settings, resolve_workspace
+
+if TYPE_CHECKING:
+    from .workspace import Unlocked, Workspace
+
+ENV_PASSPHRASE = "OSTEO_PASSPHRASE"
+BASE_VIEWS = ("patients", "consultations", "invoices", "payments", "practitioners")
+# `$name` placeholders of a metric file; names are lower-case by convention, so a regular
+# expression's `$'` or `$)` is never mistaken for one.
+_PARAM = re.compile(r"\$([a-z_][a-z0-9_]*)")
+_HEADER = re.compile(r"^--\s*([a-z_]+)\s*:\s*(.*)$")
+GRAINS = ("day", "week", "month", "year")
+BASES = ("encaisse", "facture")
+
+
+# --- metric SQL files -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class MetricSQL:
+    """One metric file: its SQL, the parameters it binds and its header fields."""
+
+    name: str
+    sql: str
+    params: tuple[str, ...]
+    header: Mapping[str, str]
+
+    @property
+    def title(self) -> str:
+        return self.header.get("title", self.name)
+
+    @property
+    def basis(self) -> str:
+        return self.header.get("basis", "")
+
+
+def metric_names() -> list[str]:
+    """Every metric, one per `sql/<name>.sql` file (helpers starting with `_` excluded)."""
+    folder = resources.files("osteo_analytics") / "sql"
+    return sorted(
+        p.name[: -len(".sql")]
+        for p in folder.iterdir()
+        if p.name.endswith(".sql") and not p.name.startswith("_")
+    )
+
+
+@cache
+def metric_sql(name: str) -> MetricSQL:
+    """Read `sql/<name>.sql` and its header comment (`-- key: value` lines at the top)."""
+    if not re.fullmatch(r"[a-z0-9_]+", name) or name not in metric_names():
+        raise UsageError(f"métrique inconnue « {name} » (voir docs/metrics.md)")
+    text = (resources.files("osteo_analytics") / "sql" / f"{name}.sql").read_text("utf-8")
+    header: dict[str, str] = {}
+    for line in text.splitlines():
+        if not line.startswith("--"):
+            break
+        match = _HEADER.match(line)
+        if match:
+            header[match.group(1)] = match.group(2).strip()
+    params = tuple(dict.fromkeys(_PARAM.findall(text)))
+    return MetricSQL(name, text.strip().rstrip(";"), params, header)
+
+
+# --- working days ----------------------------------------------------------------------
+
+
+def working_days(start: dt.date, end: dt.date) -> list[dt.date]:
+    """Jours ouvrés in [start, end]: Monday to Friday, minus French public holidays.
+
+    Metropolitan France's calendar (the `holidays` package); Alsace-Moselle's two extra days
+    and the overseas départements' own holidays are not removed.
+    """
+    import holidays
+
+    if end < start:
+        return []
+    public = holidays.country_holidays("FR", years=range(start.year, end.year + 1))
+    days = (start + dt.timedelta(n) for n in range((end - start).days + 1))
+    return [d for d in days if d.weekday() < 5 and d not in public]
+
+
+# --- the warehouse ---------------------------------------------------------------------
+
+
+@dataclass
+class Warehouse:
+    """An unlocked, hardened in-memory DuckDB over one snapshot. Close it when done.
+
+    `span` is the first and last day of the months the loaded data covers (consultation,
+    invoice and payment dates), the default period of every metric; None when empty.
+    """
+
+    con: duckdb.DuckDBPyConnection
+    snapshot: str
+    settings: dict[str, Any]
+    years: tuple[int, ...] | None
+    span: tuple[dt.date, dt.date] | None
+    today: dt.date = field(default_factory=dt.date.today)
+
+    # -- queries --
+
+    def query(self, sql: str, params: Mapping[str, Any] | None = None) -> pd.DataFrame:
+        """Run one statement; DECIMAL columns come back as `decimal.Decimal`, never float."""
+        return self.arrow(sql, params).to_pandas()
+
+    def arrow(self, sql: str, params: Mapping[str, Any] | None = None) -> pa.Table:
+        """Run one statement and read the whole result as an Arrow table."""
+        relation = self.con.sql(sql, params=dict(params) if params else None)
+        if relation is None:  # a statement without result (CREATE, SET VARIABLE...)
+            return pa.table({})
+        return relation.to_arrow_table()
+
+    def defaults(self) -> dict[str, Any]:
+        """Default value of every metric parameter: the whole span, months, encaissé basis."""
+        start, end = self.span or (self.today.replace(day=1), self.today)
+        thresholds = self.settings["micro_bnc_threshold"]
+        return {
+            "date_from": start,
+            "date_to": end,
+            "grain": "month",
+            "basis": "encaisse",
+            "as_of": self.today,
+            "within_days": 90,
+            "working_days": working_days(start, end),
+            "retention_years": int(self.settings["retention_years"]),
+            "minor_age": int(self.settings["retention_minor_age"]),
+            "threshold_years": [int(y) for y in thresholds],
+            "threshold_amounts": [str(a) for a in thresholds.values()],
+        }
+
+    def metric(self, name: str, **params: Any) -> pd.DataFrame:
+        """Run metric `name` with `params` over the defaults (only the ones it uses are bound).
+
+        Passing `date_from`/`date_to` without `working_days` recomputes the working days for
+        that period, so the default never silently describes another period.
+        """
+        spec = metric_sql(name)
+        unknown = set(params) - set(spec.params)
+        if unknown:
+            raise UsageError(f"{name} : paramètre inconnu {', '.join(sorted(unknown))}")
+        values = {**self.defaults(), **{k: v for k, v in params.items() if v is not None}}
+        _check_params(values)
+        if "working_days" in spec.params and "working_days" not in params:
+            values["working_days"] = working_days(values["date_from"], values["date_to"])
+        return self.query(spec.sql, {p: values[p] for p in spec.params})
+
+    # -- lifecycle --
+
+    def close(self) -> None:
+        self.con.close()
+
+    def __enter__(self) -> Warehouse:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _check_params(values: Mapping[str, Any]) -> None:
+    """Refuse values the SQL would misread, with a message that says what is allowed."""
+    if values["grain"] not in GRAINS:
+        raise UsageError(f"grain « {values['grain']} » : choisissez parmi {', '.join(GRAINS)}")
+    if values["basis"] not in BASES:
+        raise UsageError(f"base « {values['basis']} » : choisissez parmi {', '.join(BASES)}")
+    for key in ("date_from", "date_to", "as_of"):
+        if not isinstance(values[key], dt.date) or isinstance(values[key], dt.datetime):
+            raise UsageError(f"{key} : une date (datetime.date) est attendue")
+    if values["date_from"] > values["date_to"]:
+        raise UsageError("période vide : la date de début est après la date de fin")
+
+
+# --- opening ---------------------------------------------------------------------------
+
+
+def _resolve(
+    workspace: Workspace | Unlocked | str | Path | None,
+    identity: str | Sequence[str] | None,
+) -> tuple[Path | None, Path, list[str]]:
+    """(workspace root or None, snapshots folder, identities) from what the caller gave."""
+    from .workspace import Unlocked, Workspace
+
+    if isinstance(workspace, Unlocked):
+        root = workspace.workspace.root
+        ids = workspace.identities if identity is None else _identities(identity)
+        return root, workspace.workspace.snapshots_dir, ids
+    ws = workspace if isinstance(workspace, Workspace) else Workspace(resolve_workspace(workspace))
+    if identity is not None:
+        return ws.root, ws.snapshots_dir, _identities(identity)
+    passphrase = os.environ.get(ENV_PASSPHRASE) or getpass.getpass("Phrase de passe : ")
+    return ws.root, ws.snapshots_dir, ws.unlock(passphrase).identities
+
+
+def _identities(identity: str | Sequence[str]) -> list[str]:
+    return [identity] if isinstance(identity, str) else list(identity)
+
+
+def open_warehouse(
+    workspace: Workspace | Unlocked | str | Path | None = None,
+    *,
+    identity: str | Sequence[str] | None = None,
+    years: Sequence[int] | None = None,
+) -> Warehouse:
+    """Decrypt the current snapshot in memory and return the hardened warehouse over it.
+
+    `workspace`: an `Unlocked` workspace (its secrets are used), a `Workspace`, a folder, or
+    None for `--workspace`'s default (OSTEO_WORKSPACE, else the per-user folder). Unless
+    it is `Unlocked` or `identity` is given, the passphrase comes from OSTEO_PASSPHRASE or
+    a hidden prompt (which works in a notebook too).
+    `identity`: age identities (`AGE-SECRET-KEY-1...` strings) that decrypt the snapshot,
+    for a caller that holds keys without a passphrase (an accountant's bundle key).
+    `years`: load only these years of consultations, invoices and payments (patients and
+    practitioners are always complete; `patient_history` always covers every year).
+    """
+    root, snapshots_dir, identities = _resolve(workspace, identity)
+    settings = load_settings(root) if root is not None else {s.name: s.default for s in _SETTINGS}
+    name = snapshots.current_snapshot(snapshots_dir)
+    if name is None:
+        raise SnapshotError("aucun instantané : importez d'abord des données (`osteo import`)")
+    wanted = sorted(set(years)) if years is not None else None
+    tables = snapshots.read_snapshot(snapshots_dir, identities, name=name, years=wanted)
+    con = duckdb.connect(
+        ":memory:",
+        config={
+            "temp_directory": "",  # nothing spills to disk, whatever the query
+            "memory_limit": str(settings["memory_limit"]),
+            "autoinstall_known_extensions": False,
+            "autoload_known_extensions": False,
+        },
+    )
+    try:
+        # Before loading: no file access from here on, even while we build the tables.
+        con.execute("SET enable_external_access = false")
+        con.execute("CREATE SCHEMA store")
+        for dataset in snapshots.DATASETS:
+            _load(con, f"store.{dataset}", tables.pop(dataset))
+        _build_history(con, snapshots_dir, identities, name, wanted)
+        for view in (*BASE_VIEWS, "patient_history"):
+            con.execute(f"CREATE VIEW {view} AS SELECT * FROM store.{view}")
+        warehouse = Warehouse(con, name, settings, tuple(wanted) if wanted else None, None)
+        warehouse.span = _span(con)
+        _create_metric_views(warehouse)
+        con.execute("SET lock_configuration = true")
+    except BaseException:
+        con.close()
+        raise
+    return warehouse
+
+
+def _load(con: duckdb.DuckDBPyConnection, target: str, table: pa.Table) -> None:
+    """Copy an Arrow table into a real DuckDB table, then drop the reference to Python memory."""
+    con.register("_incoming", table)
+    try:
+        con.execute(f"CREATE TABLE {target} AS SELECT * FROM _incoming")
+    finally:
+        con.unregister("_incoming")
+
+
+_HISTORY = """
+    SELECT patient_key,
+           min(consulted_on) FILTER (WHERE status = 'done') AS first_done_on,
+           max(consulted_on) FILTER (WHERE status = 'done') AS last_done_on,
+           max(consulted_on) AS last_consulted_on
+    FROM {source} GROUP BY patient_key
+"""
+
+
+def _build_history(
+    con: duckdb.DuckDBPyConnection,
+    snapshots_dir: Path,
+    identities: Sequence[str],
+    name: str,
+    years: Sequence[int] | None,
+) -> None:
+    """store.patient_history over every year, reading the unloaded partitions one at a time.
+
+    A partial load would otherwise count a returning patient as new and date a last visit
+    too early; only the aggregate of each other year is kept, so memory stays bounded.
+    """
+    con.execute(
+        "CREATE TABLE store.patient_history AS " + _HISTORY.format(source="store.consultations")
+    )
+    if years is None:
+        return
+    manifest = snapshots.read_manifest(snapshots_dir / name, identities)
+    for year in manifest.years("consultations"):
+        if year in years:
+            continue
+        part = snapshots.read_snapshot(
+            snapshots_dir, identities, name=name, datasets=["consultations"], years=[year]
+        )["consultations"]
+        con.register("_incoming", part)
+        try:
+            con.execute("INSERT INTO store.patient_history " + _HISTORY.format(source="_incoming"))
+        finally:
+            con.unregister("_incoming")
+    con.execute(
+        "CREATE OR REPLACE TABLE store.patient_history AS "
+        "SELECT patient_key, min(first_done_on) AS first_done_on, "
+        "max(last_done_on) AS last_done_on, max(last_consulted_on) AS last_consulted_on "
+        "FROM store.patient_history GROUP BY patient_key"
+    )
+
+
+def _span(con: duckdb.DuckDBPyConnection) -> tuple[dt.date, dt.date] | None:
+    """First day of the first month .. last day of the last month with any dated row."""
+    rows = con.execute(
+        """
+        WITH days AS (
+            SELECT consulted_on AS day FROM store.consultations
+            UNION ALL SELECT issued_on FROM store.invoices
+            UNION ALL SELECT paid_on FROM store.payments
+        )
+        SELECT CAST(date_trunc('month', min(day)) AS DATE),
+               CAST(last_day(max(day)) AS DATE)
+        FROM days
+        """
+    ).fetchall()
+    start, end = rows[0]
+    return (start, end) if start is not None else None
+
+
+def _create_metric_views(warehouse: Warehouse) -> None:
+    """One view per metric, its parameters read from variables holding the defaults."""
+    con = warehouse.con
+    for key, value in warehouse.defaults().items():
+        # Identifiers come from our own table of defaults, values are bound.
+        con.execute(f"SET VARIABLE {key} = $value", {"value": value})
+    for name in metric_names():
+        spec = metric_sql(name)
+        body = _PARAM.sub(lambda m: f"getvariable('{m.group(1)}')", spec.sql)
+        con.execute(f"CREATE VIEW {name} AS {body}")
+
+
+def iter_views(warehouse: Warehouse) -> Iterator[str]:
+    """Names of the views a power user can query (base datasets, history, metrics)."""
+    yield from (*BASE_VIEWS, "patient_history", *metric_names())
