@@ -1,0 +1,286 @@
+"""Ledger sheet rows → receipts, with every row accounted for.
+
+Each row after the header is exactly one of: a receipt, an excluded row (blank, repeated
+header, subtotal / total / running total) or a quarantined row (its rule says why). Rows
+above the header are titles (excluded, ``title_row``) or blank. Free text (Observations,
+Motif...) is never read; only the columns a receipt needs are.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from ..pseudonymize import normalize_name
+from . import frenchparse as fp
+from ._ledger_files import Sheet, header_index
+from ._ledger_layout import Layout, header_layout, practitioner_in_title, total_rule
+from .base import FileReport, RejectedRow
+
+DEFAULT_PRACTITIONER = "Praticien du cabinet"
+# Longer cells are junk (a pasted document, a binary blob), not a name or a number.
+MAX_NAME_CHARS = 200
+MAX_NUMBER_CHARS = 64
+
+PatientKey = tuple[str, str]
+
+
+class Tally:
+    """The FileReport of one sheet plus the rows it rejected, filled while reading."""
+
+    def __init__(self, sheet: Sheet, rejected: list[RejectedRow]) -> None:
+        path = sheet.path.with_name(sheet.label)  # report.path.name == source_file
+        self.report = FileReport(path, sheet.format, kind="receipts")
+        self.label = sheet.label
+        self.file = sheet.path  # several sheets of a workbook share it
+        self._rejected = rejected
+
+    def read(self) -> None:
+        self.report.rows_read += 1
+
+    def exclude(self, rule: str) -> None:
+        """Count a row that is not a receipt (title, blank, total...)."""
+        self.report.excluded += 1
+        self._count(rule)
+
+    def duplicate(self) -> None:
+        """Count a row that repeats a receipt already read in this import."""
+        self.report.duplicates += 1
+        self._count("duplicate")
+
+    def quarantine(self, row: int, column: str, rule: str) -> None:
+        """Count a row that cannot be used and record why (never the value)."""
+        self.report.quarantined += 1
+        self._count(rule)
+        self._rejected.append(RejectedRow(self.label, row, column, rule))
+
+    def _count(self, rule: str) -> None:
+        self.report.reasons[rule] = self.report.reasons.get(rule, 0) + 1
+
+
+@dataclass(slots=True)
+class Receipt:
+    """One parsed ledger row: money received (or refunded, < 0) from a patient on a day."""
+
+    day: date
+    number: str | None
+    family: str
+    first: str
+    sex: str | None
+    amount: Decimal
+    method: str
+    practitioner: str
+    ctype: str
+    tally: Tally
+    row: int
+
+    @property
+    def patient(self) -> PatientKey:
+        """Identity as pseudonymize folds it: 'DUPONT Jean' and 'Dupont jean' are one."""
+        return (normalize_name(self.family), normalize_name(self.first))
+
+
+class _RowError(Exception):
+    def __init__(self, column: str, rule: str) -> None:
+        super().__init__(rule)
+        self.column, self.rule = column, rule
+
+
+@dataclass(slots=True)
+class SheetContext:
+    """What a sheet's surroundings tell about its rows."""
+
+    year: int | None  # completes dates written without a year ("15 mars")
+    practitioner: str | None  # from a title row of this sheet or of the workbook
+
+
+def _filled(value: Any) -> bool:
+    return value is not None and not (isinstance(value, str) and not value.strip())
+
+
+def _text(value: Any) -> str | None:
+    """A cell as stripped text; numbers typed in a text column lose their '.0'."""
+    if not _filled(value):
+        return None
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return " ".join(str(value).split()) or None
+
+
+def title_context(sheet: Sheet) -> tuple[int | None, str | None]:
+    """(year, practitioner) found in the rows above the header, or in the sheet name."""
+    idx = header_index(sheet.rows)
+    titles = [
+        " ".join(str(c) for c in cells if isinstance(c, str) and c.strip())
+        for _, cells in sheet.rows[: idx or 0]
+    ]
+    year = fp.parse_period(sheet.name)[0] if sheet.name else None
+    practitioner = None
+    for title in titles:
+        year = year or fp.parse_period(title)[0]
+        practitioner = practitioner or practitioner_in_title(title)
+    return year, practitioner
+
+
+def read_sheet(sheet: Sheet, tally: Tally, context: SheetContext) -> list[Receipt] | None:
+    """Receipts of one sheet; None (rows counted as excluded) if it has no header row."""
+    idx = header_index(sheet.rows)
+    if idx is None:
+        for _, cells in sheet.rows:
+            tally.read()
+            tally.exclude("sheet_without_header" if any(map(_filled, cells)) else "blank_row")
+        return None
+    for _, cells in sheet.rows[:idx]:
+        tally.read()
+        tally.exclude("title_row" if any(map(_filled, cells)) else "blank_row")
+    layout = header_layout(sheet.rows[idx][1])
+    assert layout is not None
+    receipts: list[Receipt] = []
+    last_day: date | None = None  # a blank date repeats the one above (day written once)
+    since_total = Decimal(0)  # running sums: an unlabelled row equal to one is a total
+    sheet_total = Decimal(0)
+    for n, raw in sheet.rows[idx + 1 :]:
+        tally.read()
+        cells = raw + [None] * (layout.width - len(raw)) if len(raw) < layout.width else raw
+        if not any(map(_filled, cells)):
+            tally.exclude("blank_row")
+            continue
+        excluded = _excluded_rule(cells, layout, context, since_total, sheet_total)
+        if excluded is not None:
+            tally.exclude(excluded)
+            if excluded != "header_row":
+                since_total, last_day = Decimal(0), None
+            continue
+        try:
+            receipt = _receipt(cells, layout, context, last_day, tally, n)
+        except _RowError as exc:
+            tally.quarantine(n, exc.column, exc.rule)
+            continue
+        last_day = receipt.day
+        since_total += receipt.amount
+        sheet_total += receipt.amount
+        receipts.append(receipt)
+    return receipts
+
+
+def _excluded_rule(
+    cells: list[Any], layout: Layout, context: SheetContext, since: Decimal, total: Decimal
+) -> str | None:
+    """Why the row is not a receipt (repeated header, a total of any kind), or None."""
+    if header_layout(cells) is not None:
+        return "header_row"
+    try:
+        dated = fp.parse_date(cells[layout.date], year=context.year) is not None
+    except fp.BadValue:
+        dated = False
+    for i, value in enumerate(cells):
+        if i != layout.amount and isinstance(value, str):
+            rule = total_rule(value, strict=dated)
+            if rule is not None:
+                return rule
+    identity = (layout.date, layout.patient, layout.family, layout.first, layout.number)
+    if all(i is None or not _filled(cells[i]) for i in identity):
+        # only an amount: a total without a label when it equals a running sum
+        try:
+            amount = fp.parse_amount(cells[layout.amount])
+        except fp.BadValue:
+            return None
+        if amount is not None and amount in (since, total) and amount != 0:
+            return "total_row"
+    return None
+
+
+def _receipt(
+    cells: list[Any],
+    layout: Layout,
+    context: SheetContext,
+    last_day: date | None,
+    tally: Tally,
+    n: int,
+) -> Receipt:
+    date_label = layout.label(layout.date, "Date")
+    try:
+        day = fp.parse_date(cells[layout.date], year=context.year)
+    except fp.BadValue as exc:
+        raise _RowError(date_label, exc.rule) from None
+    day = day or last_day
+    if day is None:
+        raise _RowError(date_label, "missing_date")
+    amount_label = layout.label(layout.amount, "Montant")
+    try:
+        amount = fp.parse_amount(cells[layout.amount])
+    except fp.BadValue as exc:
+        raise _RowError(amount_label, exc.rule) from None
+    if amount is None:
+        raise _RowError(amount_label, "missing_amount")
+    name = _patient(cells, layout)
+    number = _text(cells[layout.number]) if layout.number is not None else None
+    if number is not None and len(number) > MAX_NUMBER_CHARS:
+        raise _RowError(layout.label(layout.number, "N° facture"), "bad_invoice_number")
+    practitioner = _text(cells[layout.practitioner]) if layout.practitioner is not None else None
+    if practitioner is not None and len(practitioner) > MAX_NAME_CHARS:
+        raise _RowError(layout.label(layout.practitioner, "Praticien"), "bad_practitioner")
+    return Receipt(
+        day=day,
+        number=number,
+        family=name.family,
+        first=name.first,
+        sex=name.sex,
+        amount=amount,
+        method=fp.payment_method(cells[layout.method]) if layout.method is not None else "autre",
+        practitioner=practitioner or context.practitioner or DEFAULT_PRACTITIONER,
+        ctype=consultation_type(cells[layout.act]) if layout.act is not None else "other",
+        tally=tally,
+        row=n,
+    )
+
+
+def _patient(cells: list[Any], layout: Layout) -> fp.PersonName:
+    if layout.patient is not None:
+        column = layout.label(layout.patient, "Patient")
+        raw = _text(cells[layout.patient])
+        if raw is not None and len(raw) > MAX_NAME_CHARS:
+            raise _RowError(column, "bad_patient")
+        name = fp.split_name(raw)
+        if name is None:
+            raise _RowError(column, "missing_patient")
+        return name
+    assert layout.family is not None
+    column = layout.label(layout.family, "Nom")
+    family = _text(cells[layout.family])
+    first = _text(cells[layout.first]) if layout.first is not None else None
+    if len(family or "") > MAX_NAME_CHARS or len(first or "") > MAX_NAME_CHARS:
+        raise _RowError(column, "bad_patient")
+    if family is None or not any(c.isalpha() for c in family):
+        raise _RowError(column, "missing_patient")
+    # a civility typed in the Nom column ("Mme MARTIN") still gives the sex
+    civil = fp.split_name(family)
+    if civil is not None and civil.sex is not None:
+        return fp.PersonName(f"{civil.family} {civil.first}".strip(), first or "", civil.sex)
+    return fp.PersonName(family, first or "", None)
+
+
+_ACT_TYPES = (
+    ("urgence", "urgent"),
+    ("urgent", "urgent"),
+    ("domicile", "home"),
+    ("premiere", "first"),
+    ("premier", "first"),
+    ("1ere", "first"),
+    ("1re", "first"),
+    ("suivi", "follow_up"),
+)
+
+
+def consultation_type(value: Any) -> str:
+    """An 'Acte' cell → consultation_type: urgence, domicile, première, suivi; else other."""
+    text = _text(value)
+    if text is None:
+        return "other"
+    words = fp.fold(text).split()
+    for word, ctype in _ACT_TYPES:
+        if word in words:
+            return ctype
+    return "other"
