@@ -1,0 +1,722 @@
+"""Ledger adapter: hand-kept French receipts ledgers, CSV and Excel, built in each test."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import shutil
+import tempfile
+from collections import Counter, defaultdict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import openpyxl
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from msoffcrypto.format.ooxml import OOXMLFile
+from openpyxl.utils.exceptions import IllegalCharacterError
+
+from osteo_analytics import snapshots, workspace
+from osteo_analytics.errors import InputError
+from osteo_analytics.ingest import import_paths
+from osteo_analytics.sources import ADAPTERS, SourceBatch, ledger
+from tests.conftest import PASSPHRASE, osteo
+
+Rows = Sequence[Sequence[Any]]
+TITLE = "Livre des recettes 2024 – Dr Marie Martin"
+HEADER = ["Date", "N° facture", "Patient", "Montant", "Mode de règlement", "Observations"]
+RECEIPTS = [
+    ["05/01/2024", "240001", "DUPONT Jean", "55,00", "CB", "lombalgie"],
+    ["05/01/2024", "240002", "Marie MARTIN", "60,00 €", "Chèque", ""],
+    ["06/01/2024", "", "LEFÈVRE Zoé", "65", "Espèces", ""],
+    ["07/01/2024", "240003", "DUPONT Jean", "-55,00", "CB", "avoir"],
+    ["08/01/2024", "240004", "Mme DURAND Léa", "1\u00a0050,00", "Virement", ""],
+    ["15 janv. 2024", "240005", "DA COSTA Alex", "(10,00 €)", "Liquide", ""],
+]
+# A ledger as people keep it: title, blank, header, receipts, a monthly total, a total.
+LEDGER: list[list[Any]] = [
+    [TITLE],
+    [],
+    HEADER,
+    *RECEIPTS,
+    ["Total janvier", "", "", "1165,00", "", ""],
+    [],
+    ["TOTAL", "", "", "1165,00"],
+]
+
+
+def write_csv(
+    path: Path,
+    rows: Rows,
+    *,
+    encoding: str = "cp1252",
+    delimiter: str = ";",
+    newline: str = "\r\n",
+) -> Path:
+    buffer = io.StringIO()
+    csv.writer(buffer, delimiter=delimiter, lineterminator=newline).writerows(rows)
+    path.write_bytes(buffer.getvalue().encode(encoding))
+    return path
+
+
+def write_xlsx(path: Path, sheets: dict[str, Rows], merge_title: bool = True) -> Path:
+    book = openpyxl.Workbook()
+    book.remove(book.active)
+    for name, rows in sheets.items():
+        sheet = book.create_sheet(name)
+        for row in rows:
+            sheet.append(list(row))
+        if merge_title and rows and len(rows[0]) == 1 and isinstance(rows[0][0], str):
+            sheet.merge_cells("A1:F1")
+    book.save(path)
+    return path
+
+
+def encrypt(path: Path, password: str) -> Path:
+    with path.open("rb") as plain:
+        out = io.BytesIO()
+        OOXMLFile(plain).encrypt(password, out)
+    path.write_bytes(out.getvalue())
+    return path
+
+
+def read(*paths: Path, password: Callable[[Path], str] | None = None) -> SourceBatch:
+    batch = ledger.read(list(paths), password=password)
+    batch.assert_valid()  # schemas, and rows read = accepted + quarantined + dup + excluded
+    return batch
+
+
+def column(batch: SourceBatch, table: str, name: str) -> list[Any]:
+    return list(batch.tables()[table].column(name).to_pylist())
+
+
+def assert_reference_ledger(batch: SourceBatch) -> None:
+    """What the LEDGER rows must give, whatever the file's encoding or layout."""
+    (report,) = batch.files
+    assert (report.rows_read, report.accepted, report.excluded) == (11, 6, 5)
+    assert report.reasons == {"title_row": 1, "blank_row": 2, "subtotal_row": 1, "total_row": 1}
+    assert batch.rejected == []
+    names = set(
+        zip(
+            column(batch, "patients", "family_name"),
+            column(batch, "patients", "first_name"),
+            strict=True,
+        )
+    )
+    assert names == {
+        ("DUPONT", "Jean"),
+        ("MARTIN", "Marie"),
+        ("LEFÈVRE", "Zoé"),
+        ("DURAND", "Léa"),
+        ("DA COSTA", "Alex"),
+    }
+    assert column(batch, "patients", "sex").count("F") == 1
+    invoices = {
+        n: (s, a, c)
+        for n, s, a, c in zip(
+            column(batch, "invoices", "invoice_number"),
+            column(batch, "invoices", "status"),
+            column(batch, "invoices", "amount"),
+            column(batch, "invoices", "cancels_invoice_number"),
+            strict=True,
+        )
+    }
+    assert invoices == {
+        "240001": ("cancelled", Decimal("55.00"), None),
+        "240002": ("paid", Decimal("60.00"), None),
+        "L-20240106-001": ("paid", Decimal("65.00"), None),
+        "240003": ("credit_note", Decimal("-55.00"), "240001"),
+        "240004": ("paid", Decimal("1050.00"), None),
+        "240005": ("credit_note", Decimal("-10.00"), None),
+    }
+    payments = dict(
+        zip(
+            column(batch, "payments", "payment_id"),
+            column(batch, "payments", "method"),
+            strict=True,
+        )
+    )
+    assert payments == {
+        "240001/1": "cb",
+        "240002/1": "cheque",
+        "L-20240106-001/1": "especes",
+        "240003/1": "cb",
+        "240004/1": "virement",
+        "240005/1": "especes",
+    }
+    assert sum(column(batch, "payments", "amount")) == Decimal("1165.00")
+    assert column(batch, "consultations", "consulted_on") == [
+        date(2024, 1, 5),
+        date(2024, 1, 5),
+        date(2024, 1, 6),
+        date(2024, 1, 8),
+    ]
+    assert set(column(batch, "consultations", "status")) == {"done"}
+    assert column(batch, "practitioners", "display_name") == ["Marie Martin"]
+    # CSV source_row: record number, header = row 3 here (title and blank above it)
+    assert column(batch, "invoices", "source_row") == [4, 5, 6, 7, 8, 9]
+
+
+# --- CSV variants ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("encoding", ["cp1252", "utf-8", "utf-8-sig", "utf-16"])
+@pytest.mark.parametrize("delimiter", [";", ",", "\t"])
+@pytest.mark.parametrize("newline", ["\r\n", "\n"])
+def test_csv_in_every_encoding_separator_and_line_ending(
+    tmp_path: Path, encoding: str, delimiter: str, newline: str
+) -> None:
+    path = write_csv(
+        tmp_path / "recettes.csv", LEDGER, encoding=encoding, delimiter=delimiter, newline=newline
+    )
+    assert ledger.detect(path)
+    assert_reference_ledger(read(path))
+
+
+@pytest.mark.parametrize(
+    "header",
+    [
+        ["Date de séance", "Facture", "Nom Prénom", "Montant TTC", "Règlement", "Remarques"],
+        ["Date d'encaissement", "N°", "Patient", "Honoraires", "Mode de paiement", "Motif"],
+        ["DATE", "N° FACTURE", "PATIENT(E)", "RECETTE (€)", "PAIEMENT", "OBSERVATIONS"],
+    ],
+)
+def test_usual_french_headers_need_no_mapping(tmp_path: Path, header: list[str]) -> None:
+    rows = [[TITLE], [], header, *RECEIPTS, ["Total janvier"], [], ["TOTAL", "", "", "1165"]]
+    assert_reference_ledger(read(write_csv(tmp_path / "r.csv", rows)))
+
+
+def test_separate_name_columns_practitioner_and_act(tmp_path: Path) -> None:
+    rows = [
+        ["Date", "Nom", "Prénom", "Montant", "Paiement", "Praticien", "Acte"],
+        ["02/01/2024", "Dupont", "Jean", "55", "CB", "Marie Martin", "Première consultation"],
+        ["02/01/2024", "Mme Durand", "Léa", "55", "chq", "Paul Petit", "Urgence"],
+        ["03/01/2024", "DUPONT", "jean", "50", "esp", "Marie Martin", "Suivi"],
+        ["04/01/2024", "Morel", "", "70", "", "Marie Martin", "À domicile"],
+        ["05/01/2024", "Morel", "", "45", "ANCV", "", "Séance"],
+    ]
+    batch = read(write_csv(tmp_path / "r.csv", rows, encoding="utf-8"))
+    assert column(batch, "patients", "family_name") == ["Dupont", "Durand", "Morel"]
+    assert column(batch, "patients", "sex") == [None, "F", None]
+    assert column(batch, "consultations", "consultation_type") == [
+        "first",
+        "urgent",
+        "follow_up",
+        "home",
+        "other",
+    ]
+    assert column(batch, "payments", "method") == ["cb", "cheque", "especes", "autre", "autre"]
+    practitioners = dict(
+        zip(
+            column(batch, "practitioners", "display_name"),
+            column(batch, "practitioners", "role"),
+            strict=True,
+        )
+    )
+    assert practitioners == {
+        "Marie Martin": "titular",
+        "Paul Petit": "associate",
+        "Praticien du cabinet": "associate",
+    }
+    assert column(batch, "invoices", "invoice_number")[:3] == [
+        "L-20240102-001",
+        "L-20240102-002",
+        "L-20240103-001",
+    ]
+
+
+def test_bad_rows_are_quarantined_with_their_rule(tmp_path: Path) -> None:
+    rows = [
+        HEADER,
+        ["32/01/2024", "1", "DUPONT Jean", "55", "CB"],
+        ["02/01/2024", "2", "DUPONT Jean", "cinquante", "CB"],
+        ["02/01/2024", "3", "", "55", "CB"],
+        ["02/01/2024", "4", "1234", "55", "CB"],
+        ["02/01/2024", "5", "MARTIN Marie", "", "CB"],
+        ["", "6", "MARTIN Marie", "55", "CB"],  # no date above it yet
+        ["02/01/2024", "7", "MARTIN Marie", "55", "CB"],
+        ["", "8", "PETIT Paul", "55", "CB"],  # the day is written once: 02/01
+        ["03/01/2024", "7", "DUPONT Jean", "55", "CB"],  # number of another patient
+        ["02/01/2024", "9", "X" * 500, "55", "CB"],
+    ]
+    batch = read(write_csv(tmp_path / "r.csv", rows))
+    rules = {(r.source_row, r.rule) for r in batch.rejected}
+    assert rules == {
+        (2, "bad_date"),
+        (3, "bad_amount"),
+        (4, "missing_patient"),
+        (5, "missing_patient"),
+        (6, "missing_amount"),
+        (7, "missing_date"),
+        (10, "invoice_number_conflict"),
+        (11, "bad_patient"),
+    }
+    assert all(r.source_file == "r.csv" for r in batch.rejected)
+    (report,) = batch.files
+    assert (report.accepted, report.quarantined) == (2, 8)
+    assert column(batch, "invoices", "issued_on") == [date(2024, 1, 2)] * 2
+
+
+def test_instalments_refunds_and_duplicates(tmp_path: Path) -> None:
+    rows = [
+        HEADER,
+        ["02/01/2024", "100", "DUPONT Jean", "30", "CB"],
+        ["02/01/2024", "100", "DUPONT Jean", "30", "CB"],  # typed twice: a duplicate
+        ["02/01/2024", "101", "MARTIN Marie", "60", "CB"],
+        ["02/01/2024", "102", "MARTIN Marie", "0", ""],  # free session, same visit
+        ["20/02/2024", "100", "DUPONT Jean", "25", "Chèque"],  # second instalment
+        ["03/01/2024", "101", "MARTIN Marie", "-60", "CB"],  # refunded in full
+        ["03/01/2024", "", "PETIT Paul", "-20", "Esp"],  # a credit note on its own
+    ]
+    first = write_csv(tmp_path / "a.csv", rows)
+    copy = shutil.copy(first, tmp_path / "b.csv")  # the same ledger given twice
+    batch = read(first, Path(copy))
+    a, b = batch.files
+    assert (a.accepted, a.duplicates, b.duplicates) == (6, 1, 7)
+    invoices = {
+        n: (s, str(a))
+        for n, s, a in zip(
+            column(batch, "invoices", "invoice_number"),
+            column(batch, "invoices", "status"),
+            column(batch, "invoices", "amount"),
+            strict=True,
+        )
+    }
+    assert invoices == {
+        "100": ("paid", "55.00"),
+        "101": ("cancelled", "60.00"),
+        "102": ("paid", "0.00"),
+        "L-20240103-002": ("credit_note", "-20.00"),
+    }
+    assert column(batch, "payments", "payment_id") == [
+        "100/1",
+        "100/2",
+        "101/1",
+        "101/2",
+        "L-20240103-002/1",
+    ]
+    assert len(column(batch, "consultations", "consultation_ref")) == 2  # Jean and Marie, 02/01
+    refs = column(batch, "invoices", "consultation_ref")
+    assert refs[1] == refs[2] and refs[3] is None
+
+
+# --- workbooks -------------------------------------------------------------------------
+
+
+def month_workbook(path: Path) -> Path:
+    """One sheet per month, named three ways; merged title; totals with formulas."""
+    return write_xlsx(
+        path,
+        {
+            "Janvier 2024": [
+                [TITLE],
+                [],
+                HEADER[:5],
+                [date(2024, 1, 5), 240001, "DUPONT Jean", 55, "CB"],
+                [datetime(2024, 1, 5, 10, 30), 240002, "MARTIN Marie", 60.5, "Carte bancaire"],
+                [45299, "240003", '=HYPERLINK("x","y")', 55, "CB"],  # no cached value
+                [45300, "240004", "PETIT Paul", "-55,00 €", "CB"],
+                ["Total janvier", None, None, "=SUM(D4:D7)"],
+            ],
+            "févr. 24": [
+                HEADER[:5],
+                ["Report", None, None, 115.5],
+                ["15/02/2024", 240005, "Jean DUPONT", 70, "Vir"],
+                ["16 févr.", 240006, "Dupont, Jean", 70, "VRT"],
+                [None, None, None, 140],  # an unlabelled total: the sum so far
+            ],
+            "03-2024": [HEADER[:5], [date(2024, 3, 1), 240007, "PETIT Paul", 45, "CB"]],
+            "Feuil4": [],
+            "Notes": [["Penser à déclarer la 2035"]],
+        },
+    )
+
+
+def test_a_workbook_with_one_sheet_per_month(tmp_path: Path) -> None:
+    path = month_workbook(tmp_path / "recettes.xlsx")
+    assert ledger.detect(path)
+    batch = read(path)
+    reports = {r.path.name: r for r in batch.files}
+    assert set(reports) == {
+        "recettes.xlsx#Janvier 2024",
+        "recettes.xlsx#févr. 24",
+        "recettes.xlsx#03-2024",
+        "recettes.xlsx#Notes",
+    }
+    jan = reports["recettes.xlsx#Janvier 2024"]
+    assert jan.reasons == {"title_row": 1, "blank_row": 1, "subtotal_row": 1, "missing_patient": 1}
+    assert (jan.rows_read, jan.accepted) == (7, 3)
+    feb = reports["recettes.xlsx#févr. 24"]
+    assert feb.reasons == {"running_total_row": 1, "total_row": 1}
+    assert reports["recettes.xlsx#Notes"].reasons == {"sheet_without_header": 1}
+    (bad,) = batch.rejected
+    assert (bad.source_file, bad.source_row, bad.column) == (
+        "recettes.xlsx#Janvier 2024",
+        6,
+        "Patient",
+    )
+    assert column(batch, "invoices", "source_row") == [4, 5, 7, 3, 4, 2]
+    assert column(batch, "invoices", "issued_on") == [
+        date(2024, 1, 5),
+        date(2024, 1, 5),
+        date(2024, 1, 9),  # serial 45300
+        date(2024, 2, 15),
+        date(2024, 2, 16),  # year from the sheet name
+        date(2024, 3, 1),
+    ]
+    assert column(batch, "invoices", "amount")[1] == Decimal("60.50")
+    assert column(batch, "practitioners", "display_name") == ["Marie Martin"]
+    assert len(column(batch, "patients", "family_name")) == 3  # three spellings of Dupont
+
+
+def test_a_single_sheet_workbook_is_labelled_by_its_file_name(tmp_path: Path) -> None:
+    path = write_xlsx(tmp_path / "livre.xlsx", {"2024": LEDGER})
+    batch = read(path)
+    assert {r.path.name for r in batch.files} == {"livre.xlsx"}
+    assert set(column(batch, "invoices", "source_file")) == {"livre.xlsx"}
+    assert batch.files[0].accepted == 6
+
+
+def test_a_csv_named_xlsx_and_a_workbook_named_csv(tmp_path: Path) -> None:
+    assert_reference_ledger(read(write_csv(tmp_path / "faux.xlsx", LEDGER)))
+    real = write_xlsx(tmp_path / "book.xlsx", {"Recettes": LEDGER})
+    renamed = real.rename(tmp_path / "book.csv")
+    assert ledger.detect(renamed)
+    assert read(renamed).files[0].accepted == 6
+
+
+def test_a_password_protected_workbook_is_decrypted_in_memory(tmp_path: Path) -> None:
+    path = encrypt(month_workbook(tmp_path / "secret.xlsx"), "s3cret mot")
+    asked: list[Path] = []
+
+    def password(p: Path) -> str:
+        asked.append(p)
+        return "s3cret mot"
+
+    assert ledger.detect(path)  # cannot see the header, but only ledgers are encrypted
+    batch = read(path, password=password)
+    assert asked == [path]
+    assert len(column(batch, "invoices", "invoice_number")) == 6
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["secret.xlsx"]  # nothing written
+
+
+@pytest.mark.parametrize("password", [lambda p: "wrong", None])
+def test_a_wrong_or_missing_excel_password_is_one_line(
+    tmp_path: Path, password: Callable[[Path], str] | None
+) -> None:
+    path = encrypt(write_xlsx(tmp_path / "secret.xlsx", {"2024": LEDGER}), "right")
+    with pytest.raises(InputError) as err:
+        ledger.read([path], password=password)
+    message = str(err.value)
+    assert message.startswith("secret.xlsx: ") and "\n" not in message
+    assert "password" in message and "right" not in message
+
+
+@pytest.mark.parametrize(
+    ("content", "name", "words"),
+    [
+        (b"", "vide.csv", "empty"),
+        (b"\r\n\r\n", "blancs.csv", "empty"),
+        (b"\x00\x01\x02binary\xff" * 50, "junk.csv", "binary"),
+        (b"PK\x03\x04 not really a zip", "broken.xlsx", "damaged"),
+        (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 600, "old.xls", "damaged"),
+        ("nom;prénom;né le\r\nDUPONT;Jean;01/01/1980\r\n".encode(), "patients.csv", "header"),
+        (b'a,b\r\n"unterminated' + b"x" * 200_000, "huge.csv", "header"),
+    ],
+)
+def test_unreadable_files_are_one_line_input_errors(
+    tmp_path: Path, content: bytes, name: str, words: str
+) -> None:
+    path = tmp_path / name
+    path.write_bytes(content)
+    assert not ledger.detect(path)
+    with pytest.raises(InputError) as err:
+        ledger.read([path])
+    assert str(err.value).startswith(f"{name}: ") and words in str(err.value)
+
+
+def test_detect_folders_and_foreign_files(tmp_path: Path) -> None:
+    folder = tmp_path / "compta"
+    folder.mkdir()
+    assert not ledger.detect(folder)
+    (folder / "notes.txt").write_text("rien à voir", encoding="utf-8")
+    assert not ledger.detect(folder) and not ledger.detect(tmp_path / "absent.csv")
+    write_csv(folder / "recettes.csv", LEDGER)
+    assert ledger.detect(folder)
+    assert_reference_ledger(read(folder))  # notes.txt is skipped, not an error
+
+
+# --- fuzzing ---------------------------------------------------------------------------
+
+_CELL = st.one_of(
+    st.text(max_size=30),
+    st.sampled_from(["=SUM(D2:D9)", '=HYPERLINK("http://x";"y")', "Total", "Sous-total", "€"]),
+    st.sampled_from(["15/03/2024", "15 mars 2024", "(55,00)", "1\u202f234,50 €", "CB", "Chq"]),
+    st.text(min_size=1, max_size=1).map(lambda c: c * 3000),
+)
+_ROW = st.lists(_CELL, max_size=8)
+
+
+def _fuzzed_csv(rows: list[list[str]], encoding: str, delimiter: str) -> bytes:
+    text = io.StringIO()
+    csv.writer(text, delimiter=delimiter).writerows([HEADER, *rows])
+    return text.getvalue().encode(encoding, errors="replace")
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    rows=st.lists(_ROW, max_size=12),
+    encoding=st.sampled_from(["utf-8", "cp1252", "utf-16", "latin-1"]),
+    delimiter=st.sampled_from([";", ",", "\t"]),
+    junk=st.binary(max_size=64),
+    cut=st.integers(min_value=0, max_value=4000),
+    suffix=st.sampled_from([".csv", ".xlsx", ".txt"]),
+)
+def test_fuzzed_csv_never_raises_anything_but_input_error(
+    rows: list[list[str]], encoding: str, delimiter: str, junk: bytes, cut: int, suffix: str
+) -> None:
+    data = _fuzzed_csv(rows, encoding, delimiter)
+    data = data[: max(cut, len(data) // 2)] + junk  # truncated, then garbage
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / f"fuzz{suffix}"
+        path.write_bytes(data)
+        ledger.detect(path)
+        try:
+            read(path)
+        except InputError as exc:
+            assert "\n" not in str(exc)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    rows=st.lists(
+        st.lists(
+            st.one_of(
+                _CELL,
+                st.floats(allow_nan=False, allow_infinity=False),
+                st.integers(-(10**12), 10**12),
+                st.dates(),
+                st.none(),
+            ),
+            max_size=7,
+        ),
+        max_size=10,
+    ),
+    password=st.booleans(),
+)
+def test_fuzzed_workbooks_never_raise_anything_but_input_error(
+    rows: list[list[Any]], password: bool
+) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "fuzz.xlsx"
+        try:
+            write_xlsx(path, {"Janvier 2024": [HEADER, *rows]}, merge_title=False)
+        except IllegalCharacterError:  # openpyxl refuses control characters: not our input
+            return
+        if password:
+            encrypt(path, "pw")
+        try:
+            read(path, password=lambda p: "pw")
+        except InputError as exc:
+            assert "\n" not in str(exc)
+
+
+# --- the synthetic practice, through the real pipeline ----------------------------------
+
+
+@pytest.fixture(scope="module")
+def synthetic_ledger(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from osteo_analytics.synthetic import synthesize
+
+    out = tmp_path_factory.mktemp("synth") / "out"
+    synthesize(out, seed=11, years=2, practitioners=1, patients=250, formats=["ledger"])
+    return out / "ledger"
+
+
+@pytest.fixture(scope="module")
+def imported_ledger(
+    synthetic_ledger: Path, tmp_path_factory: pytest.TempPathFactory
+) -> dict[str, Any]:
+    """Both the workbooks and their CSV twins imported at once: the twins are duplicates."""
+    ws = tmp_path_factory.mktemp("ledger-ws") / "ws"
+    unlocked = workspace.init_workspace(ws, PASSPHRASE, work_factor=10).unlocked
+    with pytest.MonkeyPatch.context() as mp:  # until the lead registers the adapter
+        mp.setitem(ADAPTERS, "ledger", ledger)
+        result = import_paths(unlocked, [synthetic_ledger], fmt="ledger")
+    tables = snapshots.read_snapshot(unlocked.workspace.snapshots_dir, unlocked.identities)
+    return {"result": result, "figures": _figures(tables)}
+
+
+def _figures(tables: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Headline figures per month, by plain DuckDB sums over the snapshot tables."""
+    con = duckdb.connect()
+    for name, table in tables.items():
+        con.register(name, table)
+    sql = {
+        "consultations_done": "SELECT strftime(consulted_on, '%Y-%m'), count(*) FROM"
+        " consultations WHERE status = 'done' GROUP BY 1",
+        "active_patients": "SELECT strftime(consulted_on, '%Y-%m'), count(DISTINCT"
+        " patient_key) FROM consultations WHERE status = 'done' GROUP BY 1",
+        "new_patients": "SELECT strftime(f, '%Y-%m'), count(*) FROM (SELECT min(consulted_on)"
+        " AS f FROM consultations WHERE status = 'done' GROUP BY patient_key) GROUP BY 1",
+        "revenue_invoiced": "SELECT strftime(issued_on, '%Y-%m'), sum(amount) FROM invoices"
+        " WHERE status NOT IN ('cancelled', 'credit_note') GROUP BY 1",
+        "revenue_received": "SELECT strftime(paid_on, '%Y-%m'), sum(amount) FROM payments"
+        " GROUP BY 1",
+    }
+    figures: dict[str, dict[str, Any]] = {
+        k: dict(con.execute(q).fetchall()) for k, q in sql.items()
+    }
+    by_method: dict[str, dict[str, Decimal]] = defaultdict(dict)
+    for month, method, amount in con.execute(
+        "SELECT strftime(paid_on, '%Y-%m'), method, sum(amount) FROM payments GROUP BY 1, 2"
+    ).fetchall():
+        by_method[month][method] = amount
+    figures["received_by_method"] = dict(by_method)
+    figures["distinct_patients"] = {"": con.execute("SELECT count(*) FROM patients").fetchone()[0]}  # type: ignore[index]
+    return figures
+
+
+def _truth(folder: Path) -> dict[str, Any]:
+    return json.loads((folder / "ground_truth.json").read_text(encoding="utf-8"))
+
+
+def test_synthetic_ledger_imports_with_nothing_lost(imported_ledger: dict[str, Any]) -> None:
+    files = imported_ledger["result"].files
+    for report in files:
+        report.assert_balanced()
+        assert report.quarantined == 0, report
+    csv_rows = sum(r.rows_read for r in files if r.format == "csv")
+    assert sum(r.duplicates for r in files) == csv_rows  # the CSV twins repeat the workbooks
+    reasons = Counter[str]()
+    for report in files:
+        reasons.update(report.reasons)
+    assert set(reasons) == {"duplicate", "title_row", "subtotal_row"}
+
+
+def test_synthetic_ledger_money_matches_the_ground_truth(
+    imported_ledger: dict[str, Any], synthetic_ledger: Path
+) -> None:
+    truth, got = _truth(synthetic_ledger), imported_ledger["figures"]
+    for month in truth["months"]:
+        key = month["month"]
+        assert str(got["revenue_received"].get(key, Decimal("0.00"))) == month["revenue_received"]
+        methods = got["received_by_method"].get(key, {})
+        for method, amount in month["received_by_method"].items():
+            assert str(methods.get(method, Decimal("0.00"))) == amount, (key, method)
+        assert got["new_patients"].get(key, 0) == month["new_patients"], key
+    assert got["distinct_patients"][""] == truth["totals"]["distinct_patients"]
+
+
+def test_synthetic_ledger_visits_and_invoices_follow_the_documented_rules(
+    imported_ledger: dict[str, Any], synthetic_ledger: Path
+) -> None:
+    """The adapter's reading (module docstring), redone in plain Python over the CSV twins."""
+    expected = _ledger_reading(synthetic_ledger)
+    got = imported_ledger["figures"]
+    for key in ("consultations_done", "active_patients", "revenue_invoiced"):
+        assert {m: v for m, v in got[key].items() if v} == expected[key], key
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="the generator's ledger truth counts every positive row as a visit and an invoice:"
+    " instalments (same invoice number) and same-day re-issues are one visit here",
+)
+def test_synthetic_ledger_visits_match_the_ground_truth(
+    imported_ledger: dict[str, Any], synthetic_ledger: Path
+) -> None:
+    truth, got = _truth(synthetic_ledger), imported_ledger["figures"]
+    for month in truth["months"]:
+        key = month["month"]
+        assert got["consultations_done"].get(key, 0) == month["consultations_done"]
+        assert str(got["revenue_invoiced"].get(key, Decimal("0.00"))) == month["revenue_invoiced"]
+
+
+@dataclass
+class _Oracle:
+    """One invoice number of the CSV twins, read by the rules of ledger.py."""
+
+    day: date
+    patient: str
+    net: Decimal
+    status: str
+
+
+def _ledger_reading(folder: Path) -> dict[str, dict[str, Any]]:
+    """Visits and facturé per month from the CSV twins, by the rules of ledger.py."""
+    groups: dict[str, list[tuple[date, str, Decimal]]] = defaultdict(list)
+    for path in sorted(folder.glob("recettes-*.csv")):
+        with path.open(encoding="cp1252", newline="") as fh:
+            for text, number, patient, amount, _method in list(csv.reader(fh, delimiter=";"))[1:]:
+                d, m, y = map(int, text.split("/"))
+                groups[number].append((date(y, m, d), patient, Decimal(amount.replace(",", "."))))
+    invoices = []
+    for rows in groups.values():
+        rows.sort(key=lambda r: r[0])
+        net = sum((r[2] for r in rows), Decimal(0))
+        opener = next((r for r in rows if r[2] >= 0), None)
+        status = "cancelled" if net == 0 else "paid"
+        if opener is None or net < 0:
+            status = "credit_note"
+        day, patient, _ = opener or rows[0]
+        invoices.append(_Oracle(day, patient, net, status))
+    for note in sorted((i for i in invoices if i.status == "credit_note"), key=lambda i: i.day):
+        candidates = [
+            i
+            for i in invoices
+            if i.status == "paid"
+            and (i.patient, i.net) == (note.patient, -note.net)
+            and i.day <= note.day
+        ]
+        if candidates:
+            max(candidates, key=lambda i: i.day).status = "cancelled"
+    visits = {(i.patient, i.day) for i in invoices if i.status != "credit_note"}
+    done: Counter[str] = Counter()
+    active: dict[str, set[str]] = defaultdict(set)
+    for patient, day in visits:
+        done[f"{day:%Y-%m}"] += 1
+        active[f"{day:%Y-%m}"].add(patient)
+    invoiced: dict[str, Decimal] = defaultdict(Decimal)
+    for i in invoices:
+        if i.status == "paid" and i.net:
+            invoiced[f"{i.day:%Y-%m}"] += i.net
+    return {
+        "consultations_done": dict(done),
+        "active_patients": {m: len(p) for m, p in active.items()},
+        "revenue_invoiced": dict(invoiced),
+    }
+
+
+# --- the real command line --------------------------------------------------------------
+
+
+@pytest.mark.skipif("ledger" not in ADAPTERS, reason="the ledger adapter is not registered yet")
+def test_osteo_import_format_ledger_reads_a_protected_workbook(tmp_path: Path) -> None:
+    ws = tmp_path / "ws"
+    env = {"OSTEO_PASSPHRASE": PASSPHRASE, "OSTEO_EXCEL_PASSWORD": "mot de passe"}
+    assert osteo("init", workspace=ws, env=env).returncode == 0
+    path = encrypt(month_workbook(tmp_path / "recettes.xlsx"), "mot de passe")
+    done = osteo("import", str(path), "--format", "ledger", "--json", workspace=ws, env=env)
+    assert done.returncode == 0, done.stderr
+    summary = json.loads(done.stdout)
+    assert summary["rows"]["invoices"] == 6 and summary["rows"]["payments"] == 6
+    assert sum(f["quarantined"] for f in summary["files"]) == 1  # the =HYPERLINK patient
+    wrong = osteo(
+        "import",
+        str(path),
+        "--format",
+        "ledger",
+        workspace=ws,
+        env={**env, "OSTEO_EXCEL_PASSWORD": "faux"},
+    )
+    assert wrong.returncode == 2
+    assert "recettes.xlsx" in wrong.stderr and "Traceback" not in wrong.stderr
+    assert "mot de passe" not in wrong.stderr + wrong.stdout
