@@ -143,8 +143,12 @@ class Warehouse:
     # -- queries --
 
     def query(self, sql: str, params: Mapping[str, Any] | None = None) -> pd.DataFrame:
-        """Run one statement; DECIMAL columns come back as `decimal.Decimal`, never float."""
-        return self.arrow(sql, params).to_pandas()
+        """Run one statement; DECIMAL columns come back as `decimal.Decimal`, never float.
+
+        Integer columns with nulls hold Python ints and None rather than turning into
+        floats; missing text is pandas' missing value.
+        """
+        return self.arrow(sql, params).to_pandas(integer_object_nulls=True)
 
     def arrow(self, sql: str, params: Mapping[str, Any] | None = None) -> pa.Table:
         """Run one statement and read the whole result as an Arrow table."""

@@ -1,0 +1,752 @@
+"""The metric library against hand-computed values, the LibreOsteo sample and the generator.
+
+Three references, each where it is strongest:
+- a hand-made practice of 30 rows (below) whose every expected value is written by hand:
+  a cancelled-and-replaced invoice, a credit note, an unpaid invoice, a minor, a no-show,
+  a payment split in two, an orphan payment, a visit 20 years ago;
+- the LibreOsteo sample's own ground_truth.json, where its definitions are ours;
+- `osteo synth`'s libreosteo/ground_truth.json (headline schema) for three seeds.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+import pytest
+
+from osteo_analytics import ingest, metrics, snapshots, workspace
+from osteo_analytics.warehouse import Warehouse, metric_names, metric_sql, open_warehouse
+from tests.conftest import PASSPHRASE, ROOT
+
+D = dt.date
+E = Decimal
+DEC = pa.decimal128(12, 2)
+
+# --- the hand-made practice (30 rows) ----------------------------------------------------
+
+A, B = "PR-AAAAAAAAAAAAAAAA", "PR-BBBBBBBBBBBBBBBB"
+ADULT, MINOR, ELDER, OLD = "P-ADULT", "P-MINOR", "P-ELDER", "P-OLD"
+
+PRACTITIONERS = pa.table(
+    {
+        "practitioner_id": [A, B],
+        "display_name": ["Anne Titulaire", "Bruno Remplaçant"],
+        "role": ["titular", "replacement"],
+    }
+)
+PATIENTS = pa.table(
+    {
+        "patient_key": [ADULT, MINOR, ELDER, OLD],
+        "sex": ["F", "M", None, "M"],
+        "birth_year": pa.array([1980, 2022, 1950, 1940], pa.int32()),
+        "departement": ["35", "29", "75", "35"],
+        "registered_on": [D(2024, 12, 2), D(2024, 12, 10), D(2025, 1, 6), D(2000, 3, 1)],
+        "source": ["synthetic"] * 4,
+    }
+)
+# id, patient, practitioner, day, time, status, type, motif
+_CONSULTATIONS = [
+    ("C-1", ADULT, A, D(2024, 12, 2), dt.time(9), "done", "first", "low_back"),
+    ("C-2", MINOR, A, D(2024, 12, 10), dt.time(10), "done", "first", "infant_child"),
+    ("C-3", ADULT, A, D(2024, 12, 20), dt.time(14), "no_show", "follow_up", None),
+    ("C-4", ADULT, A, D(2025, 1, 6), dt.time(9, 30), "done", "follow_up", "low_back"),
+    ("C-5", ELDER, B, D(2025, 1, 6), dt.time(11), "done", "first", "neck"),
+    ("C-6", MINOR, A, D(2025, 1, 13), dt.time(10), "cancelled", "follow_up", None),
+    ("C-7", ELDER, B, D(2025, 2, 3), dt.time(16), "done", "urgent", "neck"),
+    ("C-8", OLD, A, D(2004, 5, 10), dt.time(9), "done", "first", None),
+]
+# number, consultation, patient, practitioner, issued, amount, status, replaces, cancels
+_INVOICES = [
+    ("24001", "C-1", ADULT, A, D(2024, 12, 2), "55.00", "paid", None, None),
+    ("24002", "C-2", MINOR, A, D(2024, 12, 10), "60.00", "cancelled", None, None),
+    ("24003", "C-2", MINOR, A, D(2024, 12, 12), "50.00", "paid", "24002", None),
+    # issued the day after 25002 although numbered before it: backdated
+    ("25001", "C-4", ADULT, A, D(2025, 1, 7), "55.00", "cancelled", None, None),
+    ("25002", "C-5", ELDER, B, D(2025, 1, 6), "70.00", "paid", None, None),
+    ("25003", "C-4", ADULT, A, D(2025, 1, 8), "-55.00", "credit_note", None, "25001"),
+    # 25004 is missing: a gap
+    ("25005", "C-7", ELDER, B, D(2025, 2, 3), "80.00", "issued", None, None),
+    ("04001", "C-8", OLD, A, D(2004, 5, 10), "40.00", "paid", None, None),
+]
+# payment id, day, amount, method
+_PAYMENTS = [
+    ("24001/1", D(2024, 12, 2), "55.00", "cb"),
+    ("24003/1", D(2024, 12, 12), "50.00", "cheque"),
+    ("25001/1", D(2025, 1, 7), "55.00", "especes"),
+    ("25003/1", D(2025, 1, 8), "-55.00", "especes"),  # the credit note's refund
+    ("25002/1", D(2025, 1, 6), "30.00", "cb"),  # split payment, first part
+    ("25002/2", D(2025, 2, 10), "40.00", "virement"),  # ... and the rest
+    ("04001/1", D(2004, 5, 10), "40.00", "especes"),
+    ("23999/1", D(2025, 2, 14), "20.00", "autre"),  # no such invoice
+]
+
+
+def _consultations() -> pa.Table:
+    cols = list(zip(*_CONSULTATIONS, strict=True))
+    return pa.table(
+        {
+            "consultation_id": cols[0],
+            "patient_key": cols[1],
+            "practitioner_id": cols[2],
+            "consulted_on": pa.array(cols[3], pa.date32()),
+            "start_time": pa.array(cols[4], pa.time64("us")),
+            "status": cols[5],
+            "consultation_type": cols[6],
+            "motif_category": pa.array(cols[7], pa.string()),
+            "source": ["synthetic"] * len(_CONSULTATIONS),
+        }
+    )
+
+
+def _invoices() -> pa.Table:
+    cols = list(zip(*_INVOICES, strict=True))
+    return pa.table(
+        {
+            "invoice_number": cols[0],
+            "consultation_id": cols[1],
+            "patient_key": cols[2],
+            "practitioner_id": cols[3],
+            "issued_on": pa.array(cols[4], pa.date32()),
+            "amount": pa.array([E(a) for a in cols[5]], DEC),
+            "status": cols[6],
+            "replaces_invoice_number": pa.array(cols[7], pa.string()),
+            "cancels_invoice_number": pa.array(cols[8], pa.string()),
+            "source": ["synthetic"] * len(_INVOICES),
+        }
+    )
+
+
+def _payments() -> pa.Table:
+    cols = list(zip(*_PAYMENTS, strict=True))
+    return pa.table(
+        {
+            "payment_id": cols[0],
+            "invoice_number": [p.split("/")[0] for p in cols[0]],
+            "paid_on": pa.array(cols[1], pa.date32()),
+            "amount": pa.array([E(a) for a in cols[2]], DEC),
+            "method": cols[3],
+            "source": ["synthetic"] * len(_PAYMENTS),
+        }
+    )
+
+
+def hand_tables() -> dict[str, pa.Table]:
+    """The hand-made practice as canonical tables (at most 30 rows in all)."""
+    return {
+        "practitioners": PRACTITIONERS,
+        "patients": PATIENTS,
+        "consultations": _consultations(),
+        "invoices": _invoices(),
+        "payments": _payments(),
+    }
+
+
+def hand_workspace(root: Path) -> workspace.Unlocked:
+    """A workspace whose current snapshot is the hand-made practice, written as in production."""
+    unlocked = workspace.init_workspace(root, PASSPHRASE, work_factor=10).unlocked
+    snapshots.write_snapshot(unlocked.workspace.snapshots_dir, hand_tables(), unlocked.recipients())
+    return unlocked
+
+
+@pytest.fixture(scope="module")
+def hand(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    unlocked = hand_workspace(tmp_path_factory.mktemp("hand") / "ws")
+    with open_warehouse(unlocked) as wh:
+        yield wh
+
+
+DEC_1, FEB_28 = D(2024, 12, 1), D(2025, 2, 28)
+
+
+def records(frame: Any) -> list[dict[str, Any]]:
+    """Rows as dicts, pandas' missing values (NaN for text) as None."""
+    return [
+        {k: None if v is None or (isinstance(v, float) and v != v) else v for k, v in r.items()}
+        for r in frame.to_dict("records")
+    ]
+
+
+def test_the_fixture_has_at_most_30_rows() -> None:
+    assert sum(t.num_rows for t in hand_tables().values()) <= 30
+
+
+def test_headline_by_hand(hand: Warehouse) -> None:
+    zero = {"cb": "0.00", "cheque": "0.00", "especes": "0.00", "virement": "0.00", "autre": "0.00"}
+    assert metrics.headline(hand, DEC_1, FEB_28) == {
+        "from": "2024-12-01",
+        "to": "2025-02-28",
+        "months": [
+            {
+                "month": "2024-12",
+                "consultations_done": 2,
+                "consultations_cancelled": 0,
+                "consultations_no_show": 1,
+                "new_patients": 2,
+                "active_patients": 2,
+                "revenue_invoiced": "105.00",  # 24001 + replacement 24003, not 24002
+                "revenue_received": "105.00",
+                "received_by_method": {**zero, "cb": "55.00", "cheque": "50.00"},
+                "unpaid_invoices": 0,
+                "unpaid_amount": "0.00",
+            },
+            {
+                "month": "2025-01",
+                "consultations_done": 2,
+                "consultations_cancelled": 1,
+                "consultations_no_show": 0,
+                "new_patients": 1,  # the adult came in December: not new
+                "active_patients": 2,
+                "revenue_invoiced": "70.00",  # 25001 cancelled, 25003 credit note
+                "revenue_received": "30.00",  # 30 (split) + 55 - 55 (refunded)
+                "received_by_method": {**zero, "cb": "30.00"},
+                "unpaid_invoices": 0,  # 25002: 30 + 40 by 28 February
+                "unpaid_amount": "0.00",
+            },
+            {
+                "month": "2025-02",
+                "consultations_done": 1,
+                "consultations_cancelled": 0,
+                "consultations_no_show": 0,
+                "new_patients": 0,
+                "active_patients": 1,
+                "revenue_invoiced": "80.00",
+                "revenue_received": "60.00",
+                "received_by_method": {**zero, "virement": "40.00", "autre": "20.00"},
+                "unpaid_invoices": 1,
+                "unpaid_amount": "80.00",
+            },
+        ],
+        "totals": {
+            "consultations_done": 5,
+            "consultations_cancelled": 1,
+            "consultations_no_show": 1,
+            "new_patients": 3,
+            "revenue_invoiced": "255.00",
+            "revenue_received": "195.00",
+            "received_by_method": {
+                "cb": "85.00",
+                "cheque": "50.00",
+                "especes": "0.00",
+                "virement": "40.00",
+                "autre": "20.00",
+            },
+            "unpaid_invoices": 1,
+            "unpaid_amount": "80.00",
+            "distinct_patients": 3,
+        },
+    }
+
+
+def test_unpaid_is_measured_on_the_to_date_after_partial_payments(hand: Warehouse) -> None:
+    january = metrics.headline(hand, DEC_1, D(2025, 1, 31))["months"][1]
+    assert (january["unpaid_invoices"], january["unpaid_amount"]) == (1, "40.00")
+    unpaid = records(metrics.unpaid_invoices(hand, DEC_1, D(2025, 1, 31)))
+    assert [
+        (u["invoice_number"], u["received"], u["due"], u["age_days"], u["bucket"]) for u in unpaid
+    ] == [("25002", E("30.00"), E("40.00"), 25, "0-30")]
+
+
+def test_revenue_on_each_basis(hand: Warehouse) -> None:
+    facture = metrics.revenue(hand, DEC_1, FEB_28, basis="facture")
+    assert list(facture["amount"]) == [E("105.00"), E("70.00"), E("80.00")]
+    assert set(facture["basis"]) == {"facture"}
+    yearly = metrics.revenue(hand, D(2024, 1, 1), D(2025, 12, 31), grain="year")
+    assert [(r["period_start"], r["amount"], r["items"]) for r in records(yearly)] == [
+        (D(2024, 1, 1), E("105.00"), 2),
+        (D(2025, 1, 1), E("90.00"), 5),
+    ]
+    weekly = metrics.revenue(hand, D(2025, 1, 6), D(2025, 1, 19), grain="week")
+    assert [(r["period_start"], r["amount"]) for r in records(weekly)] == [
+        (D(2025, 1, 6), E("30.00")),
+        (D(2025, 1, 13), E("0.00")),
+    ]
+    daily = metrics.revenue(hand, D(2025, 1, 6), D(2025, 1, 8), grain="day")
+    assert list(daily["amount"]) == [E("30.00"), E("55.00"), E("-55.00")]
+
+
+def test_revenue_year_over_year(hand: Warehouse) -> None:
+    yoy = records(metrics.revenue_yoy(hand, D(2025, 1, 1), D(2025, 1, 31), basis="facture"))
+    assert yoy == [
+        {
+            "basis": "facture",
+            "month": D(2025, 1, 1),
+            "amount": E("70.00"),
+            "amount_previous_year": E("0.00"),
+            "change": E("70.00"),
+            "change_pct": None,
+        }
+    ]
+    dec = records(metrics.revenue_yoy(hand, D(2024, 12, 1), D(2024, 12, 31)))[0]
+    assert (dec["amount"], dec["amount_previous_year"]) == (E("105.00"), E("0.00"))
+
+
+def test_revenue_by_method_practitioner_and_act_type(hand: Warehouse) -> None:
+    by_method = records(metrics.revenue_by_method(hand, DEC_1, FEB_28))
+    assert [(m["method"], m["amount"], m["payments"], m["refunds"]) for m in by_method] == [
+        ("cb", E("85.00"), 2, 0),
+        ("cheque", E("50.00"), 1, 0),
+        ("especes", E("0.00"), 1, 1),
+        ("virement", E("40.00"), 1, 0),
+        ("autre", E("20.00"), 1, 0),
+    ]
+    facture = records(metrics.revenue_by_practitioner(hand, DEC_1, FEB_28, basis="facture"))
+    assert [(p["practitioner_id"], p["amount"], p["items"]) for p in facture] == [
+        (B, E("150.00"), 2),
+        (A, E("105.00"), 2),
+    ]
+    encaisse = records(metrics.revenue_by_practitioner(hand, DEC_1, FEB_28))
+    assert [(p["practitioner_id"], p["amount"], p["items"]) for p in encaisse] == [
+        (A, E("105.00"), 4),
+        (B, E("70.00"), 2),
+        (None, E("20.00"), 1),  # the payment whose invoice is unknown
+    ]
+    acts = {
+        r["consultation_type"]: (r["amount"], r["items"])
+        for r in records(metrics.revenue_by_act_type(hand, DEC_1, FEB_28, basis="facture"))
+    }
+    assert acts["first"] == (E("175.00"), 3) and acts["urgent"] == (E("80.00"), 1)
+    assert acts["follow_up"] == (E("0.00"), 0) and acts["unknown"] == (E("0.00"), 0)
+    paid = {
+        r["consultation_type"]: (r["amount"], r["items"])
+        for r in records(metrics.revenue_by_act_type(hand, DEC_1, FEB_28))
+    }
+    assert paid["first"] == (E("175.00"), 4)
+    assert paid["follow_up"] == (E("0.00"), 2)  # paid 55, refunded 55
+    assert paid["unknown"] == (E("20.00"), 1)
+
+
+def test_average_fee_aging_and_cancellations(hand: Warehouse) -> None:
+    fees = records(metrics.average_fee(hand, DEC_1, FEB_28))
+    assert [(f["invoices"], f["average_fee"]) for f in fees] == [
+        (2, E("52.50")),
+        (1, E("70.00")),
+        (1, E("80.00")),
+    ]
+    aging = records(metrics.unpaid_aging(hand, DEC_1, FEB_28))
+    assert [(a["bucket"], a["invoices"], a["due"]) for a in aging] == [
+        ("0-30", 1, E("80.00")),
+        ("31-60", 0, E("0.00")),
+        ("61-90", 0, E("0.00")),
+        (">90", 0, E("0.00")),
+    ]
+    # 3 February -> 10 May: 96 days
+    later = records(metrics.unpaid_aging(hand, DEC_1, D(2025, 5, 10)))
+    assert [(a["bucket"], a["invoices"]) for a in later] == [
+        ("0-30", 0),
+        ("31-60", 0),
+        ("61-90", 0),
+        (">90", 1),
+    ]
+    cancellations = records(metrics.cancellations(hand, DEC_1, FEB_28))
+    assert [
+        (
+            c["cancelled_invoices"],
+            c["cancelled_amount"],
+            c["credit_notes"],
+            c["credit_notes_amount"],
+            c["replacement_invoices"],
+            c["replacement_amount"],
+        )
+        for c in cancellations
+    ] == [
+        (1, E("60.00"), 0, E("0.00"), 1, E("50.00")),
+        (1, E("55.00"), 1, E("-55.00"), 0, E("0.00")),
+        (0, E("0.00"), 0, E("0.00"), 0, E("0.00")),
+    ]
+
+
+def test_activity_by_hand(hand: Warehouse) -> None:
+    status = records(metrics.consultations_by_status(hand, DEC_1, FEB_28))
+    assert [(s["done"], s["cancelled"], s["no_show"], s["appointments"]) for s in status] == [
+        (2, 0, 1, 3),
+        (2, 1, 0, 3),
+        (1, 0, 0, 1),
+    ]
+    assert list(metrics.new_patients(hand, DEC_1, FEB_28)["new_patients"]) == [2, 1, 0]
+    registered = metrics.new_patients_registered(hand, DEC_1, FEB_28)
+    assert list(registered["new_patients"]) == [2, 1, 0]
+    active = records(metrics.active_patients(hand, DEC_1, FEB_28))
+    assert [(a["active_patients"], a["consultations"]) for a in active] == [(2, 2), (2, 2), (1, 1)]
+    visits = records(metrics.visits_per_patient(hand, DEC_1, FEB_28))
+    assert visits == [{"visits": 1, "patients": 1}, {"visits": 2, "patients": 2}]
+    types = records(metrics.consultations_by_type(hand, DEC_1, FEB_28))
+    assert [(t["first"], t["follow_up"], t["return"], t["urgent"]) for t in types] == [
+        (2, 0, 0, 0),
+        (1, 1, 0, 0),
+        (0, 0, 0, 1),
+    ]
+
+
+def test_return_rate_counts_only_fully_observed_windows(hand: Warehouse) -> None:
+    # Last consultation in the data: 3 February 2025. With 40 days, the December visits
+    # are observed; the adult came back after 35 days, the minor never (C-6 was cancelled).
+    rate = records(metrics.return_rate(hand, DEC_1, FEB_28, within_days=40))
+    assert [(r["visits"], r["observed"], r["returned"], r["return_rate_pct"]) for r in rate] == [
+        (2, 2, 1, E("50.0")),
+        (2, 0, 0, None),
+        (1, 0, 0, None),
+    ]
+    shorter = records(metrics.return_rate(hand, DEC_1, D(2024, 12, 31), within_days=30))
+    assert (shorter[0]["observed"], shorter[0]["returned"]) == (2, 0)  # 35 days > 30
+
+
+def test_age_at_the_visit_sex_departement_motif_and_hours(hand: Warehouse) -> None:
+    grid = records(metrics.age_sex(hand, DEC_1, FEB_28))
+    assert len(grid) == 9 * 3
+    filled = {(g["age_band"], g["sex"]): (g["consultations"], g["patients"]) for g in grid}
+    nonzero = {k: v for k, v in filled.items() if v != (0, 0)}
+    assert nonzero == {
+        ("0-2", "M"): (1, 1),  # born 2022, seen in 2024
+        ("30-44", "F"): (1, 1),  # born 1980, 44 in December 2024 ...
+        ("45-59", "F"): (1, 1),  # ... 45 in January 2025: age at the visit
+        ("75+", "unknown"): (2, 1),  # sex not recorded
+    }
+    deps = records(metrics.departement(hand, DEC_1, FEB_28))
+    assert {d["departement"]: (d["patients"], d["consultations"]) for d in deps} == {
+        "35": (1, 2),
+        "29": (1, 1),
+        "75": (1, 2),
+    }
+    motifs = records(metrics.motif_category(hand, DEC_1, FEB_28))
+    assert {m["motif_category"]: m["consultations"] for m in motifs} == {
+        "low_back": 2,
+        "neck": 2,
+        "infant_child": 1,
+    }
+    hours = records(metrics.weekday_hour(hand, DEC_1, FEB_28))
+    assert [(h["weekday"], h["hour"], h["consultations"]) for h in hours] == [
+        (1, 9, 2),
+        (1, 11, 1),
+        (1, 16, 1),
+        (2, 10, 1),
+    ]
+
+
+def test_consultations_per_working_day_skip_french_public_holidays(hand: Warehouse) -> None:
+    days = records(metrics.consultations_per_working_day(hand, DEC_1, FEB_28))
+    # December 2024: 22 weekdays minus Christmas; January 2025: 23 minus New Year's Day.
+    assert [
+        (d["consultations"], d["working_days"], d["per_working_day"], d["days_worked"])
+        for d in days
+    ] == [(2, 21, E("0.10"), 2), (2, 22, E("0.09"), 1), (1, 20, E("0.05"), 1)]
+
+
+def test_livre_journal(hand: Warehouse) -> None:
+    journal = records(metrics.livre_journal(hand, DEC_1, FEB_28))
+    assert [
+        (j["paid_on"], j["invoice_number"], j["patient_key"], j["amount"], j["method"])
+        for j in journal
+    ] == [
+        (D(2024, 12, 2), "24001", ADULT, E("55.00"), "cb"),
+        (D(2024, 12, 12), "24003", MINOR, E("50.00"), "cheque"),
+        (D(2025, 1, 6), "25002", ELDER, E("30.00"), "cb"),
+        (D(2025, 1, 7), "25001", ADULT, E("55.00"), "especes"),
+        (D(2025, 1, 8), "25003", ADULT, E("-55.00"), "especes"),
+        (D(2025, 2, 10), "25002", ELDER, E("40.00"), "virement"),
+        (D(2025, 2, 14), "23999", None, E("20.00"), "autre"),
+    ]
+    assert [j["running_total"] for j in journal] == [
+        E(x) for x in ("55.00", "105.00", "135.00", "190.00", "135.00", "175.00", "195.00")
+    ]
+    assert [j["day_total"] for j in journal][:3] == [E("55.00"), E("50.00"), E("30.00")]
+
+
+def test_invoice_numbering_by_hand(hand: Warehouse) -> None:
+    anomalies = records(metrics.invoice_numbering(hand))
+    assert [
+        (a["anomaly"], a["invoice_number"], a["related_number"], a["missing"]) for a in anomalies
+    ] == [
+        ("backdated", "25001", "25002", None),  # issued 7 Jan, after 25002 of 6 Jan
+        ("gap", "25005", "25003", 1),  # 25004 missing
+    ]
+
+
+def test_invoice_numbering_duplicates_and_prefixes() -> None:
+    """The SQL alone, on a plain DuckDB table: prefixes, zero padding, yearly restarts."""
+    con = duckdb.connect()
+    con.execute(
+        """
+        CREATE TABLE invoices AS SELECT * FROM (VALUES
+            ('F-0011', DATE '2024-03-01'), ('F-0012', DATE '2024-03-02'),
+            ('F-12', DATE '2024-03-03'), ('F-0013', DATE '2024-03-04'),
+            ('F-0001', DATE '2025-01-02'), ('L-20250102-001', DATE '2025-01-02'),
+            ('SANS-NUMERO', DATE '2025-01-03')
+        ) AS t(invoice_number, issued_on)
+        """
+    )
+    rows = con.execute(
+        metric_sql("invoice_numbering").sql,
+        {"date_from": D(2024, 1, 1), "date_to": D(2025, 12, 31)},
+    ).fetchall()
+    # The restart at F-0001 in 2025 is no gap, L-... is its own series, SANS-NUMERO is not
+    # checked, and `F-12` (a day after `F-0012`, same sequence) is only a duplicate.
+    assert [(r[0], r[3], r[5]) for r in rows] == [("duplicate", "F-12", "F-0012")]
+
+
+def test_reconciliation_by_hand(hand: Warehouse) -> None:
+    end_feb = records(metrics.reconciliation(hand, DEC_1, FEB_28))
+    assert [(r["kind"], r["invoice_number"], r["difference"]) for r in end_feb] == [
+        ("payment_without_invoice", "23999", E("20.00")),
+    ]
+    end_jan = records(metrics.reconciliation(hand, DEC_1, D(2025, 1, 31)))
+    assert [(r["kind"], r["invoice_number"], r["difference"]) for r in end_jan] == [
+        ("underpaid", "25002", E("-40.00")),  # marked paid, 30 of 70 received by then
+    ]
+
+
+def test_tax_2035_and_micro_bnc(hand: Warehouse) -> None:
+    years = records(metrics.tax_2035(hand, D(2024, 1, 1), D(2025, 12, 31)))
+    assert [
+        (y["year"], y["receipts"], y["refunds"], y["net_receipts"], y["payments"]) for y in years
+    ] == [
+        (2024, E("105.00"), E("0.00"), E("105.00"), 2),
+        (2025, E("145.00"), E("-55.00"), E("90.00"), 4),
+    ]
+    bnc = records(metrics.micro_bnc(hand, DEC_1, FEB_28))
+    assert [(b["received"], b["year_to_date"], b["threshold"], b["remaining"]) for b in bnc] == [
+        (E("105.00"), E("105.00"), E("77700.00"), E("77595.00")),
+        (E("30.00"), E("30.00"), E("77700.00"), E("77670.00")),
+        (E("60.00"), E("90.00"), E("77700.00"), E("77610.00")),
+    ]
+    assert not any(b["exceeded"] for b in bnc)
+
+
+def test_fec_rows(hand: Warehouse) -> None:
+    rows = records(metrics.fec(hand, D(2025, 1, 7), D(2025, 1, 8)))
+    assert list(rows[0]) == [
+        "JournalCode", "JournalLib", "EcritureNum", "EcritureDate", "CompteNum", "CompteLib",
+        "CompAuxNum", "CompAuxLib", "PieceRef", "PieceDate", "EcritureLib", "Debit", "Credit",
+        "EcritureLet", "DateLet", "ValidDate", "Montantdevise", "Idevise",
+    ]  # fmt: skip
+    assert [
+        (
+            r["EcritureNum"],
+            r["EcritureDate"],
+            r["CompteNum"],
+            r["PieceRef"],
+            r["Debit"],
+            r["Credit"],
+        )
+        for r in rows
+    ] == [
+        ("RE000001", D(2025, 1, 7), "530000", "25001", E("55.00"), E("0.00")),
+        ("RE000001", D(2025, 1, 7), "706000", "25001", E("0.00"), E("55.00")),
+        ("RE000002", D(2025, 1, 8), "530000", "25003", E("0.00"), E("55.00")),  # refund
+        ("RE000002", D(2025, 1, 8), "706000", "25003", E("55.00"), E("0.00")),
+    ]
+    everything = metrics.fec(hand)
+    # receipts 40 + 55 + 50 + 55 + 30 + 40 + 20 = 290, plus the 55 refund on the other side
+    assert everything["Debit"].sum() == everything["Credit"].sum() == E("345.00")
+
+
+def test_retention_by_hand(hand: Warehouse) -> None:
+    due = records(metrics.retention(hand, D(2025, 6, 30)))
+    assert due == [
+        {
+            "patient_key": OLD,
+            "birth_year": 1940,
+            "last_visit_on": D(2004, 5, 10),
+            "keep_until": D(2024, 5, 10),
+            "rule": "after_last_visit",
+            "days_overdue": 416,
+        }
+    ]
+    later = {r["patient_key"]: r for r in records(metrics.retention(hand, D(2051, 1, 1)))}
+    assert set(later) == {OLD, ADULT, MINOR, ELDER}
+    # Seen at 2: twenty years after the last visit (2044) come before the 28th birthday.
+    assert (later[MINOR]["keep_until"], later[MINOR]["rule"]) == (D(2050, 12, 31), "minor_age")
+    assert later[ELDER]["keep_until"] == D(2045, 2, 3)
+
+
+def test_money_is_decimal_never_float(hand: Warehouse) -> None:
+    frame = metrics.revenue(hand, DEC_1, FEB_28)
+    assert all(isinstance(v, Decimal) for v in frame["amount"])
+    journal = metrics.livre_journal(hand, DEC_1, FEB_28)
+    assert all(isinstance(v, Decimal) for v in journal["amount"])
+
+
+def test_bad_parameters_are_refused_with_a_clear_error(hand: Warehouse) -> None:
+    from osteo_analytics.errors import UsageError
+
+    with pytest.raises(UsageError, match="grain"):
+        metrics.revenue(hand, grain="fortnight")
+    with pytest.raises(UsageError, match="base"):
+        metrics.revenue(hand, basis="both")
+    with pytest.raises(UsageError, match="période vide"):
+        metrics.revenue(hand, FEB_28, DEC_1)
+    with pytest.raises(UsageError, match="inconnu"):
+        metrics.run(hand, "revenue", grains="month")
+    with pytest.raises(UsageError, match="inconnue"):
+        metrics.run(hand, "../warehouse")
+
+
+# --- every metric is documented and states its basis ------------------------------------
+
+
+def test_every_metric_file_has_a_section_in_docs_metrics_md() -> None:
+    doc = (ROOT / "docs" / "metrics.md").read_text(encoding="utf-8")
+    sections = set(re.findall(r"^### ([a-z0-9_]+)$", doc, flags=re.MULTILINE))
+    missing = [name for name in metric_names() if name not in sections]
+    assert not missing, f"metrics without a section in docs/metrics.md: {missing}"
+
+
+@pytest.mark.parametrize("name", metric_names())
+def test_every_metric_file_states_its_basis_and_parameters(name: str) -> None:
+    spec = metric_sql(name)
+    assert spec.header.get("metric") == name
+    assert spec.basis, f"{name}.sql has no `-- basis:` line"
+    assert spec.title
+    declared = spec.header.get("params", "")
+    for param in spec.params:
+        assert param in declared, f"{name}.sql binds ${param} but its header does not list it"
+
+
+@pytest.mark.parametrize("name", metric_names())
+def test_every_metric_runs_with_defaults_and_as_a_view(hand: Warehouse, name: str) -> None:
+    frame = metrics.run(hand, name)
+    view = hand.query(f"SELECT * FROM {name}")
+    assert list(view.columns) == list(frame.columns)
+    assert len(view) == len(frame)
+
+
+def test_a_python_function_per_metric() -> None:
+    for name in metric_names():
+        assert callable(getattr(metrics, name)), name
+
+
+# --- the LibreOsteo sample's own ground truth -------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def sample(tmp_path_factory: pytest.TempPathFactory, libreosteo_sample: Path) -> Any:
+    unlocked = workspace.init_workspace(
+        tmp_path_factory.mktemp("sample") / "ws", PASSPHRASE, work_factor=10
+    ).unlocked
+    ingest.import_paths(unlocked, [libreosteo_sample])
+    truth = json.loads((libreosteo_sample / "ground_truth.json").read_text(encoding="utf-8"))
+    with open_warehouse(unlocked) as wh:
+        yield wh, truth
+
+
+def _cents(value: float | str) -> Decimal:
+    return Decimal(str(value)).quantize(Decimal("0.01"))
+
+
+def test_sample_months_agree_where_definitions_coincide(sample: Any) -> None:
+    wh, truth = sample
+    start, end = D(2024, 3, 1), D(2025, 2, 28)
+    monthly = truth["monthly"]
+    head = metrics.headline(wh, start, end)["months"]
+    assert [m["month"] for m in head] == [m["month"] for m in monthly]
+    invoiced = metrics.revenue(wh, start, end, basis="facture")
+    appointments = metrics.consultations_by_status(wh, start, end)
+    registered = metrics.new_patients_registered(wh, start, end)
+    for i, month in enumerate(monthly):
+        label = month["month"]
+        # invoice_amount_net: invoices not cancelled, credit notes excluded, by issue month
+        assert invoiced["amount"][i] == _cents(month["invoice_amount_net"]), label
+        assert head[i]["revenue_invoiced"] == str(_cents(month["invoice_amount_net"])), label
+        # examinations of every status = appointments
+        assert appointments["appointments"][i] == month["examinations"], label
+        # creation_date = registered_on; first examination = first done consultation
+        assert registered["new_patients"][i] == month["new_patients"], label
+        assert head[i]["new_patients"] == month["new_patients_by_first_examination"], label
+        assert head[i]["active_patients"] == month["distinct_patients_seen"], label
+        # status 1 at export time = not fully paid on the last day of the export
+        assert head[i]["unpaid_invoices"] == month["unpaid_invoices"], label
+        assert _cents(head[i]["unpaid_amount"]) == _cents(month["unpaid_amount"]), label
+
+
+def test_sample_totals_agree(sample: Any) -> None:
+    wh, truth = sample
+    totals = truth["totals"]
+    head = metrics.headline(wh)
+    assert head["totals"]["revenue_invoiced"] == str(_cents(totals["invoice_amount_net"]))
+    # Every correction is complete over the export: receipts = paid invoices.
+    assert head["totals"]["revenue_received"] == str(_cents(totals["paid_amount"]))
+    effective = totals["invoice_amount_net_by_effective_mode"]
+    by_method = {m["method"]: m["amount"] for m in records(metrics.revenue_by_method(wh))}
+    assert by_method["especes"] == _cents(effective["cash"])
+    assert by_method["cheque"] == _cents(effective["check"])
+    assert by_method["cb"] == _cents(effective["ecard"])
+    assert head["totals"]["unpaid_amount"] == str(_cents(totals["unpaid_amount"]))
+    assert head["totals"]["distinct_patients"] == totals["distinct_patients_with_examination"]
+    cancelled = metrics.cancellations(wh)
+    assert cancelled["cancelled_invoices"].sum() == totals["canceled_invoices"]
+    assert cancelled["cancelled_amount"].sum() == _cents(totals["canceled_amount"])
+    assert cancelled["credit_notes"].sum() == totals["credit_notes"]
+    assert cancelled["credit_notes_amount"].sum() == _cents(totals["credit_notes_amount"])
+    assert cancelled["replacement_invoices"].sum() == totals["replacement_invoices"]
+    assert metrics.consultations_by_status(wh)["appointments"].sum() == totals["examinations"]
+    assert metrics.invoice_numbering(wh).empty  # 24001.. and 25001.., no hole
+    assert metrics.reconciliation(wh).empty
+
+
+# --- the synthetic generator's ground truth, three seeds ---------------------------------
+
+SEEDS = (11, 22, 33)
+
+
+@pytest.fixture(scope="module", params=SEEDS)
+def synthetic(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Any:
+    """A one-year practice of about 150 patients, its LibreOsteo export imported."""
+    from osteo_analytics.synthetic import synthesize
+
+    base = tmp_path_factory.mktemp(f"synth{request.param}")
+    synthesize(base / "out", seed=request.param, years=1, patients=150, formats=("libreosteo",))
+    unlocked = workspace.init_workspace(base / "ws", PASSPHRASE, work_factor=10).unlocked
+    ingest.import_paths(unlocked, [base / "out" / "libreosteo"])
+    truth = json.loads((base / "out" / "libreosteo" / "ground_truth.json").read_text("utf-8"))
+    with open_warehouse(unlocked) as wh:
+        yield wh, truth
+
+
+def test_synthetic_headline_equals_the_ground_truth(synthetic: Any) -> None:
+    wh, truth = synthetic
+    start, end = D.fromisoformat(truth["from"]), D.fromisoformat(truth["to"])
+    assert metrics.headline(wh, start, end) == truth
+
+
+def test_synthetic_metrics_agree_with_the_ground_truth(synthetic: Any) -> None:
+    wh, truth = synthetic
+    start, end = D.fromisoformat(truth["from"]), D.fromisoformat(truth["to"])
+    months, totals = truth["months"], truth["totals"]
+    facture = metrics.revenue(wh, start, end, basis="facture")
+    encaisse = metrics.revenue(wh, start, end)
+    assert [str(a) for a in facture["amount"]] == [m["revenue_invoiced"] for m in months]
+    assert [str(a) for a in encaisse["amount"]] == [m["revenue_received"] for m in months]
+    status = metrics.consultations_by_status(wh, start, end)
+    assert list(status["done"]) == [m["consultations_done"] for m in months]
+    assert list(status["cancelled"]) == [m["consultations_cancelled"] for m in months]
+    assert list(status["no_show"]) == [m["consultations_no_show"] for m in months]
+    assert list(metrics.new_patients(wh, start, end)["new_patients"]) == [
+        m["new_patients"] for m in months
+    ]
+    assert list(metrics.active_patients(wh, start, end)["active_patients"]) == [
+        m["active_patients"] for m in months
+    ]
+    by_method = {m["method"]: str(m["amount"]) for m in records(metrics.revenue_by_method(wh))}
+    assert by_method == totals["received_by_method"]
+    aging = metrics.unpaid_aging(wh, start, end)
+    assert aging["invoices"].sum() == totals["unpaid_invoices"]
+    assert str(aging["due"].sum()) == totals["unpaid_amount"]
+    assert len(metrics.unpaid_invoices(wh, start, end)) == totals["unpaid_invoices"]
+    tax = metrics.tax_2035(wh, start, end)
+    assert str(tax["net_receipts"].sum()) == totals["revenue_received"]
+    journal = metrics.livre_journal(wh, start, end)
+    assert str(journal["amount"].sum()) == totals["revenue_received"]
+    assert str(journal["running_total"].iloc[-1]) == totals["revenue_received"]
+    fec = metrics.fec(wh, start, end)
+    assert fec["Debit"].sum() == fec["Credit"].sum()
+    assert len(fec) == 2 * len(journal)
+    visits = metrics.visits_per_patient(wh, start, end)
+    assert (visits["visits"] * visits["patients"]).sum() == totals["consultations_done"]
+    assert visits["patients"].sum() == totals["distinct_patients"]
+    assert metrics.age_sex(wh, start, end)["consultations"].sum() == totals["consultations_done"]
