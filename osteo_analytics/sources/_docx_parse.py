@@ -48,7 +48,9 @@ _DETAIL = re.compile(
 )
 _POSTCODE = re.compile(r"(?<!\d)(\d{2}\s?\d{3})(?!\d)")
 _TIME = re.compile(r"^\s*(?:à\s*)?(\d{1,2})\s*[h:]\s*(\d{2})?(?![\d])", re.IGNORECASE)
-_AMOUNT = r"\d(?:[\d\s\u00a0\u202f.,]*\d)?"
+# 1 234,50 / 1.234,50 / 55,00 / 55: bounded shapes, so a long run of digits and spaces
+# cannot make the search quadratic; frenchparse.parse_amount then reads the match
+_AMOUNT = r"(?<![\d.,])(?:\d{1,3}(?:[ \u00a0\u202f.,]\d{3}){1,3}|\d+)(?:[.,]\d{1,2})?(?![\d])"
 _FEE_LABELLED = re.compile(
     rf"\b(?:tarif|montant|honoraires?|prix)\s*:?\s*({_AMOUNT})?\s*(?:€|eur(?:os?)?\b)?",
     re.IGNORECASE,

@@ -120,8 +120,11 @@ def _decode(path: Path, raw: bytes, encoding: str) -> str:
 def _delimiter(text: str, wanted: str) -> str:
     if wanted != "auto":
         return wanted
-    first = next((line for line in text.splitlines() if line.strip()), "")
-    return max((";", ",", "\t"), key=first.count)  # ties: ';' (French Excel) first
+    # the header line has the most separators; a title line above it may have none
+    lines = text.splitlines()[:HEADER_SEARCH_ROWS]
+    return max(
+        (";", ",", "\t"), key=lambda sep: max((line.count(sep) for line in lines), default=0)
+    )
 
 
 def _iter_csv(path: Path, mapping: Mapping) -> Iterator[tuple[int, list[Any]]]:

@@ -16,8 +16,9 @@ from difflib import SequenceMatcher
 from pathlib import Path
 from typing import Any
 
+from ..errors import InputError
 from ..pseudonymize import normalize_name
-from ._generic_files import _format_of, _iter_csv, _iter_xlsx
+from ._generic_files import HEADER_SEARCH_ROWS, _format_of, _iter_csv, _iter_xlsx
 from ._generic_mapping import COLUMNS, DROP, FORMAT_TAG, Mapping
 
 SURE = 0.9
@@ -108,20 +109,31 @@ def guess(headers: list[str]) -> dict[int, tuple[str, float]]:
     return chosen
 
 
-def _header_row(path: Path) -> tuple[int, list[str]]:
-    probe = Mapping(feeds=frozenset(), columns={})
+def _header_row(path: Path) -> tuple[str | None, int, list[str]]:
+    """(sheet when not the first, header row number, headers) of the first sheet with one."""
     fmt = _format_of(path)
-    rows = _iter_csv(path, probe) if fmt == "csv" else _iter_xlsx(path, probe)
-    for n, cells in rows:
-        filled = [c for c in cells if c not in (None, "")]
-        # the header row: several cells, all words (a title row has one, data rows numbers)
-        if len(filled) >= 2 and all(isinstance(c, str) and _tokens(c) for c in filled):
-            return n, [str(c).strip() if c is not None else "" for c in cells]
-        if n >= 30:
-            break
-    from ..errors import InputError
+    sheets: list[str | None] = [None]
+    if fmt == "xlsx":
+        from python_calamine import CalamineWorkbook
 
-    raise InputError(f"{path.name}: pas de ligne d'en-tête dans les 30 premières lignes")
+        try:
+            sheets = list(CalamineWorkbook.from_path(str(path)).sheet_names) or [None]
+        except Exception:
+            raise InputError(f"{path.name}: classeur Excel endommagé ou tronqué") from None
+    for index, sheet in enumerate(sheets):
+        probe = Mapping(feeds=frozenset(), columns={}, sheet=sheet)
+        rows = _iter_csv(path, probe) if fmt == "csv" else _iter_xlsx(path, probe)
+        for n, cells in rows:
+            filled = [c for c in cells if c not in (None, "")]
+            # the header row: several cells, all words (a title row has one, data rows numbers)
+            if len(filled) >= 2 and all(isinstance(c, str) and _tokens(c) for c in filled):
+                headers = [str(c).strip() if c is not None else "" for c in cells]
+                return (sheet if index else None), n, headers
+            if n >= HEADER_SEARCH_ROWS:
+                break
+    raise InputError(
+        f"{path.name}: pas de ligne d'en-tête dans les {HEADER_SEARCH_ROWS} premières lignes"
+    )
 
 
 def _feeds(targets: set[str]) -> list[str]:
@@ -142,7 +154,7 @@ def _q(text: str) -> str:
 
 def suggest_mapping(path: Path) -> str:
     """A draft mapping (YAML text) for ``path``, uncertain guesses marked by comments."""
-    n, headers = _header_row(path)
+    sheet, n, headers = _header_row(path)
     chosen = guess(headers)
     targets = {t for t, _ in chosen.values()}
     feeds = _feeds(targets)
@@ -153,6 +165,8 @@ def suggest_mapping(path: Path) -> str:
         f"format: {FORMAT_TAG}",
         f"feeds: [{', '.join(feeds)}]",
     ]
+    if sheet is not None:
+        lines.append(f"sheet: {_q(sheet)}")
     if n != 1:
         lines.append(f"header_row: {n}")
     lines += ["date_format: auto", 'decimal_separator: ","']
