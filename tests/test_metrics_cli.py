@@ -1,0 +1,184 @@
+"""`osteo metrics` and `osteo sql` through the real command line, on the LibreOsteo sample."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from osteo_analytics import ingest, workspace
+from osteo_analytics.formatting import euros
+from tests.conftest import PASSPHRASE, osteo
+
+ENV = {"OSTEO_PASSPHRASE": PASSPHRASE}
+METHODS = ["cb", "cheque", "especes", "virement", "autre"]
+
+
+@pytest.fixture(scope="module")
+def ws(tmp_path_factory: pytest.TempPathFactory, libreosteo_sample: Path) -> Path:
+    """The sample imported into a workspace with a cheap scrypt, so each command unlocks fast."""
+    root = tmp_path_factory.mktemp("cli") / "ws"
+    unlocked = workspace.init_workspace(root, PASSPHRASE, work_factor=10).unlocked
+    ingest.import_paths(unlocked, [libreosteo_sample])
+    return root
+
+
+def _one_line_error(stderr: str) -> None:
+    assert "Traceback" not in stderr
+    assert len(stderr.strip().splitlines()) == 1
+    assert stderr.startswith("Erreur : ")
+
+
+def test_metrics_json_is_the_headline_document(ws: Path) -> None:
+    result = osteo("metrics", "--format", "json", workspace=ws, env=ENV)
+    assert result.returncode == 0, result.stderr
+    document = json.loads(result.stdout)
+    assert list(document) == ["from", "to", "months", "totals"]
+    assert (document["from"], document["to"]) == ("2024-03-01", "2025-02-28")
+    assert len(document["months"]) == 12
+    for month in document["months"]:
+        assert list(month) == [
+            "month",
+            "consultations_done",
+            "consultations_cancelled",
+            "consultations_no_show",
+            "new_patients",
+            "active_patients",
+            "revenue_invoiced",
+            "revenue_received",
+            "received_by_method",
+            "unpaid_invoices",
+            "unpaid_amount",
+        ]
+        assert list(month["received_by_method"]) == METHODS
+    totals = document["totals"]
+    assert totals["revenue_invoiced"] == "12710.00"
+    assert totals["revenue_received"] == "12447.50"
+    assert totals["received_by_method"] == {
+        "cb": "6955.00",
+        "cheque": "3660.00",
+        "especes": "1832.50",
+        "virement": "0.00",
+        "autre": "0.00",
+    }
+    assert (totals["unpaid_invoices"], totals["unpaid_amount"]) == (5, "262.50")
+    assert totals["consultations_done"] == 250 and totals["distinct_patients"] == 38
+    assert "active_patients" not in totals
+
+
+def test_metrics_period_options(ws: Path) -> None:
+    result = osteo(
+        "metrics", "--from", "2024-06-01", "--to", "2024-08-31", "--format", "json",
+        workspace=ws, env=ENV,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    document = json.loads(result.stdout)
+    assert [m["month"] for m in document["months"]] == ["2024-06", "2024-07", "2024-08"]
+    # an invoice of July paid in September is still due on 31 August
+    assert document["months"][2]["unpaid_invoices"] == 2
+    assert document["totals"]["revenue_invoiced"] == "4142.50"
+
+
+def test_metrics_csv_one_line_per_month(ws: Path) -> None:
+    result = osteo("metrics", "--format", "csv", workspace=ws, env=ENV)
+    assert result.returncode == 0, result.stderr
+    rows = list(csv.DictReader(io.StringIO(result.stdout)))
+    assert len(rows) == 12
+    assert rows[0]["month"] == "2024-03"
+    assert list(rows[0])[-7:] == [
+        *(f"received_{m}" for m in METHODS),
+        "unpaid_invoices",
+        "unpaid_amount",
+    ]
+    assert sum(Decimal(r["revenue_invoiced"]) for r in rows) == Decimal("12710.00")
+
+
+def test_metrics_table_is_french(ws: Path) -> None:
+    result = osteo("metrics", workspace=ws, env=ENV)
+    assert result.returncode == 0, result.stderr
+    assert "mars 2024" in result.stdout and "février 2025" in result.stdout
+    assert euros(Decimal("12710.00")) in result.stdout  # 12 710,00 €
+    assert "Facturé" in result.stdout and "Encaissé" in result.stdout
+
+
+def test_metrics_empty_period_is_bad_usage(ws: Path) -> None:
+    result = osteo("metrics", "--from", "2025-01-01", "--to", "2024-01-01", workspace=ws, env=ENV)
+    assert result.returncode == 2
+    _one_line_error(result.stderr)
+
+
+def test_metrics_wrong_passphrase_is_one_line(ws: Path) -> None:
+    result = osteo("metrics", workspace=ws, env={"OSTEO_PASSPHRASE": "pas la bonne phrase"})
+    assert result.returncode == 1
+    _one_line_error(result.stderr)
+
+
+def test_sql_command_json_and_csv(ws: Path) -> None:
+    result = osteo(
+        "sql", "-c", "SELECT count(*) AS n FROM consultations", "--format", "json",
+        workspace=ws, env=ENV,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout) == [{"n": 250}]
+    aging = osteo(
+        "sql", "-c", "SELECT bucket, due FROM unpaid_aging", "--format", "csv",
+        workspace=ws, env=ENV,
+    )  # fmt: skip
+    assert aging.returncode == 0, aging.stderr
+    assert aging.stdout.splitlines()[0] == "bucket,due"
+    assert len(aging.stdout.splitlines()) == 5
+    money = osteo(
+        "sql", "-c", "SELECT sum(amount) AS s FROM payments", "--format", "json",
+        workspace=ws, env=ENV,
+    )  # fmt: skip
+    assert json.loads(money.stdout) == [{"s": "12447.50"}]  # exact decimal, as a string
+
+
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "SELECT * FROM read_csv('{sample}/patients.csv')",
+        "COPY payments TO '{tmp}/out.csv'",
+        "SET memory_limit = '64GB'",
+        "INSTALL httpfs",
+        "SELEC 1",
+    ],
+)
+def test_sql_errors_are_one_line_and_exit_2(
+    ws: Path, libreosteo_sample: Path, tmp_path: Path, statement: str
+) -> None:
+    query = statement.format(sample=libreosteo_sample, tmp=tmp_path)
+    result = osteo("sql", "-c", query, workspace=ws, env=ENV)
+    assert result.returncode == 2
+    _one_line_error(result.stderr)
+    assert not list(tmp_path.iterdir())
+
+
+def test_sql_prompt_reads_until_semicolon_and_survives_errors(ws: Path) -> None:
+    session = (
+        "SELECT count(*)\n  AS n FROM invoices;\n"
+        "SELECT * FROM nowhere;\n"
+        ".tables\n"
+        "SELECT 2 AS two;\n"
+        ".quit\n"
+        "SELECT 3 AS three;\n"
+    )
+    result = osteo("sql", "--format", "csv", workspace=ws, env=ENV, input=session)
+    assert result.returncode == 0, result.stderr
+    assert "n\n244\n" in result.stdout
+    assert "two\n2\n" in result.stdout
+    assert "three" not in result.stdout
+    assert "revenue_by_method" in result.stdout  # .tables
+    assert "Traceback" not in result.stderr
+    errors = [line for line in result.stderr.splitlines() if line.startswith("Erreur")]
+    assert len(errors) == 1 and "nowhere" in errors[0]
+
+
+def test_sql_prompt_ends_at_end_of_input(ws: Path) -> None:
+    result = osteo("sql", workspace=ws, env=ENV, input="SELECT 1 AS one;\n")
+    assert result.returncode == 0, result.stderr
+    assert "one" in result.stdout
