@@ -287,6 +287,11 @@ def test_folder_and_header_row_option(tmp_path: Path) -> None:
     batch = generic.read([folder], mapping=mapping)
     assert [f.path.name for f in batch.files] == ["a.csv", "b.csv"]
     assert all((f.rows_read, f.excluded, f.accepted) == (3, 2, 1) for f in batch.files)
+    other = tmp_path / "other"
+    other.mkdir()
+    write_csv(other / "a.csv", [["Nom", "Prénom"], ["Martin", "Jean"]])
+    with pytest.raises(InputError, match=r"a\.csv: deux fichiers"):
+        generic.read([folder, other / "a.csv"], mapping=mapping)
 
 
 # --- mapping validation -------------------------------------------------------------------

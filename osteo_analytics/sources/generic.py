@@ -107,7 +107,13 @@ def _collect(paths: Sequence[Path]) -> list[Path]:
             found.append(path)
         else:
             raise InputError(f"{path.name}: fichier ou dossier introuvable")
-    return list(dict.fromkeys(found))
+    found = list(dict.fromkeys(p.resolve() for p in found))
+    names = [p.name for p in found]
+    twice = next((n for n in names if names.count(n) > 1), None)
+    if twice is not None:
+        # source_file is the file name: two files of one name could not be told apart
+        raise InputError(f"{twice}: deux fichiers portent ce nom ; importez-les séparément")
+    return found
 
 
 class _RowError(Exception):
