@@ -453,6 +453,13 @@ def test_detect_folders_and_foreign_files(tmp_path: Path) -> None:
     assert_reference_ledger(read(folder))  # notes.txt is skipped, not an error
 
 
+def test_libreosteo_exports_are_not_ledgers(libreosteo_sample: Path) -> None:
+    """They hold a date, an amount and names, among dozens of columns no ledger has."""
+    for path in sorted(libreosteo_sample.iterdir()):
+        assert not ledger.detect(path), path.name
+    assert not ledger.detect(libreosteo_sample)
+
+
 # --- fuzzing ---------------------------------------------------------------------------
 
 _CELL = st.one_of(

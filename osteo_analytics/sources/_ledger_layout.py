@@ -156,15 +156,26 @@ def _cell_text(value: Any) -> str:
 def header_layout(cells: Sequence[Any]) -> Layout | None:
     """The layout if ``cells`` is a ledger header row: a date, an amount and a patient.
 
-    The patient is one column ('Patient', 'Nom Prénom') or a 'Nom' column (with or
-    without 'Prénom'). The first column holding a label wins when a label repeats.
+    At least half of the filled cells must be known ledger labels (extra columns such as
+    'Banque' or 'N° de chèque' are fine; another software's export is not). The patient
+    is one column ('Patient', 'Nom Prénom') or a 'Nom' column (with or without 'Prénom').
+    The first column holding a label wins when a label repeats.
     """
     found: dict[str, int] = {}
+    known = unknown = 0
     for i, value in enumerate(cells):
-        role = _ROLE_OF.get(fold(_cell_text(value)))
-        if role is not None:
+        text = _cell_text(value)
+        if not text:
+            continue
+        role = _ROLE_OF.get(fold(text))
+        if role is None:
+            unknown += 1
+        else:
+            known += 1
             found.setdefault(role, i)
-    if "date" not in found or "amount" not in found:
+    # A ledger's header is mostly ledger words; software exports (LibreOsteo's 40 columns
+    # of ids, addresses, clinical fields) merely contain a date, an amount and a name.
+    if "date" not in found or "amount" not in found or unknown > known:
         return None
     if "patient" not in found and "family" not in found:
         return None
@@ -240,6 +251,9 @@ _SUB_PERIOD_WORDS = {"jour", "journee", "journalier", "semaine", "hebdomadaire",
 _SUB_PERIOD_WORDS |= {"mensuel", "trimestre", "trimestriel", "t1", "t2", "t3", "t4"}
 
 
+_TOTAL_HINT = re.compile(r"\s*(?:sous|tota|report|[aà]\s*report|cumul|solde)", re.IGNORECASE)
+
+
 def total_rule(label: str, *, strict: bool) -> str | None:
     """Rule name if ``label`` names a total row ('Total janvier', 'Sous-total', 'Report').
 
@@ -247,9 +261,9 @@ def total_rule(label: str, *, strict: bool) -> str | None:
     numbers), as when the row also holds a date. Otherwise the label only has to start
     with the keyword ("TOTAL RECETTES JANVIER : voir relevé").
     """
-    words = fold(label).split()
-    if not words:
+    if _TOTAL_HINT.match(label) is None:  # cheap test first: called on every text cell
         return None
+    words = fold(label).split()
     for keyword, rule in _TOTAL_KEYWORDS:
         kw = keyword.split()
         if words[: len(kw)] != kw:

@@ -75,11 +75,11 @@ class Receipt:
     ctype: str
     tally: Tally
     row: int
+    # identity as pseudonymize folds it: 'DUPONT Jean' and 'Dupont jean' are one patient
+    patient: PatientKey = ("", "")
 
-    @property
-    def patient(self) -> PatientKey:
-        """Identity as pseudonymize folds it: 'DUPONT Jean' and 'Dupont jean' are one."""
-        return (normalize_name(self.family), normalize_name(self.first))
+    def __post_init__(self) -> None:
+        self.patient = (normalize_name(self.family), normalize_name(self.first))
 
 
 class _RowError(Exception):
@@ -94,6 +94,48 @@ class SheetContext:
 
     year: int | None  # completes dates written without a year ("15 mars")
     practitioner: str | None  # from a title row of this sheet or of the workbook
+
+
+class _Memo:
+    """A parser with its answers remembered for the sheet being read.
+
+    Ledgers repeat the same few dates, amounts, methods and names on thousands of rows;
+    parsing each distinct cell once makes a 50,000-row ledger several times faster. The
+    memo lives as long as one read_sheet call (it holds names: kept no longer than that).
+    """
+
+    __slots__ = ("fn", "memo")
+
+    def __init__(self, fn: Any) -> None:
+        self.fn = fn
+        self.memo: dict[tuple[type, Any], tuple[Any, str | None]] = {}
+
+    def __call__(self, value: Any) -> Any:
+        key = (type(value), value)  # 1, 1.0 and True are equal keys but different cells
+        try:
+            result, rule = self.memo[key]
+        except KeyError:
+            try:
+                result, rule = self.fn(value), None
+            except fp.BadValue as exc:
+                result, rule = None, exc.rule
+            self.memo[key] = (result, rule)
+        except TypeError:  # an unhashable cell: parse it every time
+            return self.fn(value)
+        if rule is not None:
+            raise fp.BadValue(rule)
+        return result
+
+
+class _Parsers:
+    """The memoized parsers of one sheet."""
+
+    def __init__(self, year: int | None) -> None:
+        self.date = _Memo(lambda v: fp.parse_date(v, year=year))
+        self.amount = _Memo(fp.parse_amount)
+        self.name = _Memo(fp.split_name)
+        self.method = _Memo(fp.payment_method)
+        self.ctype = _Memo(consultation_type)
 
 
 def _filled(value: Any) -> bool:
@@ -137,6 +179,7 @@ def read_sheet(sheet: Sheet, tally: Tally, context: SheetContext) -> list[Receip
         tally.exclude("title_row" if any(map(_filled, cells)) else "blank_row")
     layout = header_layout(sheet.rows[idx][1])
     assert layout is not None
+    parse = _Parsers(context.year)
     receipts: list[Receipt] = []
     last_day: date | None = None  # a blank date repeats the one above (day written once)
     since_total = Decimal(0)  # running sums: an unlabelled row equal to one is a total
@@ -147,14 +190,21 @@ def read_sheet(sheet: Sheet, tally: Tally, context: SheetContext) -> list[Receip
         if not any(map(_filled, cells)):
             tally.exclude("blank_row")
             continue
-        excluded = _excluded_rule(cells, layout, context, since_total, sheet_total)
+        try:
+            day: date | None = parse.date(cells[layout.date])
+            bad_date = None
+        except fp.BadValue as exc:
+            day, bad_date = None, exc.rule
+        excluded = _excluded_rule(cells, layout, day is not None, since_total, sheet_total, parse)
         if excluded is not None:
             tally.exclude(excluded)
             if excluded != "header_row":
                 since_total, last_day = Decimal(0), None
             continue
         try:
-            receipt = _receipt(cells, layout, context, last_day, tally, n)
+            if bad_date is not None:
+                raise _RowError(layout.label(layout.date, "Date"), bad_date)
+            receipt = _receipt(cells, layout, context, day or last_day, tally, n, parse)
         except _RowError as exc:
             tally.quarantine(n, exc.column, exc.rule)
             continue
@@ -166,15 +216,22 @@ def read_sheet(sheet: Sheet, tally: Tally, context: SheetContext) -> list[Receip
 
 
 def _excluded_rule(
-    cells: list[Any], layout: Layout, context: SheetContext, since: Decimal, total: Decimal
+    cells: list[Any],
+    layout: Layout,
+    dated: bool,
+    since: Decimal,
+    total: Decimal,
+    parse: _Parsers,
 ) -> str | None:
     """Why the row is not a receipt (repeated header, a total of any kind), or None."""
-    if header_layout(cells) is not None:
+    label = cells[layout.date]
+    # a header repeats its 'Date' label: only rows with a digit-free text there can be one
+    if (
+        isinstance(label, str)
+        and not any(c.isdigit() for c in label)
+        and header_layout(cells) is not None
+    ):
         return "header_row"
-    try:
-        dated = fp.parse_date(cells[layout.date], year=context.year) is not None
-    except fp.BadValue:
-        dated = False
     for i, value in enumerate(cells):
         if i != layout.amount and isinstance(value, str):
             rule = total_rule(value, strict=dated)
@@ -184,7 +241,7 @@ def _excluded_rule(
     if all(i is None or not _filled(cells[i]) for i in identity):
         # only an amount: a total without a label when it equals a running sum
         try:
-            amount = fp.parse_amount(cells[layout.amount])
+            amount = parse.amount(cells[layout.amount])
         except fp.BadValue:
             return None
         if amount is not None and amount in (since, total) and amount != 0:
@@ -196,26 +253,21 @@ def _receipt(
     cells: list[Any],
     layout: Layout,
     context: SheetContext,
-    last_day: date | None,
+    day: date | None,
     tally: Tally,
     n: int,
+    parse: _Parsers,
 ) -> Receipt:
-    date_label = layout.label(layout.date, "Date")
-    try:
-        day = fp.parse_date(cells[layout.date], year=context.year)
-    except fp.BadValue as exc:
-        raise _RowError(date_label, exc.rule) from None
-    day = day or last_day
-    if day is None:
-        raise _RowError(date_label, "missing_date")
+    if day is None:  # neither its own date nor one above it
+        raise _RowError(layout.label(layout.date, "Date"), "missing_date")
     amount_label = layout.label(layout.amount, "Montant")
     try:
-        amount = fp.parse_amount(cells[layout.amount])
+        amount = parse.amount(cells[layout.amount])
     except fp.BadValue as exc:
         raise _RowError(amount_label, exc.rule) from None
     if amount is None:
         raise _RowError(amount_label, "missing_amount")
-    name = _patient(cells, layout)
+    name = _patient(cells, layout, parse)
     number = _text(cells[layout.number]) if layout.number is not None else None
     if number is not None and len(number) > MAX_NUMBER_CHARS:
         raise _RowError(layout.label(layout.number, "N° facture"), "bad_invoice_number")
@@ -229,21 +281,21 @@ def _receipt(
         first=name.first,
         sex=name.sex,
         amount=amount,
-        method=fp.payment_method(cells[layout.method]) if layout.method is not None else "autre",
+        method=parse.method(cells[layout.method]) if layout.method is not None else "autre",
         practitioner=practitioner or context.practitioner or DEFAULT_PRACTITIONER,
-        ctype=consultation_type(cells[layout.act]) if layout.act is not None else "other",
+        ctype=parse.ctype(cells[layout.act]) if layout.act is not None else "other",
         tally=tally,
         row=n,
     )
 
 
-def _patient(cells: list[Any], layout: Layout) -> fp.PersonName:
+def _patient(cells: list[Any], layout: Layout, parse: _Parsers) -> fp.PersonName:
     if layout.patient is not None:
         column = layout.label(layout.patient, "Patient")
         raw = _text(cells[layout.patient])
         if raw is not None and len(raw) > MAX_NAME_CHARS:
             raise _RowError(column, "bad_patient")
-        name = fp.split_name(raw)
+        name: fp.PersonName | None = parse.name(raw)
         if name is None:
             raise _RowError(column, "missing_patient")
         return name
@@ -256,7 +308,7 @@ def _patient(cells: list[Any], layout: Layout) -> fp.PersonName:
     if family is None or not any(c.isalpha() for c in family):
         raise _RowError(column, "missing_patient")
     # a civility typed in the Nom column ("Mme MARTIN") still gives the sex
-    civil = fp.split_name(family)
+    civil: fp.PersonName | None = parse.name(family)
     if civil is not None and civil.sex is not None:
         return fp.PersonName(f"{civil.family} {civil.first}".strip(), first or "", civil.sex)
     return fp.PersonName(family, first or "", None)

@@ -64,9 +64,14 @@ def fold(text: str) -> str:
 
     ``"N° Facture"`` → ``"n facture"``, ``"Date d'encaissement"`` → ``"date d encaissement"``.
     """
+    if text.isascii():  # fast path: most cells; NFKD and casefold are identities on ASCII
+        return _NON_WORD.sub(" ", text.lower()).strip()
     decomposed = unicodedata.normalize("NFKD", text.casefold())
     ascii_ish = "".join(c for c in decomposed if not unicodedata.combining(c))
-    return " ".join(re.sub(r"[\W_]+", " ", ascii_ish).split())
+    return _NON_WORD.sub(" ", ascii_ish).strip()
+
+
+_NON_WORD = re.compile(r"[\W_]+")
 
 
 def _is_empty(value: object) -> bool:
