@@ -15,6 +15,7 @@ import click
 
 from . import __version__
 from .clitools import (
+    ENV_EXCEL_PASSWORD,
     ENV_NEW_PASSPHRASE,
     ENV_PASSPHRASE,
     ENV_RECOVERY_CODE,
@@ -202,29 +203,60 @@ def rotate(ctx: click.Context) -> None:
 
 
 @cli.command(name="import")
-@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
 @click.option(
     "--format",
     "fmt",
     default="auto",
     show_default=True,
     type=click.Choice(["auto", *sorted(ADAPTERS)]),
-    help="Format des fichiers ; auto le reconnaît aux en-têtes.",
+    help="Format des fichiers ; auto le reconnaît aux en-têtes (generic exige --mapping).",
+)
+@click.option(
+    "--mapping",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Fichier YAML qui décrit les colonnes d'un tableur (format generic).",
+)
+@click.option(
+    "--suggest-mapping",
+    "suggest",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Affiche un brouillon de fichier de correspondance pour ce tableur, sans rien importer.",
 )
 @click.option("--json", "as_json", is_flag=True, help="Résumé JSON (format documenté, stable).")
 @click.pass_context
-def import_(ctx: click.Context, paths: tuple[Path, ...], fmt: str, as_json: bool) -> None:
+def import_(
+    ctx: click.Context,
+    paths: tuple[Path, ...],
+    fmt: str,
+    mapping: Path | None,
+    suggest: Path | None,
+    as_json: bool,
+) -> None:
     """Importe des exports (fichiers ou dossiers) dans un nouvel instantané chiffré.
 
     Chaque fichier est lu, validé par les contrats de données, pseudonymisé ; les lignes
     refusées vont en quarantaine chiffrée avec leur motif. Réimporter le même export ne
-    change rien.
+    change rien. Le mot de passe d'un classeur Excel protégé vient de
+    OSTEO_EXCEL_PASSWORD ou d'une saisie masquée.
     """
+    if suggest is not None:
+        from .sources.generic import suggest_mapping
+
+        if not suggest.is_file():
+            raise UsageError(f"{suggest} : fichier introuvable")
+        click.echo(suggest_mapping(suggest), nl=False)
+        return
+    if not paths:
+        raise UsageError("indiquez au moins un fichier ou dossier à importer")
     from .ingest import import_paths
     from .report import print_import
 
+    def excel_password(path: Path) -> str:
+        return secret(ENV_EXCEL_PASSWORD, f"Mot de passe du classeur {path.name}")
+
     unlocked = unlock(ctx)
-    result = import_paths(unlocked, list(paths), fmt=fmt)
+    result = import_paths(unlocked, list(paths), fmt=fmt, mapping=mapping, password=excel_password)
     if as_json:
         click.echo(json.dumps(result.to_dict(), ensure_ascii=False, indent=2))
     else:
@@ -264,6 +296,17 @@ def demo(ctx: click.Context, no_serve: bool) -> None:
 
     explicit = ctx.find_root().params.get("workspace") or os.environ.get(ENV_WORKSPACE)
     run_demo(Path(explicit) if explicit else None, serve=not no_serve, echo=click.echo)
+
+
+def _register_command_modules() -> None:
+    """Commands that live in their own module (osteo_analytics/commands/)."""
+    from .commands.metrics import metrics, sql
+
+    cli.add_command(metrics)
+    cli.add_command(sql)
+
+
+_register_command_modules()
 
 
 def main() -> None:

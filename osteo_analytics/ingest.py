@@ -28,7 +28,7 @@ from .atomic import make_private_dir, write_new_file
 from .canonical import PROVENANCE, pseudonymize_batch, strip_provenance
 from .contracts import check, load_contracts
 from .errors import InputError, UsageError
-from .sources import ADAPTERS, FileReport, SourceBatch, detect_format
+from .sources import ADAPTERS, FileReport, SourceBatch, detect_format, generic, ledger
 from .workspace import Unlocked
 
 # Parents first, so that a rejected parent makes its children orphans in the same pass.
@@ -73,8 +73,22 @@ class ImportResult:
         }
 
 
-def read_sources(paths: Sequence[Path], fmt: str = "auto") -> SourceBatch:
-    """Read raw exports with the adapter `fmt` (or the one that recognizes them)."""
+def read_sources(
+    paths: Sequence[Path],
+    fmt: str = "auto",
+    *,
+    mapping: Path | None = None,
+    password: Callable[[Path], str] | None = None,
+) -> SourceBatch:
+    """Read raw exports with the adapter `fmt` (or the one that recognizes them).
+
+    `mapping` is the YAML mapping of the generic adapter; `password` is asked for each
+    password-protected workbook of a ledger (never given on the command line).
+    """
+    if mapping is not None and fmt not in ("auto", "generic"):
+        raise UsageError("--mapping ne s'utilise qu'avec --format generic")
+    if mapping is not None:
+        fmt = "generic"
     if not paths:
         raise UsageError("indiquez au moins un fichier ou dossier à importer")
     for path in paths:
@@ -93,6 +107,10 @@ def read_sources(paths: Sequence[Path], fmt: str = "auto") -> SourceBatch:
                 "les fichiers donnés sont de formats différents : importez-les séparément"
             )
         fmt = str(found.pop())
+    if fmt == "generic":
+        return generic.read(list(paths), mapping=mapping)
+    if fmt == "ledger":
+        return ledger.read(list(paths), password=password)
     adapter = ADAPTERS.get(fmt)
     if adapter is None:
         raise UsageError(f"format inconnu : {fmt} (formats connus : {', '.join(ADAPTERS)})")
@@ -209,7 +227,7 @@ def _account(
     useful = set().union(*(_source_rows(t) for t in fresh.values()))
     seen_dup = set().union(*(_source_rows(t) for t in duplicates.values()))
     only_dup = seen_dup - useful - set(quarantined)
-    by_file = {_label(r): r for r in reports}
+    by_file = {r.source_label: r for r in reports}
     for (file, _row), rule in quarantined.items():
         report = by_file.get(file)
         if report is not None:
@@ -222,10 +240,6 @@ def _account(
             report.accepted -= 1
             report.duplicates += 1
             report.reasons["already_imported"] = report.reasons.get("already_imported", 0) + 1
-
-
-def _label(report: FileReport) -> str:
-    return report.path.name
 
 
 def _write_quarantine(
@@ -321,12 +335,14 @@ def import_paths(
     paths: Sequence[Path],
     *,
     fmt: str = "auto",
+    mapping: Path | None = None,
+    password: Callable[[Path], str] | None = None,
     actor: str = "practitioner",
     now: datetime | None = None,
     progress: Callable[[str], None] | None = None,
 ) -> ImportResult:
     """Read `paths` with the right adapter and import them (see module docstring)."""
-    batch = read_sources(paths, fmt)
+    batch = read_sources(paths, fmt, mapping=mapping, password=password)
     if progress:
         progress("lu")
     return import_batch(unlocked, batch, actor=actor, now=now)

@@ -411,10 +411,6 @@ def test_no_name_or_text_from_the_word_files_in_the_snapshot(imported: dict) -> 
     assert "docx" in dump  # the source column, and nothing else from the files
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="ingest matches source_file to FileReport.path.name; docx rows are 'docx-<n>'",
-)
 def test_reimport_counts_duplicates(imported: dict) -> None:
     again = imported["again"]
     assert all(f.accepted == 0 for f in again.files)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import random
-import types
 from datetime import date, datetime, time
 from decimal import Decimal
 from pathlib import Path
@@ -526,21 +525,11 @@ def test_ragged_rows_and_formulas_are_quarantined_or_kept_as_text(tmp_path: Path
 # --- end to end ---------------------------------------------------------------------------
 
 
-def _bound(mapping: Path) -> types.SimpleNamespace:
-    """The generic adapter with its mapping, as `--format generic --mapping M` will pass it."""
-    return types.SimpleNamespace(
-        name="generic",
-        detect=generic.detect,
-        read=lambda paths: generic.read(paths, mapping=mapping),
-    )
-
-
-def test_import_into_a_workspace(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_import_into_a_workspace(tmp_path: Path) -> None:
     path = VARIANTS["xlsx"](tmp_path)
     mapping = write_mapping(tmp_path, MAPPING + "sheet: Séances\n")
-    monkeypatch.setitem(sources.ADAPTERS, "generic", _bound(mapping))
     unlocked = workspace.init_workspace(tmp_path / "ws", PASSPHRASE, work_factor=10).unlocked
-    result = import_paths(unlocked, [path], fmt="generic")
+    result = import_paths(unlocked, [path], fmt="generic", mapping=mapping)
     assert result.rows == {
         "practitioners": 1,
         "patients": 3,
@@ -550,7 +539,7 @@ def test_import_into_a_workspace(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     }
     (report,) = result.files
     assert {k: getattr(report, k) for k in EXPECTED_REPORT} == EXPECTED_REPORT
-    again = import_paths(unlocked, [path], fmt="generic")
+    again = import_paths(unlocked, [path], fmt="generic", mapping=mapping)
     assert again.changed is False
     (report,) = again.files
     assert report.accepted == 0 and report.duplicates == 1 + 4  # in-file duplicate + 4 stored

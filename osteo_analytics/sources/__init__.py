@@ -9,11 +9,17 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from . import libreosteo
+from . import docx, generic, ledger, libreosteo
 from .base import FileReport, RejectedRow, SourceAdapter, SourceBatch
 from .libreosteo import read_libreosteo
 
-ADAPTERS: dict[str, SourceAdapter] = {libreosteo.name: libreosteo}
+# Auto-detection asks in this order; generic is never detected (it needs a mapping).
+ADAPTERS: dict[str, SourceAdapter] = {
+    libreosteo.name: libreosteo,
+    ledger.name: ledger,
+    docx.name: docx,
+    generic.name: generic,
+}
 
 
 def detect_format(path: Path) -> str | None:

@@ -149,6 +149,15 @@ class FileReport:
     duplicates: int = 0
     excluded: int = 0
     reasons: dict[str, int] = field(default_factory=dict)
+    # What the rows' source_file holds when it is not the file name (a Word file is named
+    # after its patient, so its rows say "docx-3").
+    label: str | None = None
+
+    @property
+    def source_label(self) -> str:
+        """The source_file value of this file's rows."""
+        return self.label or self.path.name
+
     kind: str = ""  # what the file holds for its adapter: "patients", "invoices"...
 
     def assert_balanced(self) -> None:

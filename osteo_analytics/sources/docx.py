@@ -110,7 +110,9 @@ def read(paths: Sequence[Path]) -> SourceBatch:
     visits: list[tuple[int, Visit]] = []
     for index, path in enumerate(_collect(paths), start=1):
         blocks = list(_blocks(path))
-        tally = Tally(FileReport(path, "docx", kind="patient_file"), f"docx-{index}", rejected)
+        label = f"docx-{index}"
+        report = FileReport(path, "docx", kind="patient_file", label=label)
+        tally = Tally(report, label, rejected)
         reports.append(tally.report)
         visits += [(index, v) for v in _read_file(path.stem, blocks, tally)]
     # invoice numbers count each day's visits in time order, then file and row order
