@@ -442,6 +442,21 @@ def test_unreadable_files_are_one_line_input_errors(
     assert str(err.value).startswith(f"{name}: ") and words in str(err.value)
 
 
+def test_a_field_beyond_the_csv_limit_is_one_line_and_controls_are_dropped(
+    tmp_path: Path,
+) -> None:
+    head = "Date;N° facture;Patient;Montant;Mode\r\n05/01/2024;1;DU\x1fPONT Jean;55;CB\r\n"
+    path = tmp_path / "r.csv"
+    path.write_text(head, encoding="utf-8")
+    assert column(read(path), "patients", "family_name") == ["DUPONT"]
+    path.write_text(head + "06/01/2024;2;" + "X" * 200_000 + ";55;CB\r\n", encoding="utf-8")
+    assert ledger.detect(path)
+    with pytest.raises(
+        InputError, match=r"^r\.csv: malformed CSV near record 3 \(a field too long"
+    ):
+        ledger.read([path])
+
+
 def test_detect_folders_and_foreign_files(tmp_path: Path) -> None:
     folder = tmp_path / "compta"
     folder.mkdir()

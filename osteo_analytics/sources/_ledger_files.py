@@ -204,7 +204,7 @@ def _sniff_delimiter(text: str) -> str | None:
                 if n >= HEADER_SEARCH_ROWS:
                     break
         except csv.Error:
-            continue
+            pass  # judged on the rows before the damage; the full read reports it
         if header_index(rows) is not None:
             return delimiter
     return None

@@ -148,7 +148,11 @@ def _text(value: Any) -> str | None:
         return None
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
-    return " ".join(str(value).split()) or None
+    return " ".join(str(value).translate(_CONTROLS).split()) or None
+
+
+# NUL and other control characters are damage, never part of a name or a number.
+_CONTROLS = dict.fromkeys([*range(0, 9), 11, 12, *range(14, 32), 127])
 
 
 def title_context(sheet: Sheet) -> tuple[int | None, str | None]:
