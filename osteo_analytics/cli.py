@@ -250,13 +250,21 @@ def import_(
     if not paths:
         raise UsageError("indiquez au moins un fichier ou dossier à importer")
     from .ingest import import_paths
-    from .report import print_import
+    from .report import import_progress, print_import
 
     def excel_password(path: Path) -> str:
         return secret(ENV_EXCEL_PASSWORD, f"Mot de passe du classeur {path.name}")
 
     unlocked = unlock(ctx)
-    result = import_paths(unlocked, list(paths), fmt=fmt, mapping=mapping, password=excel_password)
+    with import_progress(enabled=not as_json and sys.stderr.isatty()) as progress:
+        result = import_paths(
+            unlocked,
+            list(paths),
+            fmt=fmt,
+            mapping=mapping,
+            password=excel_password,
+            progress=progress,
+        )
     if as_json:
         click.echo(json.dumps(result.to_dict(), ensure_ascii=False, indent=2))
     else:

@@ -39,6 +39,15 @@ RELATED = {
     "payments": ("invoices",),
 }
 _POS = "__pos"
+# Steps reported to a progress callback (the CLI draws a bar on a terminal).
+STEPS = (
+    "lecture des fichiers",
+    "pseudonymisation",
+    "contrôle des contrats",
+    "fusion avec l'instantané",
+    "chiffrement",
+)
+Progress = Callable[[int, str], None]
 
 
 @dataclass
@@ -278,9 +287,16 @@ def import_batch(
     *,
     actor: str = "practitioner",
     now: datetime | None = None,
+    progress: Progress | None = None,
 ) -> ImportResult:
     """Validate, merge and store one source batch in the workspace."""
+
+    def step(index: int) -> None:
+        if progress is not None:
+            progress(index, STEPS[index])
+
     now = now or datetime.now(UTC)
+    step(1)
     ws = unlocked.workspace
     current_name = snapshots.current_snapshot(ws.snapshots_dir)
     contracts = load_contracts()
@@ -289,7 +305,9 @@ def import_batch(
     else:
         current = snapshots.read_snapshot(ws.snapshots_dir, unlocked.identities)
     tables = pseudonymize_batch(batch, unlocked.pseudonym_key())
+    step(2)
     accepted, rejected = _validate(tables, current)
+    step(3)
     fresh: dict[str, pa.Table] = {}
     duplicates: dict[str, pa.Table] = {}
     for dataset in ORDER:
@@ -304,6 +322,7 @@ def import_batch(
     changed = current_name is None or any(t.num_rows for t in fresh.values())
     name = current_name
     merged = {d: _merge(d, current[d], strip_provenance(fresh)[d]) for d in ORDER}
+    step(4)
     if changed:
         name = snapshots.write_snapshot(
             ws.snapshots_dir,
@@ -339,10 +358,10 @@ def import_paths(
     password: Callable[[Path], str] | None = None,
     actor: str = "practitioner",
     now: datetime | None = None,
-    progress: Callable[[str], None] | None = None,
+    progress: Progress | None = None,
 ) -> ImportResult:
     """Read `paths` with the right adapter and import them (see module docstring)."""
+    if progress is not None:
+        progress(0, STEPS[0])
     batch = read_sources(paths, fmt, mapping=mapping, password=password)
-    if progress:
-        progress("lu")
-    return import_batch(unlocked, batch, actor=actor, now=now)
+    return import_batch(unlocked, batch, actor=actor, now=now, progress=progress)

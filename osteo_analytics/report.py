@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+
 from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from .formatting import count
-from .ingest import ImportResult
+from .ingest import STEPS, ImportResult
 from .synthetic import SynthSummary
 
 RULE_LABELS = {
@@ -16,6 +20,23 @@ RULE_LABELS = {
     "unique": "identifiant en double",
     "allowed_values": "valeur non autorisée",
 }
+
+
+@contextmanager
+def import_progress(*, enabled: bool) -> Iterator[Callable[[int, str], None] | None]:
+    """A progress bar over the import steps on a terminal (stderr); nothing otherwise."""
+    if not enabled:
+        yield None
+        return
+    columns = (TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn())
+    with Progress(*columns, console=Console(stderr=True), transient=True) as bar:
+        task = bar.add_task("import", total=len(STEPS))
+
+        def advance(index: int, label: str) -> None:
+            bar.update(task, completed=index, description=f"Import : {label}")
+
+        yield advance
+        bar.update(task, completed=len(STEPS))
 
 
 def print_import(result: ImportResult, console: Console | None = None) -> None:

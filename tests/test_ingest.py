@@ -161,3 +161,39 @@ def test_a_broken_row_goes_to_the_encrypted_quarantine(
     assert rejected.column("source_row").to_pylist() == [target + 1]  # header is row 1
     assert rejected.column("rule").to_pylist() == [rule]
     assert "patient_family_name" not in rejected.column_names
+
+
+def test_a_terminal_sees_a_progress_bar_and_the_summary_table(
+    tmp_path: Path, libreosteo_sample: Path
+) -> None:
+    import os
+    import subprocess
+    import sys
+
+    ws = tmp_path / "ws"
+    workspace.init_workspace(ws, PASSPHRASE, work_factor=10)
+    master, slave = os.openpty()
+    env = {**os.environ, "OSTEO_WORKSPACE": str(ws), "OSTEO_PASSPHRASE": PASSPHRASE}
+    env.update({"COLUMNS": "120", "TERM": "xterm"})
+    process = subprocess.Popen(
+        [sys.executable, "-m", "osteo_analytics.cli", "import", str(libreosteo_sample)],
+        stdin=slave,
+        stdout=slave,
+        stderr=slave,
+        env=env,
+    )
+    os.close(slave)
+    screen = b""
+    while True:
+        try:
+            chunk = os.read(master, 65536)
+        except OSError:  # EIO once the child closed the terminal
+            break
+        if not chunk:
+            break
+        screen += chunk
+    os.close(master)
+    assert process.wait(timeout=120) == 0
+    text = screen.decode(errors="replace")
+    assert "Import : " in text  # the bar, drawn on stderr while working
+    assert "examinations.xlsx" in text and "Nouvel instantané" in text
