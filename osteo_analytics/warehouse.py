@@ -27,7 +27,7 @@ import datetime as dt
 import getpass
 import os
 import re
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
@@ -157,37 +157,44 @@ class Warehouse:
             return pa.table({})
         return relation.to_arrow_table()
 
-    def defaults(self) -> dict[str, Any]:
-        """Default value of every metric parameter: the whole span, months, encaissé basis."""
+    def defaults(self, *, calendar: bool = True) -> dict[str, Any]:
+        """Default value of every metric parameter: the whole span, months, encaissé basis.
+
+        `calendar=False` leaves out `working_days` (a list of days, computed only when a
+        metric needs it).
+        """
         start, end = self.span or (self.today.replace(day=1), self.today)
         thresholds = self.settings["micro_bnc_threshold"]
-        return {
+        values: dict[str, Any] = {
             "date_from": start,
             "date_to": end,
             "grain": "month",
             "basis": "encaisse",
             "as_of": self.today,
             "within_days": 90,
-            "working_days": working_days(start, end),
             "retention_years": int(self.settings["retention_years"]),
             "minor_age": int(self.settings["retention_minor_age"]),
             "threshold_years": [int(y) for y in thresholds],
             "threshold_amounts": [str(a) for a in thresholds.values()],
         }
+        if calendar:
+            values["working_days"] = working_days(start, end)
+        return values
 
     def metric(self, name: str, **params: Any) -> pd.DataFrame:
         """Run metric `name` with `params` over the defaults (only the ones it uses are bound).
 
-        Passing `date_from`/`date_to` without `working_days` recomputes the working days for
-        that period, so the default never silently describes another period.
+        `None` means the default. Unless given, `working_days` are those of the period asked
+        for, so the calendar always matches `date_from`/`date_to`.
         """
         spec = metric_sql(name)
         unknown = set(params) - set(spec.params)
         if unknown:
             raise UsageError(f"{name} : paramètre inconnu {', '.join(sorted(unknown))}")
-        values = {**self.defaults(), **{k: v for k, v in params.items() if v is not None}}
+        given = {k: v for k, v in params.items() if v is not None}
+        values = {**self.defaults(calendar=False), **given}
         _check_params(values)
-        if "working_days" in spec.params and "working_days" not in params:
+        if "working_days" in spec.params and "working_days" not in values:
             values["working_days"] = working_days(values["date_from"], values["date_to"])
         return self.query(spec.sql, {p: values[p] for p in spec.params})
 
@@ -378,6 +385,6 @@ def _create_metric_views(warehouse: Warehouse) -> None:
         con.execute(f"CREATE VIEW {name} AS {body}")
 
 
-def iter_views(warehouse: Warehouse) -> Iterator[str]:
+def view_names() -> list[str]:
     """Names of the views a power user can query (base datasets, history, metrics)."""
-    yield from (*BASE_VIEWS, "patient_history", *metric_names())
+    return [*BASE_VIEWS, "patient_history", *metric_names()]

@@ -80,9 +80,11 @@ def metrics(
     # Only the years of the period are decrypted when it is fully given.
     years = list(range(start.year, end.year + 1)) if start and end else None
     with open_warehouse(unlock(ctx), years=years) as wh:
-        if wh.span is None:
-            raise UsageError("l'instantané ne contient aucune consultation ni facture")
-        document = headline(wh, start or wh.span[0], end or wh.span[1])
+        if start is None or end is None:
+            if wh.span is None:
+                raise UsageError("l'instantané ne contient aucune consultation ni facture")
+            start, end = start or wh.span[0], end or wh.span[1]
+        document = headline(wh, start, end)
     if fmt == "json":
         click.echo(json.dumps(document, ensure_ascii=False, indent=2))
     elif fmt == "csv":
@@ -214,7 +216,7 @@ def _first_line(exc: BaseException) -> str:
 
 def _repl(wh: Warehouse, fmt: str, stream: TextIO) -> None:
     """Read statements ending with `;` until `.quit` or end of input; errors are one line."""
-    from ..warehouse import iter_views
+    from ..warehouse import view_names
 
     interactive = sys.stdin.isatty()
     error = _duckdb_error()
@@ -232,7 +234,7 @@ def _repl(wh: Warehouse, fmt: str, stream: TextIO) -> None:
             if stripped in (".quit", ".exit", ".q"):
                 break
             if stripped == ".tables":
-                click.echo("\n".join(iter_views(wh)))
+                click.echo("\n".join(view_names()))
             else:
                 click.echo("Commandes : .tables, .quit", err=True)
             continue
