@@ -26,7 +26,8 @@ pytestmark = pytest.mark.skipif(
 READ_WITH_DUCKDB = """
 import json, sys
 import duckdb
-rows = duckdb.sql("SELECT count(*), count(DISTINCT patient_key) FROM 'patients.parquet'").fetchall()[0]
+query = "SELECT count(*), count(DISTINCT patient_key) FROM 'patients.parquet'"
+rows = duckdb.sql(query).fetchall()[0]
 assert not [m for m in sys.modules if m.startswith("osteo_analytics")]
 print(json.dumps(rows))
 """
@@ -55,7 +56,10 @@ def test_recover_a_snapshot_with_the_recovery_code_age_and_duckdb(
     assert "AGE-SECRET-KEY-1" in (work / "identity.txt").read_text()
     # 2. age -d -i a snapshot file (and its manifest).
     current = (ws / "snapshots/CURRENT").read_text().strip()
-    for name, out in (("patients.parquet.age", "patients.parquet"), ("manifest.json.age", "m.json")):
+    for name, out in (
+        ("patients.parquet.age", "patients.parquet"),
+        ("manifest.json.age", "m.json"),
+    ):
         subprocess.run(
             ["age", "-d", "-i", "identity.txt", "-o", out, str(ws / "snapshots" / current / name)],
             cwd=work,
