@@ -14,46 +14,29 @@ import secrets
 import shutil
 import tempfile
 from collections.abc import Callable
-from decimal import Decimal
+from datetime import date
 from pathlib import Path
 
-import duckdb
-
-from . import snapshots
 from .errors import ValidationError
-from .formatting import euros
+from .formatting import count, euros
 from .ingest import import_paths
+from .metrics import headline
 from .report import describe_synth
 from .synthetic import synthesize
-from .workspace import Unlocked, Workspace, init_workspace
+from .warehouse import open_warehouse
+from .workspace import Workspace, init_workspace
 
 DEMO_SEED = 42
 DEMO_YEARS = 3
-
-
-def _headline_totals(unlocked: Unlocked) -> dict[str, object]:
-    """A few headline totals computed from the decrypted snapshot, in memory."""
-    tables = snapshots.read_snapshot(unlocked.workspace.snapshots_dir, unlocked.identities)
-    con = duckdb.connect(":memory:")
-    for name, table in tables.items():
-        con.register(name, table)
-    done, cancelled, no_show = con.execute(
-        "SELECT count(*) FILTER (status = 'done'), count(*) FILTER (status = 'cancelled'),"
-        " count(*) FILTER (status = 'no_show') FROM consultations"
-    ).fetchall()[0]
-    (invoiced,) = con.execute(
-        "SELECT coalesce(sum(amount), 0) FROM invoices"
-        " WHERE status NOT IN ('cancelled', 'credit_note')"
-    ).fetchall()[0]
-    (received,) = con.execute("SELECT coalesce(sum(amount), 0) FROM payments").fetchall()[0]
-    con.close()
-    return {
-        "consultations_done": done,
-        "consultations_cancelled": cancelled,
-        "consultations_no_show": no_show,
-        "revenue_invoiced": f"{Decimal(invoiced):.2f}",
-        "revenue_received": f"{Decimal(received):.2f}",
-    }
+CHECKED = {
+    "consultations_done": "consultations",
+    "consultations_cancelled": "annulations",
+    "consultations_no_show": "absences",
+    "new_patients": "nouveaux patients",
+    "revenue_invoiced": "facturé",
+    "revenue_received": "encaissé",
+    "unpaid_amount": "impayés",
+}
 
 
 def run_demo(
@@ -84,17 +67,18 @@ def run_demo(
                 f"  quarantaine {f.quarantined:>4}  doublons {f.duplicates:>6}"
             )
         echo(f"   instantané {result.snapshot}")
-        echo("4. Vérification : instantané déchiffré en mémoire, comparé à la vérité terrain…")
-        truth = json.loads((practice / "libreosteo" / "ground_truth.json").read_text())["totals"]
-        found = _headline_totals(unlocked)
-        mismatches = [k for k, v in found.items() if str(truth[k]) != str(v)]
-        for key, value in found.items():
-            shown = euros(str(value)) if key.startswith("revenue") else str(value)
-            echo(f"   {key:<24} {shown:>16}   {'ok' if key not in mismatches else 'ÉCART'}")
-        if mismatches:
-            raise ValidationError(
-                f"la démo ne retrouve pas la vérité terrain pour : {', '.join(mismatches)}"
-            )
+        echo("4. Chiffres clés (entrepôt DuckDB en mémoire) comparés à la vérité terrain…")
+        truth = json.loads((practice / "libreosteo" / "ground_truth.json").read_text())
+        with open_warehouse(unlocked) as wh:
+            found = headline(wh, date.fromisoformat(truth["from"]), date.fromisoformat(truth["to"]))
+        months_ok = sum(a == b for a, b in zip(found["months"], truth["months"], strict=False))
+        echo(f"   mois identiques : {months_ok}/{len(truth['months'])}")
+        for key, label in CHECKED.items():
+            value, expected = found["totals"][key], truth["totals"][key]
+            shown = euros(value) if isinstance(value, str) else count(value)
+            echo(f"   {label:<28} {shown:>16}   {'ok' if value == expected else 'ÉCART'}")
+        if found != truth:
+            raise ValidationError("la démo ne retrouve pas la vérité terrain du générateur")
         audit = unlocked.audit().verify()
         echo(f"   journal d'audit intact ({audit.count} entrées)")
         if serve:
@@ -102,7 +86,7 @@ def run_demo(
                 "5. Tableaux de bord : pas encore disponibles dans cette version "
                 "(les étapes 1 à 4 sont celles qui existent)."
             )
-        return found
+        return dict(found["totals"])
     finally:
         shutil.rmtree(scratch / "practice", ignore_errors=True)
         if not keep_workspace:

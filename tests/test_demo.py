@@ -15,8 +15,9 @@ def test_demo_generates_imports_and_checks_the_practice(tmp_path: Path) -> None:
     out = result.stdout
     for step in ("1. ", "2. ", "3. ", "4. "):
         assert step in out
+    assert "mois identiques : 36/36" in out
     checks = [line for line in out.splitlines() if line.rstrip().endswith((" ok", "ÉCART"))]
-    assert len(checks) == 5 and all(line.rstrip().endswith(" ok") for line in checks)
+    assert len(checks) == 7 and all(line.rstrip().endswith(" ok") for line in checks)
     assert "€" in out and "journal d'audit intact" in out
     # The workspace given with --workspace is kept, encrypted, with one current snapshot.
     assert snapshots.current_snapshot(ws / "snapshots") is not None
