@@ -50,7 +50,7 @@ _SQL_RULE = re.compile(
     r"\s*SELECT\s+COUNT\(\*\)\s+FROM\s+\{object\}\s+WHERE\s+(?P<where>.+?)\s*;?\s*", re.I | re.S
 )
 CONTRACTS_DIR = Path(__file__).resolve().parent.parent / "data_contracts"
-_Fail = Callable[[str], ContractError]  # builds "data contract <file>: <message>"
+_Fail = Callable[[str], ContractError]  # builds "<file> : <message> ; corrigez ..."
 
 
 # --- the contract model ----------------------------------------------------------------
@@ -178,13 +178,17 @@ def load_contracts(directory: str | Path | None = None) -> dict[str, Contract]:
     folder = Path(directory)
     files = sorted(folder.glob("*.odcs.yaml")) if folder.is_dir() else []
     if not files:
-        raise ContractError(f"no data contract (*.odcs.yaml) found in {folder}")
+        raise ContractError(
+            f"{folder.name or folder} : aucun contrat de données (*.odcs.yaml) dans ce dossier ;"
+            " indiquez le dossier des contrats"
+        )
     contracts: dict[str, Contract] = {}
     for path in files:
         contract = validate_contract_file(path)
         if contract.name in contracts:
             raise ContractError(
-                f"data contract {path.name}: dataset {contract.name!r} defined twice"
+                f"{path.name} : jeu de données « {contract.name} » défini deux fois ;"
+                " gardez un seul contrat par jeu de données"
             )
         contracts[contract.name] = contract
     return contracts
@@ -206,12 +210,15 @@ def validate_contract_file(path: str | Path, *, odcs_schema: str | Path | None =
     try:
         doc = yaml.safe_load(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError) as exc:
+        reason = "pas en UTF-8" if isinstance(exc, UnicodeDecodeError) else exc.strerror
         raise ContractError(
-            f"cannot read data contract {path.name}: {exc.__class__.__name__}"
+            f"{path.name} : contrat de données illisible ({reason or 'erreur E/S'})"
         ) from None
     except yaml.YAMLError as exc:
         line = getattr(getattr(exc, "problem_mark", None), "line", -1) + 1
-        raise ContractError(f"data contract {path.name} is not valid YAML (line {line})") from None
+        raise ContractError(
+            f"{path.name} : YAML invalide (ligne {line}) ; corrigez le contrat de données"
+        ) from None
     if odcs_schema is not None:
         _validate_json_schema(path.name, doc, Path(odcs_schema))
     try:
@@ -219,7 +226,8 @@ def validate_contract_file(path: str | Path, *, odcs_schema: str | Path | None =
     except (AttributeError, KeyError, TypeError, ValueError) as exc:
         # A list where a mapping belongs, a label without a value...: still one clear line.
         raise ContractError(
-            f"data contract {path.name} has an unexpected structure ({exc.__class__.__name__})"
+            f"{path.name} : structure inattendue ({exc.__class__.__name__}) ;"
+            " corrigez le contrat de données"
         ) from None
 
 
@@ -230,31 +238,35 @@ def _validate_json_schema(fname: str, doc: Any, schema_path: Path) -> None:
     validator = jsonschema.validators.validator_for(schema)(schema)
     error = jsonschema.exceptions.best_match(validator.iter_errors(doc))
     if error is not None:
-        where = "/".join(str(p) for p in error.absolute_path) or "(top level)"
-        raise ContractError(f"data contract {fname} is not valid ODCS at {where}: {error.message}")
+        path = "/".join(str(p) for p in error.absolute_path)
+        where = f"en {path}" if path else "à la racine"
+        raise ContractError(
+            f"{fname} : contrat non conforme à ODCS {where} ({error.message}) ;"
+            " corrigez le contrat de données"
+        )
 
 
 def _parse(fname: str, doc: Any) -> Contract:
     def fail(msg: str) -> ContractError:
-        return ContractError(f"data contract {fname}: {msg}")
+        return ContractError(f"{fname} : {msg} ; corrigez le contrat de données")
 
     if not isinstance(doc, dict):
-        raise fail("not a YAML mapping")
+        raise fail("le fichier doit être un dictionnaire YAML")
     if doc.get("apiVersion") != "v3.1.0" or doc.get("kind") != "DataContract":
-        raise fail("expected apiVersion v3.1.0 and kind DataContract")
+        raise fail("apiVersion v3.1.0 et kind DataContract attendus")
     for key in ("id", "version", "status"):
         if not isinstance(doc.get(key), str):
-            raise fail(f"missing {key}")
+            raise fail(f"clé obligatoire {key} absente")
     schema = doc.get("schema")
     if not isinstance(schema, list) or len(schema) != 1 or not isinstance(schema[0], dict):
-        raise fail("expected exactly one schema object (one dataset per file)")
+        raise fail("un seul objet schema attendu (un jeu de données par fichier)")
     obj = schema[0]
     props = obj.get("properties")
     if not isinstance(obj.get("name"), str) or not isinstance(props, list) or not props:
-        raise fail("the schema object needs a name and properties")
+        raise fail("l'objet schema doit avoir un name et des properties")
     names = [p["name"] for p in props if isinstance(p, dict) and isinstance(p.get("name"), str)]
     if len(set(names)) != len(props):
-        raise fail("every property needs a name, and a distinct one")
+        raise fail("chaque propriété doit avoir un name, différent des autres")
     columns = tuple(_parse_column(fail, p, names) for p in props)
     return Contract(name=obj["name"], id=doc["id"], version=doc["version"], columns=columns)
 
@@ -263,18 +275,21 @@ def _parse_column(fail: _Fail, prop: dict[str, Any], names: list[str]) -> Column
     name = str(prop["name"])
     missing = [a for a in (*_REQUIRED_ATTRIBUTES, "description") if not prop.get(a)]
     if missing:
-        raise fail(f"column {name!r} lacks {', '.join(missing)}")
+        raise fail(f"colonne « {name} » : il manque {', '.join(missing)}")
     custom = {c.get("property"): c.get("value") for c in prop.get("customProperties") or []}
     strategy, stage = custom.get("anonymizationStrategy"), custom.get("stage")
     if strategy not in STRATEGIES:
-        raise fail(f"column {name!r}: anonymizationStrategy must be one of {sorted(STRATEGIES)}")
+        raise fail(
+            f"colonne « {name} » : anonymizationStrategy inconnue"
+            f" (permises : {', '.join(sorted(STRATEGIES))})"
+        )
     if stage not in (STORED, SOURCE):
-        raise fail(f"column {name!r}: customProperty stage must be {STORED!r} or {SOURCE!r}")
+        raise fail(f"colonne « {name} » : la customProperty stage doit valoir {STORED} ou {SOURCE}")
     if (stage == STORED and strategy == "drop") or (stage == SOURCE and strategy in _KEPT):
-        raise fail(f"column {name!r}: stage {stage} contradicts anonymizationStrategy {strategy}")
+        raise fail(f"colonne « {name} » : stage {stage} contredit anonymizationStrategy {strategy}")
     ptype = str(prop["physicalType"])
     if ptype not in _ARROW_TYPES and not _DECIMAL.fullmatch(ptype):
-        raise fail(f"column {name!r}: unsupported physicalType {ptype!r}")
+        raise fail(f"colonne « {name} » : physicalType « {ptype} » non pris en charge")
     labels = {str(v["value"]): str(v["label"]) for v in custom.get("valueLabels") or []}
     rules = tuple(_parse_rule(fail, name, entry, names) for entry in prop.get("quality") or [])
     rules += tuple(
@@ -301,18 +316,24 @@ def _parse_column(fail: _Fail, prop: dict[str, Any], names: list[str]) -> Column
     # both); refuse contracts where they disagree rather than guess which one is meant.
     if col.required != ("not_null" in kinds) or col.unique != ("unique" in kinds):
         raise fail(
-            f"column {name!r}: required/unique must match its nullValues/duplicateValues rules"
+            f"colonne « {name} » : required/unique doivent correspondre à ses règles"
+            " nullValues/duplicateValues"
         )
     if rules and not col.stored:
-        raise fail(f"column {name!r}: a source column is removed, it cannot carry rules")
+        raise fail(
+            f"colonne « {name} » : une colonne source est supprimée, elle ne peut pas porter"
+            " de règles"
+        )
     if labels and col.allowed_values and set(labels) != set(col.allowed_values):
-        raise fail(f"column {name!r}: valueLabels and validValues list different codes")
+        raise fail(
+            f"colonne « {name} » : valueLabels et validValues ne listent pas les mêmes codes"
+        )
     return col
 
 
 def _parse_rule(fail: _Fail, column: str, entry: Any, names: list[str]) -> Rule:
     if not isinstance(entry, dict) or entry.get("mustBe") != 0:
-        raise fail(f"column {column!r}: every quality rule must say mustBe: 0")
+        raise fail(f"colonne « {column} » : chaque règle quality doit indiquer mustBe: 0")
     metric, args = entry.get("metric"), entry.get("arguments")
     args = args if isinstance(args, dict) else {}
     kind = {"nullValues": "not_null", "duplicateValues": "unique"}.get(metric or "")
@@ -326,7 +347,10 @@ def _parse_rule(fail: _Fail, column: str, entry: Any, names: list[str]) -> Rule:
     elif entry.get("type") == "sql" and (m := _SQL_RULE.fullmatch(str(entry.get("query", "")))):
         kind, where = "sql", m["where"].replace("{property}", quote_ident(column))
     if kind is None:
-        raise fail(f"column {column!r}: unsupported quality rule {entry.get('name', metric)!r}")
+        raise fail(
+            f"colonne « {column} » : règle quality « {entry.get('name', metric)} »"
+            " non prise en charge"
+        )
     # A sql predicate may read other columns (amount < 0 AND status <> ...): record them so
     # that `check` skips the rule instead of failing when one of them is missing.
     reads = [n for n in names if n != column and where and re.search(rf"\b{n}\b", where)]
@@ -339,5 +363,5 @@ def _parse_rule(fail: _Fail, column: str, entry: Any, names: list[str]) -> Rule:
 def _reference(fail: _Fail, column: str, rel: Any) -> str:
     target = rel.get("to") if isinstance(rel, dict) else None
     if not isinstance(target, str) or target.count(".") != 1:
-        raise fail(f"column {column!r}: relationships need `to: dataset.column`")
+        raise fail(f"colonne « {column} » : relationships demande « to: dataset.column »")
     return target

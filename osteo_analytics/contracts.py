@@ -171,7 +171,10 @@ def check(
     """
     contract = (contracts if contracts is not None else load_contracts()).get(dataset)
     if contract is None:
-        raise ContractError(f"no data contract for dataset {dataset!r}")
+        raise ContractError(
+            f"jeu de données « {dataset} » : aucun contrat de données ;"
+            " vérifiez le nom du jeu de données"
+        )
     if con is None and isinstance(table, str):
         raise ValueError("a table name needs the DuckDB connection that holds it")
     own = con is None
@@ -225,7 +228,10 @@ def _column_types(con: duckdb.DuckDBPyConnection, source: str, label: str) -> di
     try:
         described = con.sql(f"SELECT * FROM {source} LIMIT 0")
     except duckdb.CatalogException:
-        raise InputError(f"no table or view named {label!r} in this DuckDB connection") from None
+        raise InputError(
+            f"« {label} » : aucune table ni vue de ce nom dans la connexion DuckDB ;"
+            " vérifiez le nom de la table"
+        ) from None
     return {name: str(t) for name, t in zip(described.columns, described.types, strict=True)}
 
 
@@ -299,8 +305,9 @@ def _failing_rows(
     except duckdb.Error as exc:
         # DuckDB messages can quote data values: keep only the error class.
         raise ContractError(
-            f"data contract {dataset}: rule {rule.name} on {rule.column} could not run "
-            f"({exc.__class__.__name__}); fix the contract"
+            f"contrat de données « {dataset} » : la règle « {rule.name} » de la colonne"
+            f" « {rule.column} » n'a pas pu s'exécuter ({exc.__class__.__name__}) ;"
+            " corrigez le contrat"
         ) from None
 
 

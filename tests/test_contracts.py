@@ -262,8 +262,8 @@ def test_arrow_schema_of_stored_datasets() -> None:
          "            mustBeLessThan: 3", "mustBe: 0"),
         ("            value: pseudonymized\n", "            value: later\n", "stage"),
         ("physicalType: VARCHAR\n", "physicalType: TEXT[]\n", "physicalType"),
-        ("kind: DataContract", "kind: [DataContract", "not valid YAML"),
-        ("{value: titular, label: Titulaire}", "titular", "unexpected structure"),
+        ("kind: DataContract", "kind: [DataContract", "YAML invalide"),
+        ("{value: titular, label: Titulaire}", "titular", "structure inattendue"),
     ],
 )  # fmt: skip
 def test_malformed_contract_is_a_one_line_contract_error(
@@ -278,9 +278,9 @@ def test_malformed_contract_is_a_one_line_contract_error(
 
 
 def test_empty_contract_folder_and_unknown_dataset(tmp_path: Path) -> None:
-    with pytest.raises(ContractError, match="no data contract"):
+    with pytest.raises(ContractError, match=re.escape("aucun contrat de données (*.odcs.yaml)")):
         load_contracts(tmp_path)
-    with pytest.raises(ContractError, match="no data contract for dataset 'visits'"):
+    with pytest.raises(ContractError, match="jeu de données « visits » : aucun contrat de données"):
         check(None, "visits", pa.table({"a": [1]}))
 
 
@@ -447,7 +447,7 @@ def test_works_on_a_hardened_connection() -> None:
 
 
 def test_unknown_table_name_is_an_input_error() -> None:
-    with pytest.raises(InputError, match="no table or view named 'nope'"):
+    with pytest.raises(InputError, match="« nope » : aucune table ni vue de ce nom"):
         check(duckdb.connect(), "patients", "nope")
 
 
@@ -527,13 +527,15 @@ def test_a_contract_rule_that_cannot_run_is_a_contract_error(tmp_path: Path) -> 
         text.replace("      - name: role\n", broken + "      - name: role\n", 1), "utf-8"
     )
     table = to_arrow(good_rows())["practitioners"]
-    with pytest.raises(ContractError, match="rule broken on display_name could not run"):
+    with pytest.raises(
+        ContractError, match="la règle « broken » de la colonne « display_name » n'a pas pu"
+    ):
         check(None, "practitioners", table, contracts=load_contracts(tmp_path))
 
 
 def test_missing_related_table_name_is_an_input_error() -> None:
     tables = to_arrow(good_rows())
-    with pytest.raises(InputError, match="no table or view named 'pat'"):
+    with pytest.raises(InputError, match="« pat » : aucune table ni vue de ce nom"):
         check(
             duckdb.connect(), "consultations", tables["consultations"], related={"patients": "pat"}
         )

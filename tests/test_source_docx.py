@@ -303,7 +303,7 @@ def test_unreadable_files_are_one_line_input_errors(
     path.write_bytes(content)
     with pytest.raises(InputError, match=message) as err:
         docx_adapter.read([path])
-    assert "\n" not in str(err.value) and str(err.value).startswith("DUPONT Marie.docx")
+    assert "\n" not in str(err.value) and str(err.value).startswith("DUPONT Marie.docx : ")
 
 
 def test_a_zip_that_is_not_a_word_document(tmp_path: Path) -> None:

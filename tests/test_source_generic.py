@@ -339,7 +339,7 @@ def test_mapping_errors_name_the_key(tmp_path: Path, change: dict, names: str) -
     with pytest.raises(MappingError) as err:
         generic.load_mapping(path)
     message = str(err.value)
-    assert names in message and "\n" not in message and message.startswith("mapping mapping.yaml")
+    assert names in message and "\n" not in message and message.startswith("mapping.yaml : ")
 
 
 @pytest.mark.parametrize(

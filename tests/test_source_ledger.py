@@ -415,20 +415,20 @@ def test_a_wrong_or_missing_excel_password_is_one_line(
     with pytest.raises(InputError) as err:
         ledger.read([path], password=password)
     message = str(err.value)
-    assert message.startswith("secret.xlsx: ") and "\n" not in message
-    assert "password" in message and "right" not in message
+    assert message.startswith("secret.xlsx : ") and "\n" not in message
+    assert "mot de passe" in message and "right" not in message
 
 
 @pytest.mark.parametrize(
     ("content", "name", "words"),
     [
-        (b"", "vide.csv", "empty"),
-        (b"\r\n\r\n", "blancs.csv", "empty"),
-        (b"\x00\x01\x02binary\xff" * 50, "junk.csv", "binary"),
-        (b"PK\x03\x04 not really a zip", "broken.xlsx", "damaged"),
-        (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 600, "old.xls", "damaged"),
-        ("nom;prénom;né le\r\nDUPONT;Jean;01/01/1980\r\n".encode(), "patients.csv", "header"),
-        (b'a,b\r\n"unterminated' + b"x" * 200_000, "huge.csv", "header"),
+        (b"", "vide.csv", "fichier vide"),
+        (b"\r\n\r\n", "blancs.csv", "fichier vide"),
+        (b"\x00\x01\x02binary\xff" * 50, "junk.csv", "contenu binaire"),
+        (b"PK\x03\x04 not really a zip", "broken.xlsx", "endommagé"),
+        (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 600, "old.xls", "endommagé"),
+        ("nom;prénom;né le\r\nDUPONT;Jean;01/01/1980\r\n".encode(), "patients.csv", "en-tête"),
+        (b'a,b\r\n"unterminated' + b"x" * 200_000, "huge.csv", "en-tête"),
     ],
 )
 def test_unreadable_files_are_one_line_input_errors(
@@ -439,7 +439,7 @@ def test_unreadable_files_are_one_line_input_errors(
     assert not ledger.detect(path)
     with pytest.raises(InputError) as err:
         ledger.read([path])
-    assert str(err.value).startswith(f"{name}: ") and words in str(err.value)
+    assert str(err.value).startswith(f"{name} : ") and words in str(err.value)
 
 
 def test_a_field_beyond_the_csv_limit_is_one_line_and_controls_are_dropped(
@@ -452,7 +452,7 @@ def test_a_field_beyond_the_csv_limit_is_one_line_and_controls_are_dropped(
     path.write_text(head + "06/01/2024;2;" + "X" * 200_000 + ";55;CB\r\n", encoding="utf-8")
     assert ledger.detect(path)
     with pytest.raises(
-        InputError, match=r"^r\.csv: malformed CSV near record 3 \(a field too long"
+        InputError, match=r"^r\.csv : CSV mal formé vers l'enregistrement 3 \(champ trop long"
     ):
         ledger.read([path])
 
@@ -723,9 +723,9 @@ def _ledger_reading(folder: Path) -> dict[str, dict[str, Any]]:
 @pytest.mark.skipif("ledger" not in ADAPTERS, reason="the ledger adapter is not registered yet")
 def test_osteo_import_format_ledger_reads_a_protected_workbook(tmp_path: Path) -> None:
     ws = tmp_path / "ws"
-    env = {"OSTEO_PASSPHRASE": PASSPHRASE, "OSTEO_EXCEL_PASSWORD": "mot de passe"}
+    env = {"OSTEO_PASSPHRASE": PASSPHRASE, "OSTEO_EXCEL_PASSWORD": "Sésame 2024"}
     assert osteo("init", workspace=ws, env=env).returncode == 0
-    path = encrypt(month_workbook(tmp_path / "recettes.xlsx"), "mot de passe")
+    path = encrypt(month_workbook(tmp_path / "recettes.xlsx"), "Sésame 2024")
     done = osteo("import", str(path), "--format", "ledger", "--json", workspace=ws, env=env)
     assert done.returncode == 0, done.stderr
     summary = json.loads(done.stdout)
@@ -741,4 +741,5 @@ def test_osteo_import_format_ledger_reads_a_protected_workbook(tmp_path: Path) -
     )
     assert wrong.returncode == 2
     assert "recettes.xlsx" in wrong.stderr and "Traceback" not in wrong.stderr
-    assert "mot de passe" not in wrong.stderr + wrong.stdout
+    assert "mot de passe incorrect" in wrong.stderr
+    assert "Sésame 2024" not in wrong.stderr + wrong.stdout

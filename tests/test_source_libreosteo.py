@@ -534,11 +534,11 @@ def test_damaged_known_file_in_folder_is_reported(tmp_path):
 
 
 def test_missing_paths(tmp_path):
-    with pytest.raises(InputError):
+    with pytest.raises(InputError, match="aucun export LibreOsteo donné"):
         read_libreosteo([])
-    with pytest.raises(InputError, match="nothing"):
+    with pytest.raises(InputError, match="nothing : fichier ou dossier introuvable"):
         read_libreosteo([tmp_path / "nothing"])
-    with pytest.raises(InputError, match="no LibreOsteo export"):
+    with pytest.raises(InputError, match=r"aucun export LibreOsteo \(\.csv ou \.xlsx\)"):
         read_libreosteo([tmp_path])
 
 

@@ -52,8 +52,8 @@ def open_sheet(path: Path, mapping: Mapping) -> SheetRows:
             missing = [h for h, t in mapping.columns.items() if normalize_name(h) not in found]
             if missing:
                 raise InputError(
-                    f"{path.name}: la ligne d'en-tête {n} n'a pas la colonne « {missing[0]} »"
-                    " du fichier de correspondance"
+                    f"{path.name} : la ligne d'en-tête {n} n'a pas la colonne « {missing[0]} »"
+                    " du fichier de correspondance ; corrigez columns ou header_row"
                 )
             columns = {wanted[f]: i for f, i in found.items()}
             return SheetRows(fmt, n, columns, n - 1, rows)
@@ -62,10 +62,10 @@ def open_sheet(path: Path, mapping: Mapping) -> SheetRows:
         if n >= limit:
             break
     if best is None:
-        raise InputError(f"{path.name}: le fichier est vide")
+        raise InputError(f"{path.name} : le fichier est vide")
     missing = [h for h in mapping.columns if normalize_name(h) not in best[1]]
     raise InputError(
-        f"{path.name}: aucune ligne d'en-tête avec la colonne « {missing[0]} » dans les"
+        f"{path.name} : aucune ligne d'en-tête avec la colonne « {missing[0]} » dans les"
         f" {limit} premières lignes ; vérifiez columns ou header_row du fichier de correspondance"
     )
 
@@ -73,32 +73,32 @@ def open_sheet(path: Path, mapping: Mapping) -> SheetRows:
 def _format_of(path: Path) -> str:
     suffix = path.suffix.lower()
     if suffix not in CSV_EXTENSIONS | XLSX_EXTENSIONS:
-        raise InputError(f"{path.name}: type de fichier non pris en charge (.csv ou .xlsx)")
+        raise InputError(f"{path.name} : type de fichier non pris en charge (.csv ou .xlsx)")
     try:
         with path.open("rb") as fh:
             head = fh.read(4096)
     except OSError as exc:
-        raise InputError(f"{path.name}: illisible ({exc.strerror or 'erreur E/S'})") from None
+        raise InputError(f"{path.name} : illisible ({exc.strerror or 'erreur E/S'})") from None
     if suffix in XLSX_EXTENSIONS:
         if head.startswith(_OLE_MAGIC):
             raise InputError(
-                f"{path.name}: classeur protégé par mot de passe ou ancien format (.xls) ;"
+                f"{path.name} : classeur protégé par mot de passe ou ancien format (.xls) ;"
                 " enregistrez-le en .xlsx sans mot de passe"
             )
         if not head.startswith(_ZIP_MAGIC):
             raise InputError(
-                f"{path.name}: pas un classeur Excel malgré son nom ; si c'est du texte CSV,"
+                f"{path.name} : pas un classeur Excel malgré son nom ; si c'est du texte CSV,"
                 " renommez-le en .csv"
             )
         return "xlsx"
     if head.startswith(_ZIP_MAGIC) or head.startswith(_OLE_MAGIC) or b"\x00" in head:
-        raise InputError(f"{path.name}: pas un fichier texte CSV (contenu binaire)")
+        raise InputError(f"{path.name} : pas un fichier texte CSV (contenu binaire)")
     return "csv"
 
 
 def _decode(path: Path, raw: bytes, encoding: str) -> str:
     if b"\x00" in raw:
-        raise InputError(f"{path.name}: pas un fichier texte CSV (contenu binaire)")
+        raise InputError(f"{path.name} : pas un fichier texte CSV (contenu binaire)")
     # auto: UTF-8 first (strict, so a cp1252 file fails fast), then cp1252, which Excel
     # uses for "CSV (séparateur : point-virgule)" on French Windows; latin-1 never fails.
     candidates = ("utf-8-sig", "cp1252") if encoding == "auto" else (encoding,)
@@ -112,7 +112,7 @@ def _decode(path: Path, raw: bytes, encoding: str) -> str:
     if encoding == "auto":
         return raw.decode("latin-1")
     raise InputError(
-        f"{path.name}: le texte n'est pas en {encoding} ; corrigez encoding dans le fichier"
+        f"{path.name} : le texte n'est pas en {encoding} ; corrigez encoding dans le fichier"
         " de correspondance (ou mettez auto)"
     )
 
@@ -131,7 +131,7 @@ def _iter_csv(path: Path, mapping: Mapping) -> Iterator[tuple[int, list[Any]]]:
     try:
         raw = path.read_bytes()
     except OSError as exc:
-        raise InputError(f"{path.name}: illisible ({exc.strerror or 'erreur E/S'})") from None
+        raise InputError(f"{path.name} : illisible ({exc.strerror or 'erreur E/S'})") from None
     text = _decode(path, raw, mapping.encoding)
     reader = csv.reader(
         io.StringIO(text, newline=""), delimiter=_delimiter(text, mapping.delimiter)
@@ -143,7 +143,7 @@ def _iter_csv(path: Path, mapping: Mapping) -> Iterator[tuple[int, list[Any]]]:
             yield n, row
     except csv.Error:
         raise InputError(
-            f"{path.name}: CSV mal formé vers l'enregistrement {n + 1} (guillemets ou champ"
+            f"{path.name} : CSV mal formé vers l'enregistrement {n + 1} (guillemets ou champ"
             " démesuré) ; réenregistrez-le depuis le tableur"
         ) from None
     finally:
@@ -157,10 +157,10 @@ def _iter_xlsx(path: Path, mapping: Mapping) -> Iterator[tuple[int, list[Any]]]:
         book = CalamineWorkbook.from_path(str(path))
         names = book.sheet_names
     except Exception:  # calamine raises zip, XML and its own errors for damaged workbooks
-        raise InputError(f"{path.name}: classeur Excel endommagé ou tronqué") from None
+        raise InputError(f"{path.name} : classeur Excel endommagé ou tronqué") from None
     if mapping.sheet is not None and mapping.sheet not in names:
         raise InputError(
-            f"{path.name}: pas de feuille « {mapping.sheet} » ; corrigez sheet dans le"
+            f"{path.name} : pas de feuille « {mapping.sheet} » ; corrigez sheet dans le"
             " fichier de correspondance"
         )
     try:
@@ -168,5 +168,5 @@ def _iter_xlsx(path: Path, mapping: Mapping) -> Iterator[tuple[int, list[Any]]]:
         rows = sheet.to_python(skip_empty_area=False)
         book.close()
     except Exception:
-        raise InputError(f"{path.name}: classeur Excel endommagé ou tronqué") from None
+        raise InputError(f"{path.name} : classeur Excel endommagé ou tronqué") from None
     yield from enumerate(rows, start=1)

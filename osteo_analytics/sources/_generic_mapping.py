@@ -132,16 +132,23 @@ def load_mapping(path: Path) -> Mapping:
     try:
         text = path.read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as exc:
-        reason = "not UTF-8 text" if isinstance(exc, UnicodeDecodeError) else exc.strerror
-        raise MappingError(f"mapping {path.name}: cannot be read ({reason})") from None
+        if isinstance(exc, UnicodeDecodeError):
+            raise MappingError(
+                f"{path.name} : le fichier de correspondance n'est pas en UTF-8 ;"
+                " enregistrez-le en UTF-8"
+            ) from None
+        reason = exc.strerror or "erreur E/S"
+        raise MappingError(
+            f"{path.name} : fichier de correspondance illisible ({reason})"
+        ) from None
     try:
         doc = yaml.load(text, Loader=_StrictLoader)  # a SafeLoader subclass: no arbitrary objects
     except MappingError as exc:
-        raise MappingError(f"mapping {path.name}: {exc}") from None
+        raise MappingError(f"{path.name} : {exc}") from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" (ligne {mark.line + 1})" if mark is not None else ""
-        raise MappingError(f"mapping {path.name}: YAML invalide{where}") from None
+        raise MappingError(f"{path.name} : YAML invalide{where} ; corrigez la syntaxe") from None
     return parse_mapping(doc, path.name)
 
 
@@ -149,7 +156,7 @@ def parse_mapping(doc: Any, name: str = "mapping") -> Mapping:
     """Validate a mapping already parsed from YAML (see :func:`load_mapping`)."""
 
     def fail(message: str) -> MappingError:
-        return MappingError(f"mapping {name}: {message}")
+        return MappingError(f"{name} : {message}")
 
     if not isinstance(doc, dict):
         raise fail("le fichier doit être un dictionnaire YAML (format, feeds, columns...)")

@@ -119,7 +119,7 @@ def _header_row(path: Path) -> tuple[str | None, int, list[str]]:
         try:
             sheets = list(CalamineWorkbook.from_path(str(path)).sheet_names) or [None]
         except Exception:
-            raise InputError(f"{path.name}: classeur Excel endommagé ou tronqué") from None
+            raise InputError(f"{path.name} : classeur Excel endommagé ou tronqué") from None
     for index, sheet in enumerate(sheets):
         probe = Mapping(feeds=frozenset(), columns={}, sheet=sheet)
         rows = _iter_csv(path, probe) if fmt == "csv" else _iter_xlsx(path, probe)
@@ -132,7 +132,7 @@ def _header_row(path: Path) -> tuple[str | None, int, list[str]]:
             if n >= HEADER_SEARCH_ROWS:
                 break
     raise InputError(
-        f"{path.name}: pas de ligne d'en-tête dans les {HEADER_SEARCH_ROWS} premières lignes"
+        f"{path.name} : pas de ligne d'en-tête dans les {HEADER_SEARCH_ROWS} premières lignes"
     )
 
 

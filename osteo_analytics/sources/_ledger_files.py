@@ -84,7 +84,7 @@ def _read_bytes(path: Path) -> bytes:
     try:
         return path.read_bytes()
     except OSError as exc:
-        raise InputError(f"{path.name}: cannot be read ({exc.strerror or 'I/O error'})") from None
+        raise InputError(f"{path.name} : illisible ({exc.strerror or 'erreur E/S'})") from None
 
 
 # --- workbooks -------------------------------------------------------------------------
@@ -110,15 +110,18 @@ def _decrypt(path: Path, data: bytes, password: Password | None) -> bytes:
         office = msoffcrypto.OfficeFile(io.BytesIO(data))
         encrypted = office.is_encrypted()
     except Exception:  # olefile and msoffcrypto raise many kinds for damaged containers
-        raise InputError(f"{name}: damaged or old-format Excel file; save it as .xlsx") from None
+        raise InputError(
+            f"{name} : fichier Excel endommagé ou d'un ancien format ; enregistrez-le en .xlsx"
+        ) from None
     if not encrypted:
         raise InputError(
-            f"{name}: old Excel format (.xls); open it and save it as .xlsx (Classeur Excel)"
+            f"{name} : ancien format Excel (.xls) ; ouvrez-le et enregistrez-le en .xlsx"
+            " (Classeur Excel)"
         )
     if password is None:
         raise InputError(
-            f"{name}: the workbook is protected by a password; give it through"
-            " OSTEO_EXCEL_PASSWORD or at the prompt"
+            f"{name} : classeur protégé par mot de passe ; indiquez-le dans"
+            " OSTEO_EXCEL_PASSWORD ou quand la commande le demande"
         )
     secret = password(path)
     out = io.BytesIO()
@@ -127,10 +130,14 @@ def _decrypt(path: Path, data: bytes, password: Password | None) -> bytes:
         office.decrypt(out)
     except InvalidKeyError:
         raise InputError(
-            f"{name}: wrong password for this Excel workbook; check OSTEO_EXCEL_PASSWORD"
+            f"{name} : mot de passe incorrect pour ce classeur Excel ; vérifiez"
+            " OSTEO_EXCEL_PASSWORD ou le mot de passe saisi"
         ) from None
     except Exception:
-        raise InputError(f"{name}: the workbook cannot be decrypted (damaged?)") from None
+        raise InputError(
+            f"{name} : impossible de déchiffrer le classeur (fichier endommagé ?) ;"
+            " ouvrez-le dans Excel et enregistrez-le à nouveau"
+        ) from None
     return out.getvalue()
 
 
@@ -151,9 +158,12 @@ def _workbook_sheets(path: Path, data: bytes) -> list[Sheet]:
                 sheets.append(Sheet(path, meta.name, "xlsx", rows))
         book.close()
     except Exception:  # calamine raises zip, XML and its own errors for damaged workbooks
-        raise InputError(f"{path.name}: the Excel workbook is damaged or truncated") from None
+        raise InputError(
+            f"{path.name} : classeur Excel endommagé ou tronqué ;"
+            " ouvrez-le dans Excel et enregistrez-le à nouveau"
+        ) from None
     if not sheets:
-        raise InputError(f"{path.name}: the workbook is empty")
+        raise InputError(f"{path.name} : classeur vide ; vérifiez que c'est le bon fichier")
     return sheets
 
 
@@ -174,9 +184,13 @@ def decode_text(data: bytes, name: str, *, partial: bool = False) -> str:
         try:
             return data.decode("utf-16", errors=errors)
         except UnicodeDecodeError:
-            raise InputError(f"{name}: damaged UTF-16 text") from None
+            raise InputError(
+                f"{name} : texte UTF-16 endommagé ; enregistrez-le à nouveau en CSV UTF-8"
+            ) from None
     if b"\x00" in data[:4096]:
-        raise InputError(f"{name}: not a text file (binary content); expected CSV or .xlsx")
+        raise InputError(
+            f"{name} : pas un fichier texte (contenu binaire) ; attendu un CSV ou un .xlsx"
+        )
     try:
         return data.decode("utf-8-sig", errors="strict")
     except UnicodeDecodeError as exc:
@@ -186,7 +200,7 @@ def decode_text(data: bytes, name: str, *, partial: bool = False) -> str:
         return data.decode("cp1252")
     except UnicodeDecodeError:
         raise InputError(
-            f"{name}: not a text file in a known encoding (UTF-8 or Windows-1252)"
+            f"{name} : texte dans un encodage inconnu ; enregistrez-le en UTF-8 ou en Windows-1252"
         ) from None
 
 
@@ -220,12 +234,13 @@ def header_index(rows: list[tuple[int, list[Any]]]) -> int | None:
 
 def _csv_sheet(path: Path, text: str) -> Sheet:
     if not text.strip():
-        raise InputError(f"{path.name}: the file is empty")
+        raise InputError(f"{path.name} : fichier vide ; vérifiez que c'est le bon fichier")
     delimiter = _sniff_delimiter(text)
     if delimiter is None:
         raise InputError(
-            f"{path.name}: no ledger header row (Date, Patient, Montant...) in its first"
-            f" {HEADER_SEARCH_ROWS} rows; rename the columns or use --format generic with a mapping"
+            f"{path.name} : aucune ligne d'en-tête (Date, Patient, Montant...) dans les"
+            f" {HEADER_SEARCH_ROWS} premières lignes ; renommez les colonnes ou utilisez"
+            " --format generic avec un fichier de correspondance"
         )
     rows: list[tuple[int, list[Any]]] = []
     n = 0
@@ -234,7 +249,7 @@ def _csv_sheet(path: Path, text: str) -> Sheet:
             rows.append((n, list(cells)))
     except csv.Error:
         raise InputError(
-            f"{path.name}: malformed CSV near record {n + 1} (a field too long or a stray"
-            " quote); fix or re-export the file"
+            f"{path.name} : CSV mal formé vers l'enregistrement {n + 1} (champ trop long ou"
+            " guillemet isolé) ; corrigez le fichier ou exportez-le à nouveau"
         ) from None
     return Sheet(path, "", "csv", rows)

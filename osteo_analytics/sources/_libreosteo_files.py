@@ -125,6 +125,14 @@ def classify_header(header: Sequence[str]) -> str | None:
     return None
 
 
+# how an error message names each kind of export
+_KIND_LABELS = {
+    "patients": "des patients",
+    "examinations": "des consultations",
+    "invoices": "des factures",
+}
+
+
 def resolve_columns(header: Sequence[str], kind: str, name: str) -> dict[str, int | None]:
     """Map each logical field of ``kind`` to a column index; InputError if a required one lacks."""
     positions: dict[str, list[int]] = {}
@@ -143,8 +151,8 @@ def resolve_columns(header: Sequence[str], kind: str, name: str) -> dict[str, in
         last = COLUMNS[kind][missing[0]][-1]
         label = last[0] if isinstance(last, tuple) else last
         raise InputError(
-            f"{name}: looks like a LibreOsteo {kind} export but has no '{label}' column;"
-            " export it again from LibreOsteo without removing columns"
+            f"{name} : export LibreOsteo {_KIND_LABELS.get(kind, kind)} sans la colonne"
+            f" « {label} » ; exportez-le à nouveau depuis LibreOsteo sans retirer de colonnes"
         )
     return found
 
@@ -193,13 +201,13 @@ def open_export(path: Path) -> ExportFile:
     rows = iter_rows(path, fmt)
     first = next(rows, None)
     if first is None:
-        raise InputError(f"{path.name}: the file is empty; export it again from LibreOsteo")
+        raise InputError(f"{path.name} : fichier vide ; exportez-le à nouveau depuis LibreOsteo")
     header = [str(h) for h in first[1]]
     kind = classify_header(header)
     if kind is None:
         raise InputError(
-            f"{path.name}: not a LibreOsteo export (unrecognized header row);"
-            " use --format to pick another importer"
+            f"{path.name} : pas un export LibreOsteo (ligne d'en-tête non reconnue) ;"
+            " choisissez un autre format avec --format"
         )
     return ExportFile(path, fmt, kind, header, resolve_columns(header, kind, path.name), rows)
 
@@ -207,24 +215,32 @@ def open_export(path: Path) -> ExportFile:
 def _format_of(path: Path) -> str:
     suffix = path.suffix.lower()
     if suffix not in CSV_EXTENSIONS | XLSX_EXTENSIONS:
-        raise InputError(f"{path.name}: unsupported file type; expected .csv or .xlsx")
+        raise InputError(
+            f"{path.name} : type de fichier non pris en charge ; attendu .csv ou .xlsx"
+        )
     try:
         with path.open("rb") as fh:
             head = fh.read(4096)
     except OSError as exc:
-        reason = exc.strerror or "I/O error"
-        raise InputError(f"{path.name}: cannot be read ({reason})") from None
+        reason = exc.strerror or "erreur E/S"
+        raise InputError(f"{path.name} : illisible ({reason})") from None
     if suffix in XLSX_EXTENSIONS:
         if head.startswith(_OLE_MAGIC):
             raise InputError(
-                f"{path.name}: a password-protected or old-format (.xls) workbook;"
-                " LibreOsteo exports are neither, export it again"
+                f"{path.name} : classeur protégé par mot de passe ou ancien format (.xls) ;"
+                " les exports LibreOsteo ne le sont jamais, exportez-le à nouveau"
             )
         if not head.startswith(_ZIP_MAGIC):
-            raise InputError(f"{path.name}: not an Excel workbook (.xlsx) despite its name")
+            raise InputError(
+                f"{path.name} : pas un classeur Excel (.xlsx) malgré son nom ;"
+                " exportez-le à nouveau depuis LibreOsteo"
+            )
         return "xlsx"
     if head.startswith(_ZIP_MAGIC) or b"\x00" in head:
-        raise InputError(f"{path.name}: not a CSV text file (binary content)")
+        raise InputError(
+            f"{path.name} : pas un fichier texte CSV (contenu binaire) ;"
+            " exportez-le à nouveau depuis LibreOsteo"
+        )
     return "csv"
 
 
@@ -241,15 +257,19 @@ def _iter_csv(path: Path) -> Iterator[tuple[int, list[Any]]]:
         text = raw.decode("utf-8-sig")  # LibreOsteo writes no BOM; a re-saved file may have one
     except UnicodeDecodeError:
         raise InputError(
-            f"{path.name}: not UTF-8 text; LibreOsteo exports are UTF-8, export it again"
+            f"{path.name} : le texte n'est pas en UTF-8 ; les exports LibreOsteo le sont,"
+            " exportez-le à nouveau"
         ) from None
     except OSError as exc:
-        reason = exc.strerror or "I/O error"
-        raise InputError(f"{path.name}: cannot be read ({reason})") from None
+        reason = exc.strerror or "erreur E/S"
+        raise InputError(f"{path.name} : illisible ({reason})") from None
     # Every LibreOsteo record ends with CRLF, the last one too: a file that stops without a
     # line break was cut short (copy interrupted, disk full) and its last row is incomplete.
     if text and not text.endswith("\n"):
-        raise InputError(f"{path.name}: the file is truncated (no line break at its end)")
+        raise InputError(
+            f"{path.name} : fichier tronqué (pas de saut de ligne à la fin) ;"
+            " exportez-le à nouveau depuis LibreOsteo"
+        )
     reader = csv.reader(io.StringIO(text, newline=""), strict=True)
     n = 0  # record number (header = 1); reader.line_num counts physical lines instead
     try:
@@ -257,7 +277,8 @@ def _iter_csv(path: Path) -> Iterator[tuple[int, list[Any]]]:
             yield n, row
     except csv.Error:
         raise InputError(
-            f"{path.name}: malformed CSV near record {n + 1}; the file is damaged or truncated"
+            f"{path.name} : CSV mal formé vers l'enregistrement {n + 1}, fichier endommagé ou"
+            " tronqué ; exportez-le à nouveau depuis LibreOsteo"
         ) from None
 
 
@@ -274,7 +295,8 @@ def _iter_xlsx(path: Path) -> Iterator[tuple[int, list[Any]]]:
         raise
     except Exception:  # calamine raises zip, XML and its own errors for damaged workbooks
         raise InputError(
-            f"{path.name}: the Excel workbook is damaged or truncated; export it again"
+            f"{path.name} : classeur Excel endommagé ou tronqué ;"
+            " exportez-le à nouveau depuis LibreOsteo"
         ) from None
 
 

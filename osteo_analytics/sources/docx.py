@@ -136,12 +136,12 @@ def _collect(paths: Sequence[Path]) -> list[Path]:
                 and not c.name.startswith(("~$", "."))
             }
             if not children:
-                raise InputError(f"{path.name}: aucun fichier Word (.docx) dans ce dossier")
+                raise InputError(f"{path.name} : aucun fichier Word (.docx) dans ce dossier")
             found |= children
         elif path.is_file():
             found.add(path)
         else:
-            raise InputError(f"{path.name}: fichier ou dossier introuvable")
+            raise InputError(f"{path.name} : fichier ou dossier introuvable")
     return sorted(found)
 
 
@@ -153,19 +153,19 @@ def _blocks(path: Path) -> Iterator[Block]:
         with path.open("rb") as fh:
             head = fh.read(8)
     except OSError as exc:
-        raise InputError(f"{path.name}: illisible ({exc.strerror or 'erreur E/S'})") from None
+        raise InputError(f"{path.name} : illisible ({exc.strerror or 'erreur E/S'})") from None
     if head.startswith(_OLE_MAGIC):
         raise InputError(
-            f"{path.name}: document Word ancien (.doc) ou protégé par mot de passe ;"
+            f"{path.name} : document Word ancien (.doc) ou protégé par mot de passe ;"
             " enregistrez-le en .docx sans mot de passe"
         )
     if not head.startswith(_ZIP_MAGIC):
-        raise InputError(f"{path.name}: pas un document Word (.docx)")
+        raise InputError(f"{path.name} : pas un document Word (.docx)")
     try:
         doc = Document(str(path))
         items = list(_walk(doc))
     except Exception:  # zip, XML and python-docx errors alike: a damaged file
-        raise InputError(f"{path.name}: document Word endommagé ou tronqué") from None
+        raise InputError(f"{path.name} : document Word endommagé ou tronqué") from None
     yield from items
 
 

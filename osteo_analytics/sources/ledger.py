@@ -144,7 +144,7 @@ def read_ledger(
 
 def _collect(paths: Sequence[Path]) -> list[Path]:
     if not paths:
-        raise InputError("no ledger given; pass the ledger files or their folder")
+        raise InputError("aucun livre des recettes donné ; indiquez ses fichiers ou leur dossier")
     found: dict[Path, Path] = {}
     for path in paths:
         if path.is_dir():
@@ -154,13 +154,16 @@ def _collect(paths: Sequence[Path]) -> list[Path]:
                 if c.suffix.lower() in lf.EXTENSIONS and lf.looks_like_ledger(c)
             ]
             if not children:
-                raise InputError(f"{path.name}: no receipts ledger (.csv or .xlsx) in this folder")
+                raise InputError(
+                    f"{path.name} : aucun livre des recettes (.csv ou .xlsx) dans ce dossier ;"
+                    " indiquez le dossier qui contient vos fichiers de recettes"
+                )
             for child in children:
                 found.setdefault(child.resolve(), child)
         elif path.is_file():
             found.setdefault(path.resolve(), path)
         else:
-            raise InputError(f"{path.name}: no such file or folder")
+            raise InputError(f"{path.name} : fichier ou dossier introuvable")
     return list(found.values())
 
 
@@ -186,8 +189,9 @@ def _read_file(
             receipts.extend(found)
     if not any_header:
         raise InputError(
-            f"{path.name}: no ledger header row (Date, Patient, Montant...) near the top of"
-            " any sheet; rename the columns or use --format generic with a mapping"
+            f"{path.name} : aucune ligne d'en-tête (Date, Patient, Montant...) en haut de ses"
+            " feuilles ; renommez les colonnes ou utilisez --format generic avec un fichier de"
+            " correspondance"
         )
     return receipts
 

@@ -146,7 +146,9 @@ def _read(paths: Sequence[Path]) -> SourceBatch:
 
 def _collect(paths: Sequence[Path]) -> list[lf.ExportFile]:
     if not paths:
-        raise InputError("no LibreOsteo export given; pass the export folder or its files")
+        raise InputError(
+            "aucun export LibreOsteo donné ; indiquez le dossier d'export ou ses fichiers"
+        )
     found: dict[Path, lf.ExportFile] = {}
     for path in paths:
         if path.is_dir():
@@ -163,12 +165,13 @@ def _collect(paths: Sequence[Path]) -> list[lf.ExportFile]:
                         raise
             if len(found) == before:
                 raise InputError(
-                    f"{path.name}: no LibreOsteo export (.csv or .xlsx) in this folder"
+                    f"{path.name} : aucun export LibreOsteo (.csv ou .xlsx) dans ce dossier ;"
+                    " indiquez le dossier où LibreOsteo a enregistré ses exports"
                 )
         elif path.is_file():
             found.setdefault(path.resolve(), lf.open_export(path))
         else:
-            raise InputError(f"{path.name}: no such file or folder")
+            raise InputError(f"{path.name} : fichier ou dossier introuvable")
     return list(found.values())
 
 
