@@ -13,7 +13,7 @@ from pathlib import Path
 
 import click
 
-from . import __version__
+from . import __version__, snapshots
 from .clitools import (
     ENV_EXCEL_PASSWORD,
     ENV_NEW_PASSPHRASE,
@@ -279,10 +279,25 @@ def audit() -> None:
 @audit.command()
 @click.pass_context
 def verify(ctx: click.Context) -> None:
-    """Vérifie la chaîne du journal d'audit ; signale la première ligne modifiée."""
+    """Vérifie la chaîne du journal d'audit ; signale la première ligne modifiée.
+
+    Le point de contrôle enregistré dans l'instantané courant révèle aussi des lignes
+    supprimées à la fin du journal.
+    """
+    from .audit import Checkpoint
     from .errors import AuditError
 
-    result = unlock(ctx).audit().verify()
+    unlocked = unlock(ctx)
+    checkpoint = None
+    name = snapshots.current_snapshot(unlocked.workspace.snapshots_dir)
+    if name is not None:
+        manifest = snapshots.read_manifest(
+            unlocked.workspace.snapshots_dir / name, unlocked.identities
+        )
+        recorded = manifest.extra.get("audit")
+        if isinstance(recorded, dict):
+            checkpoint = Checkpoint(int(recorded["count"]), str(recorded["mac"]))
+    result = unlocked.audit().verify(checkpoint)
     if not result.ok:
         raise AuditError(result.message())
     click.echo(f"Journal d'audit intact : {result.count} entrées.")

@@ -332,11 +332,15 @@ def import_batch(
     merged = {d: _merge(d, current[d], strip_provenance(fresh)[d]) for d in ORDER}
     step(4)
     if changed:
+        # The log's state goes into the encrypted manifest: lines cut from the end of
+        # audit.log later are then detected (a hash chain alone cannot see them).
+        audit = unlocked.audit().verify()
         name = snapshots.write_snapshot(
             ws.snapshots_dir,
             merged,
             unlocked.recipients(),
             contracts={d: contracts[d].version for d in ORDER},
+            extra={"audit": {"count": audit.count, "mac": audit.head}} if audit.ok else {},
             now=now,
         )
     totals = {

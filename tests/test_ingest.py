@@ -197,3 +197,21 @@ def test_a_terminal_sees_a_progress_bar_and_the_summary_table(
     text = screen.decode(errors="replace")
     assert "Import : " in text  # the bar, drawn on stderr while working
     assert "examinations.xlsx" in text and "Nouvel instantané" in text
+
+
+def test_lines_cut_from_the_end_of_the_audit_log_are_detected(
+    tmp_path: Path, libreosteo_sample: Path
+) -> None:
+    """The hash chain cannot see a truncated tail; the checkpoint in the manifest can."""
+    unlocked = workspace.init_workspace(tmp_path / "ws", PASSPHRASE, work_factor=10).unlocked
+    import_paths(unlocked, [libreosteo_sample / "patients.csv"])
+    # The second snapshot's manifest records the log as it was: init + first import.
+    import_paths(unlocked, [libreosteo_sample])
+    log = unlocked.workspace.audit_path
+    lines = log.read_text().splitlines()
+    assert len(lines) == 3
+    log.write_text(lines[0] + "\n")  # keep `init` only: the chain alone is still valid
+    assert unlocked.audit().verify().ok
+    result = osteo("audit", "verify", workspace=unlocked.workspace.root, env=ENV)
+    assert result.returncode == 1
+    assert "ligne 2" in result.stderr and "supprimées" in result.stderr
