@@ -289,7 +289,7 @@ def test_folder_and_header_row_option(tmp_path: Path) -> None:
     other = tmp_path / "other"
     other.mkdir()
     write_csv(other / "a.csv", [["Nom", "Prénom"], ["Martin", "Jean"]])
-    with pytest.raises(InputError, match=r"a\.csv: deux fichiers"):
+    with pytest.raises(InputError, match=r"a\.csv : deux fichiers"):
         generic.read([folder, other / "a.csv"], mapping=mapping)
 
 

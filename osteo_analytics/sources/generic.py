@@ -101,18 +101,18 @@ def _collect(paths: Sequence[Path]) -> list[Path]:
                 and not c.name.startswith((".", "~$"))  # hidden files, Office lock files
             ]
             if not children:
-                raise InputError(f"{path.name}: aucun fichier .csv ou .xlsx dans ce dossier")
+                raise InputError(f"{path.name} : aucun fichier .csv ou .xlsx dans ce dossier")
             found += children
         elif path.is_file():
             found.append(path)
         else:
-            raise InputError(f"{path.name}: fichier ou dossier introuvable")
+            raise InputError(f"{path.name} : fichier ou dossier introuvable")
     found = list(dict.fromkeys(p.resolve() for p in found))
     names = [p.name for p in found]
     twice = next((n for n in names if names.count(n) > 1), None)
     if twice is not None:
         # source_file is the file name: two files of one name could not be told apart
-        raise InputError(f"{twice}: deux fichiers portent ce nom ; importez-les séparément")
+        raise InputError(f"{twice} : deux fichiers portent ce nom ; importez-les séparément")
     return found
 
 
