@@ -14,6 +14,7 @@ import json
 import re
 import zipfile
 from collections import Counter, defaultdict
+from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -253,41 +254,137 @@ def test_libreosteo_truth_recomputed_from_the_files(practice: Path) -> None:
     assert truth["totals"]["distinct_patients"] == len(first_seen)
 
 
-def test_ledger_truth_recomputed_from_the_files(practice: Path) -> None:
-    folder = practice / "ledger"
-    truth = truth_of(folder)
+@dataclass
+class LedgerInvoice:
+    """One invoice number of a ledger: its key row's day (ISO), patient, practitioner."""
+
+    day: str
+    patient: str
+    practitioner: str
+    net: Decimal
+    status: str
+
+
+def ledger_reading(folder: Path) -> dict[str, Any]:
+    """The headline months of a ledger's CSV twins, by the rules of sources/ledger.py.
+
+    Rows sharing a number are one invoice (rows by date, then file order): net > 0 paid,
+    net 0 cancelled, only negative rows a credit note, which cancels the patient's latest
+    paid invoice of exactly its amount on or before its day. Every other invoice is a visit
+    on its first non-negative row's day (one per patient, day and practitioner) and, when
+    paid, facturé for its net on that day. Every row is money received on its day.
+    """
     labels = {"CB": "cb", "Chèque": "cheque", "Espèces": "especes", "Virement": "virement"}
-    sums: dict[str, dict[str, Decimal]] = defaultdict(lambda: defaultdict(Decimal))
-    done: Counter[str] = Counter()
+    groups: dict[str, list[tuple[str, str, str, Decimal]]] = defaultdict(list)
+    received: dict[str, dict[str, Decimal]] = defaultdict(lambda: defaultdict(Decimal))
     for path in sorted(folder.glob("recettes-*.csv")):
         with open(path, newline="", encoding="cp1252") as handle:
             reader = csv.reader(handle, delimiter=";")
-            assert next(reader) == ["Date", "N° facture", "Patient", "Montant", "Mode de règlement"]
-            for day, _number, _name, amount, method in reader:
-                month = f"{day[6:]}-{day[3:5]}"
+            assert next(reader) == [
+                "Date",
+                "N° facture",
+                "Patient",
+                "Montant",
+                "Mode de règlement",
+                "Praticien",
+            ]
+            for day, number, name, amount, method, practitioner in reader:
+                iso = f"{day[6:]}-{day[3:5]}-{day[:2]}"
                 value = Decimal(amount.replace(",", "."))
-                sums[month]["received"] += value
-                sums[month][labels[method]] += value
-                if value > 0:
-                    done[month] += 1
-                    sums[month]["invoiced"] += value
-    for month in truth["months"]:
-        key = month["month"]
-        assert month["consultations_done"] == done[key]
-        assert month["consultations_cancelled"] == month["consultations_no_show"] == 0
-        assert month["unpaid_invoices"] == 0
-        assert month["revenue_invoiced"] == euros(sums[key]["invoiced"])
-        assert month["revenue_received"] == euros(sums[key]["received"])
-        assert month["received_by_method"]["virement"] == euros(sums[key]["virement"])
+                groups[number].append((iso, name, practitioner, value))
+                received[iso[:7]]["revenue_received"] += value
+                received[iso[:7]][labels[method]] += value
+    invoices: list[LedgerInvoice] = []  # in order of first appearance
+    for rows in groups.values():
+        rows.sort(key=lambda r: r[0])
+        net = sum((r[3] for r in rows), Decimal(0))
+        opener = next((r for r in rows if r[3] >= 0), None)
+        status = "credit_note" if opener is None or net < 0 else "cancelled" if net == 0 else "paid"
+        day, patient, practitioner, _ = opener or rows[0]
+        invoices.append(LedgerInvoice(day, patient, practitioner, net, status))
+    paid = [i for i in invoices if i.status == "paid"]
+    for note in sorted((i for i in invoices if i.status == "credit_note"), key=lambda i: i.day):
+        found = [
+            i
+            for i in paid
+            if i.status == "paid"
+            and (i.patient, i.net) == (note.patient, -note.net)
+            and i.day <= note.day
+        ]
+        if found:
+            max(found, key=lambda i: i.day).status = "cancelled"
+    visits = sorted(
+        {(i.day, i.patient, i.practitioner) for i in invoices if i.status != "credit_note"}
+    )
+    counts: dict[str, Counter[str]] = defaultdict(Counter)
+    active: dict[str, set[str]] = defaultdict(set)
+    seen: set[str] = set()
+    for day, patient, _ in visits:
+        counts[day[:7]]["consultations_done"] += 1
+        active[day[:7]].add(patient)
+        if patient not in seen:
+            seen.add(patient)
+            counts[day[:7]]["new_patients"] += 1
+    invoiced: dict[str, Decimal] = defaultdict(Decimal)
+    for i in invoices:
+        if i.status == "paid":
+            invoiced[i.day[:7]] += i.net
+    months = [
+        {
+            "month": key,
+            "consultations_done": counts[key]["consultations_done"],
+            "consultations_cancelled": 0,
+            "consultations_no_show": 0,
+            "new_patients": counts[key]["new_patients"],
+            "active_patients": len(active[key]),
+            "revenue_invoiced": euros(invoiced[key]),
+            "revenue_received": euros(received[key]["revenue_received"]),
+            "received_by_method": {
+                m: euros(received[key][m]) for m in ("cb", "cheque", "especes", "virement", "autre")
+            },
+            "unpaid_invoices": 0,
+            "unpaid_amount": "0.00",
+        }
+        for key in sorted({*counts, *received, *invoiced})
+    ]
+    return {"months": months, "distinct_patients": len(seen)}
+
+
+def test_ledger_truth_recomputed_from_the_files(practice: Path) -> None:
+    folder = practice / "ledger"
+    truth = truth_of(folder)
+    reading = ledger_reading(folder)
+    active = [
+        m for m in truth["months"] if m["consultations_done"] or m["revenue_received"] != "0.00"
+    ]
+    assert active == reading["months"]
+    totals = truth["totals"]
+    assert totals["distinct_patients"] == reading["distinct_patients"]
+    for name in ("consultations_done", "new_patients", "consultations_cancelled"):
+        assert totals[name] == sum(m[name] for m in truth["months"])
+    assert "active_patients" not in totals  # a distinct count: metrics.headline() has no total
+    assert totals["revenue_invoiced"] == euros(
+        sum((Decimal(m["revenue_invoiced"]) for m in truth["months"]), Decimal(0))
+    )
+    # A shared cabinet's ledger names the practitioner of each receipt.
+    assert len({r[5] for p in folder.glob("recettes-*.csv") for r in _csv_rows(p)}) == 2
     # The workbook says the same: French month sheets, a title, a header and a total row.
     book = openpyxl.load_workbook(folder / "recettes-2025.xlsx")
     assert book.sheetnames[7] == "Août 2025"
     sheet = book["Septembre 2025"]
     values = list(sheet.iter_rows(values_only=True))
     assert values[0][0].startswith("Livre des recettes") and values[1][0] == "Date"
+    assert values[1][5] == "Praticien" and values[2][5]
     assert values[-1][0] == "Total Septembre 2025" and values[-1][3].startswith("=SUM(")
-    assert sum(Decimal(str(r[3])) for r in values[2:-1]) == sums["2025-09"]["received"]
+    september = next(m for m in truth["months"] if m["month"] == "2025-09")
+    received = sum((Decimal(str(r[3])) for r in values[2:-1]), Decimal(0))
+    assert euros(received) == september["revenue_received"]
     assert sheet["D3"].number_format == '#,##0.00 "€"' and sheet["A3"].number_format == "dd/mm/yyyy"
+
+
+def _csv_rows(path: Path) -> list[list[str]]:
+    with open(path, newline="", encoding="cp1252") as handle:
+        return list(csv.reader(handle, delimiter=";"))[1:]
 
 
 def test_format_truths_differ_only_where_the_format_cannot_say(practice: Path) -> None:

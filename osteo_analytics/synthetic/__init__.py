@@ -133,7 +133,7 @@ def synthesize(
     if "ledger" in formats:
         (out / "ledger").mkdir()
         ledger_truth = TruthBook(start, end)
-        ledger = LedgerWriter(out / "ledger", start, end, ledger_truth)
+        ledger = LedgerWriter(out / "ledger", start, end, ledger_truth, staff)
 
     reported = 0
     for item in practice.run():

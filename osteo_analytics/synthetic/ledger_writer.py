@@ -2,16 +2,31 @@
 
 One workbook per calendar year, `recettes-YYYY.xlsx`, one sheet per month named in French
 ("Janvier 2024"): a title row, a header row (Date / N° facture / Patient / Montant /
-Mode de règlement), one row per receipt, and a "Total" row whose SUM formula carries its
-value. Its twin `recettes-YYYY.csv` (cp1252, ';', decimal comma, dd/mm/yyyy, CRLF) holds
-the header once and the same receipt rows, without title or total rows.
+Mode de règlement / Praticien), one row per receipt, and a "Total" row whose SUM formula
+carries its value. Its twin `recettes-YYYY.csv` (cp1252, ';', decimal comma, dd/mm/yyyy,
+CRLF) holds the header once and the same receipt rows, without title or total rows.
 
 A ledger knows only money: each payment received is a row on the day it arrived (an
-instalment is a row of its own), each refund a negative row. Its ground truth reads it as
-a correct importer must: a positive row is one done consultation, invoiced and paid that
-day, by the patient named 'NOM Prénom' (names are unique in the practice); a negative row
-is a credit note and its refund. So it has no cancellations, no no-shows and no unpaid
-invoices, and visits that were never paid (free, unpaid, not yet invoiced) are absent.
+instalment is a row of its own under its invoice's number), each refund a negative row
+(under the refunded invoice's number when a replacement invoice cancels it, under the
+credit note's own number otherwise). The 'Praticien' column names who issued the invoice,
+as a shared cabinet's ledger does. Patients are written 'NOM Prénom' (unique by
+construction).
+
+Its ground truth is what the ledger adapter's rules (``sources/ledger.py``) recover, redone
+here while the rows are written, in date order and with bounded memory:
+
+- rows sharing an invoice number are one invoice; its net > 0 → paid for the net, net 0 →
+  cancelled, only negative rows → credit note; a credit note of -X cancels the patient's
+  latest paid invoice of exactly X whose first receipt is on or before the note's day
+  (ties: the one written first), which is then no longer invoiced;
+- an invoice that is not a credit note is one done consultation on its first non-negative
+  receipt's day, one per patient, day and practitioner; revenue_invoiced is each paid
+  invoice's net on that day; every row is received money on its own day by its method.
+
+So it has no cancellations, no no-shows and no unpaid invoices; visits never paid (free,
+unpaid, not yet invoiced) are absent, a visit paid later is dated by its first payment, and
+a corrected invoice re-issued on a later day is a visit of that day too.
 """
 
 from __future__ import annotations
@@ -19,11 +34,14 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import heapq
+from collections import deque
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from . import people
 from .model import Exam
+from .people import Practitioner
 from .truth import TruthBook, months_between
 from .xlsx import (
     EURO,
@@ -54,9 +72,14 @@ MONTHS_FR = [
     "Décembre",
 ]
 METHOD_LABEL = {"cb": "CB", "cheque": "Chèque", "especes": "Espèces", "virement": "Virement"}
-HEADER = ["Date", "N° facture", "Patient", "Montant", "Mode de règlement"]
+HEADER = ["Date", "N° facture", "Patient", "Montant", "Mode de règlement", "Praticien"]
+WIDTHS = [12, 12, 30, 13, 18, 22]
 LATE_MINUTES = 19 * 60 + 20
 _EPOCH = dt.date(1899, 12, 30).toordinal()
+# A credit note cancels an invoice of the last few weeks (see model._plan_cancel): paid
+# invoices older than this cannot be the latest candidate of a note and are forgotten.
+LINK_WINDOW_DAYS = 120
+PAID, CANCELLED, CREDIT_NOTE = 0, 1, 2
 
 
 def french_amount(cents: int) -> str:
@@ -65,15 +88,33 @@ def french_amount(cents: int) -> str:
     return f"{sign}{abs(cents) // 100},{abs(cents) % 100:02d}"
 
 
+class _Reading:
+    """One invoice number as the adapter reads it: status, net and its key receipt's day."""
+
+    __slots__ = ("day", "net", "patient", "status")
+
+    def __init__(self, patient: int, net: int, status: int) -> None:
+        self.patient, self.net, self.status = patient, net, status
+        self.day = 0  # ordinal of its key receipt (opener, or first row of a credit note)
+
+
 class LedgerWriter:
     """Streams receipts, in date order, into yearly workbooks and CSV files under `folder`."""
 
-    def __init__(self, folder: Path, start: dt.date, end: dt.date, truth: TruthBook) -> None:
+    def __init__(
+        self,
+        folder: Path,
+        start: dt.date,
+        end: dt.date,
+        truth: TruthBook,
+        practitioners: Sequence[Practitioner],
+    ) -> None:
         self.folder = folder
         self.truth = truth
+        self._names = [p.display_name for p in practitioners]
         self._months = months_between(start, end)
         self._next_month = 0  # index in _months of the next sheet to open
-        self._pending: list[tuple[int, int, int, int, str, str, int, str]] = []
+        self._pending: list[tuple[Any, ...]] = []
         self._seq = 0
         self._year = 0
         self._book: Workbook | None = None
@@ -81,56 +122,133 @@ class LedgerWriter:
         self._csv: Any = None
         self._key = ""  # month being filled, its label and rows (a month is written at once,
         self._label = ""  # so its sheet can declare its dimension)
-        self._rows: list[tuple[int, str, str, int, str]] = []
+        self._rows: list[tuple[int, str, str, int, str, str]] = []
         self.paths: list[Path] = []
         self.rows = 0
+        # The adapter's reading, day by day: visits of the current day, credit notes to
+        # link at its end, recent paid invoices by (patient, amount) in written order.
+        self._day = 0
+        self._visits: set[tuple[int, int]] = set()
+        self._notes: list[_Reading] = []
+        self._paid: dict[tuple[int, int], list[_Reading]] = {}
+        self._paid_order: deque[tuple[int, tuple[int, int]]] = deque()
 
     def exam(self, exam: Exam) -> None:
         """Queue the exam's money movements; write every receipt dated before this exam."""
+        patient = exam.patient.index
+        name = exam.patient.ledger_name
         for invoice in exam.invoices:
+            if not invoice.money:
+                continue
             issued_day = invoice.issued.date()
+            issued_minutes = invoice.issued.hour * 60 + invoice.issued.minute
+            rows = []
             for payment in invoice.money:
-                minutes = (
-                    invoice.issued.hour * 60 + invoice.issued.minute
-                    if payment.paid_on == issued_day
-                    else LATE_MINUTES
-                )
+                minutes = issued_minutes if payment.paid_on == issued_day else LATE_MINUTES
                 self._seq += 1
+                rows.append((payment.paid_on.toordinal(), minutes, self._seq, payment))
+            rows.sort()  # the adapter's order: by date, then as written
+            net = sum(r[3].amount for r in rows)
+            key = next((i for i, r in enumerate(rows) if r[3].amount >= 0), None)
+            if key is None or net < 0:
+                status, key = CREDIT_NOTE, key if key is not None else 0
+            elif net == 0 and any(r[3].amount > 0 for r in rows):
+                status = CANCELLED
+            else:
+                status = PAID
+            reading = _Reading(patient, net, status)
+            practitioner = invoice.practitioner
+            for i, (day, minutes, seq, payment) in enumerate(rows):
                 heapq.heappush(
                     self._pending,
                     (
-                        payment.paid_on.toordinal(),
+                        day,
                         minutes,
-                        self._seq,
-                        exam.patient.index,
-                        exam.patient.ledger_name,
+                        seq,
+                        patient,
+                        name,
                         invoice.number,
                         payment.amount,
                         payment.method,
+                        practitioner,
+                        reading if i == key else None,
                     ),
                 )
         # Exams arrive in date order and money never precedes its visit: earlier days are final.
         self._flush(exam.start.date().toordinal())
 
     def _flush(self, before: int) -> None:
-        while self._pending and self._pending[0][0] < before:
-            day, _, _, patient, name, number, amount, method = heapq.heappop(self._pending)
-            self._receipt(dt.date.fromordinal(day), patient, name, number, amount, method)
+        pending = self._pending
+        while pending and pending[0][0] < before:
+            day, _, _, patient, name, number, amount, method, p, reading = heapq.heappop(pending)
+            if day != self._day:
+                self._end_of_day()
+                self._day = day
+            self._receipt(day, patient, name, number, amount, method, p, reading)
 
     def _receipt(
-        self, day: dt.date, patient: int, name: str, number: str, amount: int, method: str
+        self,
+        ordinal: int,
+        patient: int,
+        name: str,
+        number: str,
+        amount: int,
+        method: str,
+        practitioner: int,
+        reading: _Reading | None,
     ) -> None:
+        day = dt.date.fromordinal(ordinal)
         key = f"{day.year:04d}-{day.month:02d}"
         while self._key != key:
             self._next_sheet()
         label = METHOD_LABEL[method]
-        self._rows.append((day.toordinal(), number, name, amount, label))
-        self._csv.writerow([day.strftime("%d/%m/%Y"), number, name, french_amount(amount), label])
+        who = self._names[practitioner]
+        self._rows.append((ordinal, number, name, amount, label, who))
+        self._csv.writerow(
+            [day.strftime("%d/%m/%Y"), number, name, french_amount(amount), label, who]
+        )
         self.rows += 1
-        if amount > 0:  # the ledger reading of a receipt: one paid consultation
-            self.truth.consultation(day, "done", patient)
-            self.truth.invoice(day, amount, 0)
         self.truth.money(day, method, amount)
+        if reading is not None:
+            self._read(day, reading, practitioner)
+
+    def _read(self, day: dt.date, reading: _Reading, practitioner: int) -> None:
+        """The key receipt of an invoice number: a visit, facturé, or a credit note to link."""
+        reading.day = day.toordinal()
+        if reading.status == CREDIT_NOTE:
+            self._notes.append(reading)
+            return
+        if (reading.patient, practitioner) not in self._visits:
+            self._visits.add((reading.patient, practitioner))
+            self.truth.consultation(day, "done", reading.patient)
+        if reading.status == PAID:
+            self.truth.invoice(day, reading.net, 0)
+            if reading.net > 0:
+                key = (reading.patient, reading.net)
+                self._paid.setdefault(key, []).append(reading)
+                self._paid_order.append((reading.day, key))
+
+    def _end_of_day(self) -> None:
+        """Link the day's credit notes (every invoice of the day is known), forget old ones."""
+        self._visits.clear()
+        for note in self._notes:
+            candidates = self._paid.get((note.patient, -note.net), ())
+            best: _Reading | None = None
+            for inv in candidates:  # written order: the first of the latest day wins
+                if inv.status == PAID and (best is None or inv.day > best.day):
+                    best = inv
+            if best is not None:
+                best.status = CANCELLED
+                self.truth.invoice(dt.date.fromordinal(best.day), -best.net, 0)
+        self._notes.clear()
+        horizon = self._day - LINK_WINDOW_DAYS
+        order, paid = self._paid_order, self._paid
+        while order and order[0][0] < horizon:
+            _, key = order.popleft()
+            readings = paid[key]
+            del readings[0]  # each key's list is in written (date) order
+            if not readings:
+                del paid[key]
 
     def _next_sheet(self) -> None:
         self._write_sheet()
@@ -148,20 +266,20 @@ class LedgerWriter:
             return
         assert self._book is not None
         last = len(self._rows) + 3
-        self._book.start_sheet(self._label, [12, 12, 30, 13, 18], rows=last, columns=5)
+        self._book.start_sheet(self._label, WIDTHS, rows=last, columns=len(HEADER))
         title = f"Livre des recettes — {self._label} — {people.OFFICE_NAME}"
         header = "".join(
-            text_cell(f"{c}2", h, HEADER_STYLE) for c, h in zip("ABCDE", HEADER, strict=True)
+            text_cell(f"{c}2", h, HEADER_STYLE) for c, h in zip("ABCDEF", HEADER, strict=True)
         )
         out = [f'<row r="1">{text_cell("A1", title, TITLE)}</row><row r="2">{header}</row>']
         total = 0
-        for r, (day, number, name, amount, method) in enumerate(self._rows, start=3):
+        for r, (day, number, name, amount, method, who) in enumerate(self._rows, start=3):
             total += amount
             out.append(
                 f'<row r="{r}">{number_cell(f"A{r}", day - _EPOCH, FR_DATE)}'
                 f"{text_cell(f'B{r}', number)}"
                 f"{text_cell(f'C{r}', name)}{number_cell(f'D{r}', amount / 100, EURO)}"
-                f"{text_cell(f'E{r}', method)}</row>"
+                f"{text_cell(f'E{r}', method)}{text_cell(f'F{r}', who)}</row>"
             )
         sum_cell = (
             f'<c r="D{last}" s="{TOTAL_EURO}"><f>SUM(D3:D{last - 1})</f><v>{total / 100!r}</v></c>'
@@ -196,6 +314,7 @@ class LedgerWriter:
     def close(self) -> list[Path]:
         """Write what is left, then empty sheets for the remaining months; close the files."""
         self._flush(dt.date.max.toordinal())
+        self._end_of_day()
         while self._next_month < len(self._months):
             self._next_sheet()
         self._write_sheet()
