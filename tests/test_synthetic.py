@@ -468,3 +468,31 @@ def test_larger_practice_three_practitioners(tmp_path: Path) -> None:
     truth = truth_of(tmp_path / "out")
     assert summary.consultations["done"] == truth["totals"]["consultations_done"] > 15_000
     assert summary.rows["libreosteo"]["examinations"] == sum(summary.consultations.values())
+
+
+def test_patient_core_and_card_are_the_full_record_drawn_faster() -> None:
+    """The simulation's core and the writers' card draw the same stream as the full record."""
+    from osteo_analytics.synthetic.people import PatientFactory, core_of
+
+    factory = PatientFactory(5)
+    created = {i: dt.date(2020, 1, 1) + dt.timedelta(days=i % 700) for i in range(3000)}
+    factory.register(lambda i: created[i].toordinal())
+    for index in [*range(0, 3000, 7), 2_000_003]:
+        day = created.get(index, dt.date(2024, 5, 6))
+        created[index] = day
+        full = factory.get(index, day)
+        assert factory.core(index, day) == core_of(full)
+        card = factory.card(index)
+        assert (card.family_name, card.first_name, card.original_name, card.birth_date) == (
+            full.family_name,
+            full.first_name,
+            full.original_name,
+            full.birth_date,
+        )
+        assert (card.street, card.complement, card.zipcode, card.city) == (
+            full.street,
+            full.complement,
+            full.zipcode,
+            full.city,
+        )
+        assert factory.ledger_names(index) == full.ledger_name

@@ -118,7 +118,13 @@ def synthesize(
     start = period_start(end, years)
     staff = make_practitioners(practitioners, seed)
     practice = Practice(
-        seed=seed, start=start, end=end, practitioners=staff, scale=scale, patient_cap=patients
+        seed=seed,
+        start=start,
+        end=end,
+        practitioners=staff,
+        scale=scale,
+        patient_cap=patients,
+        records="libreosteo" in formats,
     )
     out.mkdir(parents=True, exist_ok=True)
     summary = SynthSummary(out=out, start=start, end=end)
@@ -129,16 +135,19 @@ def synthesize(
         lo_truth = TruthBook(start, end)
         # A sheet entry past 4 GiB of XML needs zip64 (≈ 1M examination rows of ~4 KB).
         expected_rows = 2_200 * practitioners * scale * years
-        lo = LibreOsteoWriter(out / "libreosteo", staff, zip64=expected_rows > 400_000)
+        lo = LibreOsteoWriter(
+            out / "libreosteo", staff, practice.factory.card, zip64=expected_rows > 400_000
+        )
     if "ledger" in formats:
         (out / "ledger").mkdir()
         ledger_truth = TruthBook(start, end)
-        ledger = LedgerWriter(out / "ledger", start, end, ledger_truth, staff)
+        ledger = LedgerWriter(
+            out / "ledger", start, end, ledger_truth, staff, practice.factory.ledger_names
+        )
 
     reported = 0
     for item in practice.run():
         if isinstance(item, Patient):
-            summary.patients += 1
             if lo is not None:
                 lo.patient(item)
             continue
@@ -156,6 +165,7 @@ def synthesize(
             reported = exam.id
             progress(reported)
 
+    summary.patients = len(practice.created)
     _write_json(out / "ground_truth.json", truth.to_json())
     summary.truth = out / "ground_truth.json"
     if lo is not None and lo_truth is not None:

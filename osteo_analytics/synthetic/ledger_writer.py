@@ -35,9 +35,10 @@ import csv
 import datetime as dt
 import heapq
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
+from xml.sax.saxutils import escape
 
 from . import people
 from .model import Exam
@@ -56,6 +57,7 @@ from .xlsx import (
 from .xlsx import (
     HEADER as HEADER_STYLE,
 )
+from .xlsx import number as _number
 
 MONTHS_FR = [
     "Janvier",
@@ -76,16 +78,25 @@ HEADER = ["Date", "N° facture", "Patient", "Montant", "Mode de règlement", "Pr
 WIDTHS = [12, 12, 30, 13, 18, 22]
 LATE_MINUTES = 19 * 60 + 20
 _EPOCH = dt.date(1899, 12, 30).toordinal()
-# A credit note cancels an invoice of the last few weeks (see model._plan_cancel): paid
-# invoices older than this cannot be the latest candidate of a note and are forgotten.
-LINK_WINDOW_DAYS = 120
+# A credit note cancels an invoice of the last three weeks at most (model._plan_cancel):
+# the latest paid candidate of a note is that invoice or, if an earlier note of the same
+# patient and amount took it, one at most three weeks older still. Older paid invoices
+# cannot be chosen and are forgotten, so memory holds about two months of invoices.
+LINK_WINDOW_DAYS = 62
 PAID, CANCELLED, CREDIT_NOTE = 0, 1, 2
+_AMOUNT_TEXT: dict[int, str] = {}  # cents -> the cell's number, as number_cell writes it
+_XML_TEXT: dict[str, str] = {}  # patient name -> escaped for XML
 
 
 def french_amount(cents: int) -> str:
     """'1234,50' / '-55,00': the CSV twin's decimal comma, no thousands separator."""
     sign = "-" if cents < 0 else ""
     return f"{sign}{abs(cents) // 100},{abs(cents) % 100:02d}"
+
+
+def _paid_key(patient: int, cents: int) -> int:
+    """(patient, amount) as one small int: a dict key without a tuple per entry."""
+    return patient << 32 | cents
 
 
 class _Reading:
@@ -108,8 +119,10 @@ class LedgerWriter:
         end: dt.date,
         truth: TruthBook,
         practitioners: Sequence[Practitioner],
+        names: Callable[[int], str] = people.ledger_name,
     ) -> None:
         self.folder = folder
+        self._patient_name = names
         self.truth = truth
         self._names = [p.display_name for p in practitioners]
         self._months = months_between(start, end)
@@ -123,6 +136,9 @@ class LedgerWriter:
         self._key = ""  # month being filled, its label and rows (a month is written at once,
         self._label = ""  # so its sheet can declare its dimension)
         self._rows: list[tuple[int, str, str, int, str, str]] = []
+        self._date = start  # the day being written, and its CSV spelling
+        self._csv_date = ""
+        self._csv_row: Callable[[Sequence[str]], Any] = lambda row: None
         self.paths: list[Path] = []
         self.rows = 0
         # The adapter's reading, day by day: visits of the current day, credit notes to
@@ -130,20 +146,45 @@ class LedgerWriter:
         self._day = 0
         self._visits: set[tuple[int, int]] = set()
         self._notes: list[_Reading] = []
-        self._paid: dict[tuple[int, int], list[_Reading]] = {}
-        self._paid_order: deque[tuple[int, tuple[int, int]]] = deque()
+        self._paid: dict[int, list[_Reading]] = {}  # by _paid_key(patient, amount)
+        self._paid_order: deque[_Reading] = deque()
 
     def exam(self, exam: Exam) -> None:
         """Queue the exam's money movements; write every receipt dated before this exam."""
-        patient = exam.patient.index
-        name = exam.patient.ledger_name
+        patient = exam.patient
+        name = self._patient_name(patient)
+        push, pending = heapq.heappush, self._pending
         for invoice in exam.invoices:
-            if not invoice.money:
+            money = invoice.money
+            if not money:
                 continue
-            issued_day = invoice.issued.date()
-            issued_minutes = invoice.issued.hour * 60 + invoice.issued.minute
+            issued = invoice.issued
+            practitioner = invoice.practitioner
+            if len(money) == 1 and money[0].amount > 0:  # paid at closing: the usual row
+                payment = money[0]
+                self._seq += 1
+                push(
+                    pending,
+                    (
+                        payment.paid_on.toordinal(),
+                        issued.hour * 60 + issued.minute
+                        if payment.paid_on == issued.date()
+                        else LATE_MINUTES,
+                        self._seq,
+                        patient,
+                        name,
+                        invoice.number,
+                        payment.amount,
+                        payment.method,
+                        practitioner,
+                        _Reading(patient, payment.amount, PAID),
+                    ),
+                )
+                continue
+            issued_day = issued.date()
+            issued_minutes = issued.hour * 60 + issued.minute
             rows = []
-            for payment in invoice.money:
+            for payment in money:
                 minutes = issued_minutes if payment.paid_on == issued_day else LATE_MINUTES
                 self._seq += 1
                 rows.append((payment.paid_on.toordinal(), minutes, self._seq, payment))
@@ -157,10 +198,9 @@ class LedgerWriter:
             else:
                 status = PAID
             reading = _Reading(patient, net, status)
-            practitioner = invoice.practitioner
             for i, (day, minutes, seq, payment) in enumerate(rows):
-                heapq.heappush(
-                    self._pending,
+                push(
+                    pending,
                     (
                         day,
                         minutes,
@@ -175,42 +215,38 @@ class LedgerWriter:
                     ),
                 )
         # Exams arrive in date order and money never precedes its visit: earlier days are final.
-        self._flush(exam.start.date().toordinal())
+        self._flush(exam.start.toordinal())
 
     def _flush(self, before: int) -> None:
         pending = self._pending
+        if not pending or pending[0][0] >= before:
+            return
+        pop, money, names, labels = heapq.heappop, self.truth.money, self._names, METHOD_LABEL
+        rows, csv_row, day, csv_date = self._rows, self._csv_row, self._date, self._csv_date
+        count = 0
         while pending and pending[0][0] < before:
-            day, _, _, patient, name, number, amount, method, p, reading = heapq.heappop(pending)
-            if day != self._day:
-                self._end_of_day()
-                self._day = day
-            self._receipt(day, patient, name, number, amount, method, p, reading)
+            ordinal, _, _, _, name, number, amount, method, p, reading = pop(pending)
+            if ordinal != self._day:
+                self._next_day(ordinal)
+                rows, csv_row, day, csv_date = self._rows, self._csv_row, self._date, self._csv_date
+            label, who = labels[method], names[p]
+            rows.append((ordinal, number, name, amount, label, who))
+            csv_row((csv_date, number, name, french_amount(amount), label, who))
+            money(day, method, amount)
+            if reading is not None:
+                self._read(day, reading, p)
+            count += 1
+        self.rows += count
 
-    def _receipt(
-        self,
-        ordinal: int,
-        patient: int,
-        name: str,
-        number: str,
-        amount: int,
-        method: str,
-        practitioner: int,
-        reading: _Reading | None,
-    ) -> None:
-        day = dt.date.fromordinal(ordinal)
+    def _next_day(self, ordinal: int) -> None:
+        """The first receipt of a day: close the previous day, open the day's sheet."""
+        self._end_of_day()
+        self._day = ordinal
+        day = self._date = dt.date.fromordinal(ordinal)
+        self._csv_date = f"{day.day:02d}/{day.month:02d}/{day.year:04d}"
         key = f"{day.year:04d}-{day.month:02d}"
         while self._key != key:
             self._next_sheet()
-        label = METHOD_LABEL[method]
-        who = self._names[practitioner]
-        self._rows.append((ordinal, number, name, amount, label, who))
-        self._csv.writerow(
-            [day.strftime("%d/%m/%Y"), number, name, french_amount(amount), label, who]
-        )
-        self.rows += 1
-        self.truth.money(day, method, amount)
-        if reading is not None:
-            self._read(day, reading, practitioner)
 
     def _read(self, day: dt.date, reading: _Reading, practitioner: int) -> None:
         """The key receipt of an invoice number: a visit, facturé, or a credit note to link."""
@@ -224,15 +260,14 @@ class LedgerWriter:
         if reading.status == PAID:
             self.truth.invoice(day, reading.net, 0)
             if reading.net > 0:
-                key = (reading.patient, reading.net)
-                self._paid.setdefault(key, []).append(reading)
-                self._paid_order.append((reading.day, key))
+                self._paid.setdefault(_paid_key(reading.patient, reading.net), []).append(reading)
+                self._paid_order.append(reading)
 
     def _end_of_day(self) -> None:
         """Link the day's credit notes (every invoice of the day is known), forget old ones."""
         self._visits.clear()
         for note in self._notes:
-            candidates = self._paid.get((note.patient, -note.net), ())
+            candidates = self._paid.get(_paid_key(note.patient, -note.net), ())
             best: _Reading | None = None
             for inv in candidates:  # written order: the first of the latest day wins
                 if inv.status == PAID and (best is None or inv.day > best.day):
@@ -243,10 +278,11 @@ class LedgerWriter:
         self._notes.clear()
         horizon = self._day - LINK_WINDOW_DAYS
         order, paid = self._paid_order, self._paid
-        while order and order[0][0] < horizon:
-            _, key = order.popleft()
+        while order and order[0].day < horizon:
+            old = order.popleft()
+            key = _paid_key(old.patient, old.net)
             readings = paid[key]
-            del readings[0]  # each key's list is in written (date) order
+            del readings[0]  # each key's list is in written (date) order: `old` is first
             if not readings:
                 del paid[key]
 
@@ -264,34 +300,46 @@ class LedgerWriter:
         """Title, header, the month's receipts and a total row with a cached SUM formula."""
         if not self._key:
             return
-        assert self._book is not None
+        book = self._book
+        assert book is not None
         last = len(self._rows) + 3
-        self._book.start_sheet(self._label, WIDTHS, rows=last, columns=len(HEADER))
+        book.start_sheet(self._label, WIDTHS, rows=last, columns=len(HEADER))
         title = f"Livre des recettes — {self._label} — {people.OFFICE_NAME}"
         header = "".join(
             text_cell(f"{c}2", h, HEADER_STYLE) for c, h in zip("ABCDEF", HEADER, strict=True)
         )
-        out = [f'<row r="1">{text_cell("A1", title, TITLE)}</row><row r="2">{header}</row>']
+        book.write(f'<row r="1">{text_cell("A1", title, TITLE)}</row><row r="2">{header}</row>')
         total = 0
+        write, amounts, texts = book.write, _AMOUNT_TEXT, _XML_TEXT
         for r, (day, number, name, amount, method, who) in enumerate(self._rows, start=3):
             total += amount
-            out.append(
-                f'<row r="{r}">{number_cell(f"A{r}", day - _EPOCH, FR_DATE)}'
-                f"{text_cell(f'B{r}', number)}"
-                f"{text_cell(f'C{r}', name)}{number_cell(f'D{r}', amount / 100, EURO)}"
-                f"{text_cell(f'E{r}', method)}{text_cell(f'F{r}', who)}</row>"
+            shown = amounts.get(amount)
+            if shown is None:
+                shown = amounts[amount] = _number(amount / 100)
+            text = texts.get(name)
+            if text is None:
+                if len(texts) > 100_000:
+                    texts.clear()
+                text = texts[name] = escape(name)
+            # = number_cell / text_cell of each column, in one string
+            write(
+                f'<row r="{r}"><c r="A{r}" s="{FR_DATE}" t="n"><v>{day - _EPOCH}</v></c>'
+                f'<c r="B{r}" t="inlineStr"><is><t>{escape(number)}</t></is></c>'
+                f'<c r="C{r}" t="inlineStr"><is><t>{text}</t></is></c>'
+                f'<c r="D{r}" s="{EURO}" t="n"><v>{shown}</v></c>'
+                f'<c r="E{r}" t="inlineStr"><is><t>{escape(method)}</t></is></c>'
+                f'<c r="F{r}" t="inlineStr"><is><t>{escape(who)}</t></is></c></row>'
             )
         sum_cell = (
             f'<c r="D{last}" s="{TOTAL_EURO}"><f>SUM(D3:D{last - 1})</f><v>{total / 100!r}</v></c>'
             if self._rows
             else number_cell(f"D{last}", 0, TOTAL_EURO)
         )
-        out.append(
+        write(
             f'<row r="{last}">{text_cell(f"A{last}", "Total " + self._label, TOTAL)}'
             f"{sum_cell}</row>"
         )
-        self._book.write("".join(out))
-        self._book.end_sheet()
+        book.end_sheet()
         self._rows = []
         self._key = ""
 
@@ -303,6 +351,7 @@ class LedgerWriter:
         self._csv_handle = open(csv_path, "w", newline="", encoding="cp1252")  # noqa: SIM115
         self._csv = csv.writer(self._csv_handle, delimiter=";", lineterminator="\r\n")
         self._csv.writerow(HEADER)
+        self._csv_row = self._csv.writerow
         self.paths += [path, csv_path]
 
     def _close_year(self) -> None:

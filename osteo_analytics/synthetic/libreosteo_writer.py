@@ -32,6 +32,7 @@ import datetime as dt
 import json
 import marshal
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 from typing import IO, Any, BinaryIO
 from zoneinfo import ZoneInfo
@@ -53,7 +54,7 @@ from .libreosteo_format import (
     PAYMENT_KEYS,
 )
 from .model import Exam, Invoice, Payment
-from .people import Patient, Practitioner
+from .people import Card, Patient, Practitioner
 from .xlsx import ReportSheet, excel_serial
 
 PARIS = ZoneInfo("Europe/Paris")
@@ -92,9 +93,15 @@ class LibreOsteoWriter:
     """Streams one practice into LibreOsteo export files under `folder`."""
 
     def __init__(
-        self, folder: Path, practitioners: list[Practitioner], *, zip64: bool = False
+        self,
+        folder: Path,
+        practitioners: list[Practitioner],
+        card: Callable[[int], Card],
+        *,
+        zip64: bool = False,
     ) -> None:
         self.folder = folder
+        self._card = card
         self.practitioners = practitioners
         self.header = people.office_header(practitioners[0])
         self._files: list[IO[str]] = []
@@ -176,7 +183,7 @@ class LibreOsteoWriter:
         )
         self.counts["patients"] += 1
 
-    def _serialize(self, invoice: Invoice, patient: Patient) -> list[Any]:
+    def _serialize(self, invoice: Invoice, patient: Card) -> list[Any]:
         """An invoice as DRF serializes it (INVOICE_KEYS order, JSON-ready values)."""
         pr = self.practitioners[invoice.practitioner]
         code = mode_code(invoice.method)
@@ -233,8 +240,8 @@ class LibreOsteoWriter:
 
     def exam(self, exam: Exam) -> None:
         """One final examination row, and its invoices to the spill files."""
-        p, pr = exam.patient, self.practitioners[exam.practitioner]
-        texts = list(exam.texts) if exam.texts else [""] * 11
+        p, pr = self._card(exam.patient), self.practitioners[exam.practitioner]
+        texts = list(exam.texts) if exam.text_bits >= 0 else [""] * 11
         self._exams_csv.writerow(
             [
                 p.first_name,

@@ -1,7 +1,8 @@
 """The practice simulation: appointments, invoices and money, day by day.
 
-`Practice.run()` yields, in chronological order, each new `Patient` (when first booked)
-and each `Exam` (examination = one appointment) once its story is final: its LibreOsteo
+`Practice.run()` yields, in chronological order, each new `Patient` (when first booked,
+if the practice was asked for full records) and each `Exam` (examination = one
+appointment) once its story is final: its LibreOsteo
 status, its chain of invoices (cancelled, credit note, re-issued or replacement) and every
 money movement. Everything a visit will ever do is decided when it happens; only invoice
 cancellations (a few days later, needing new invoice ids) keep an exam pending, so the
@@ -26,7 +27,7 @@ from typing import TypeVar
 import holidays
 
 from . import vocab
-from .people import Patient, PatientFactory, Practitioner
+from .people import DISCOUNT, MALE, Patient, PatientFactory, Practitioner, core_of, randint
 
 T = TypeVar("T")
 SLOTS = [
@@ -107,7 +108,7 @@ class Exam:
     """One appointment as LibreOsteo records it (an examination), in its final state."""
 
     id: int
-    patient: Patient
+    patient: int  # patient index (PatientFactory.card / ledger_names give what to print)
     practitioner: int
     start: dt.datetime
     type: int  # 1 normal, 2 continuing, 3 return, 4 emergency
@@ -115,9 +116,14 @@ class Exam:
     status: int  # 0 in progress, 1 invoiced unpaid, 2 invoiced paid, 3 not invoiced
     status_reason: str
     motif: str
-    texts: tuple[str, ...]
+    text_bits: int = -1  # the draw of the free-text fields (see `texts`); -1: none
     invoices: list[Invoice] = field(default_factory=list)  # the chain, in creation order
     pending: int = 0
+
+    @property
+    def texts(self) -> tuple[str, ...]:
+        """The session's free-text fields (empty when it did not take place)."""
+        return _texts(self.text_bits) if self.text_bits >= 0 else ()
 
     @property
     def live_invoice(self) -> Invoice | None:
@@ -134,15 +140,18 @@ def adult_fee(year: int, practitioner: int) -> int:
     return euros * 100
 
 
-def fee(patient: Patient, when: dt.date, practitioner: int, emergency: bool) -> int:
-    """The fee of a session: adult, child, infant, student or job-seeker tariff (+ emergency)."""
+def fee(birth: int, traits: int, when: dt.date, practitioner: int, emergency: bool) -> int:
+    """The fee of a session: adult, child, infant, student or job-seeker tariff (+ emergency).
+
+    `birth` is the patient's birth day ordinal, `traits` their `people` trait bits.
+    """
     base = adult_fee(when.year, practitioner)
-    age_days = (when - patient.birth_date).days
+    age_days = when.toordinal() - birth
     if age_days < 730:
         base -= 750
     elif age_days < 18 * 365:
         base -= 500
-    elif patient.student or patient.job == "Demandeur d'emploi":
+    elif traits & DISCOUNT:
         base -= 1000
     amount = max(MIN_FEE, base) + (1000 if emergency else 0)
     return min(MAX_FEE, amount)
@@ -160,6 +169,7 @@ class Practice:
         practitioners: list[Practitioner],
         scale: float,
         patient_cap: int | None,
+        records: bool = True,
     ) -> None:
         self.rng = random.Random(seed)
         self.start, self.end = start, end
@@ -167,11 +177,15 @@ class Practice:
         self.scale = scale
         self.patient_cap = patient_cap
         self.factory = PatientFactory(seed)
+        self.records = records  # yield full Patient records of new patients
         self.holidays = holidays.country_holidays("FR", years=range(start.year, end.year + 2))
         # Credit-note mode for the first 60 % of the period, replacement invoices after.
         self.replacement_from = start + (end - start) * 3 // 5
         self.number_width = max(4, len(str(int(3000 * len(practitioners) * scale))))
         self.created = array("i")  # patient index -> registration day (ordinal)
+        self.birth = array("i")  # patient index -> birth day (ordinal)
+        self.traits = bytearray()  # patient index -> people.FEMALE | MALE | DISCOUNT bits
+        self.factory.register(self.created.__getitem__)
         self.known = [array("i") for _ in practitioners]  # patients of each practitioner
         self.due: list[list[tuple[int, int, int, int, str]]] = [[] for _ in practitioners]
         self.events: dict[int, list[tuple[Exam, Invoice, int, str | None]]] = {}
@@ -255,17 +269,16 @@ class Practice:
                         self._schedule(p, index, today + 1, kind, motif)
                         continue
                 elif self.known[p] and rng.random() < P_EMERGENCY:
-                    index = self.known[p][rng.randrange(len(self.known[p]))]
+                    index = self.known[p][randint(rng.getrandbits, 0, len(self.known[p]) - 1)]
                     kind, motif = 4, ""
                     if index in seen:
                         continue
                 elif self.patient_cap is None or len(self.created) < self.patient_cap:
                     index, kind, motif = len(self.created), 1, ""
-                    self.created.append(today)
+                    self._register(index, day, created)
                     self.known[p].append(index)
-                    created.append(self.factory.get(index, day))
                 elif self.known[p]:
-                    index = self.known[p][rng.randrange(len(self.known[p]))]
+                    index = self.known[p][randint(rng.getrandbits, 0, len(self.known[p]) - 1)]
                     kind, motif = 3, ""
                     if index in seen:
                         continue
@@ -275,22 +288,34 @@ class Practice:
                 bookings.append((slot, p, index, kind, motif))
         return bookings
 
+    def _register(self, index: int, day: dt.date, created: list[Patient | Exam]) -> None:
+        """A new patient: keep their core; draw their full record if records are asked."""
+        self.created.append(day.toordinal())
+        if self.records:
+            patient = self.factory.get(index, day)
+            created.append(patient)
+            birth, traits = core_of(patient)
+        else:
+            birth, traits = self.factory.core(index, day)
+        self.birth.append(birth)
+        self.traits.append(traits)
+
     def _schedule(self, p: int, index: int, on: int, kind: int, motif: str) -> None:
         self.seq += 1
         heapq.heappush(self.due[p], (on, self.seq, index, kind, motif))
 
-    def _motif(self, patient: Patient, day: dt.date, kind: int, motif: str) -> str:
+    def _motif(self, index: int, day: dt.date, kind: int, motif: str) -> str:
         if motif:
             return motif
         rng = self.rng
-        age = (day - patient.birth_date).days / 365.25
+        age = (day.toordinal() - self.birth[index]) / 365.25
         if kind == 4:
             return _choice(rng, vocab.MOTIFS_EMERGENCY)
         if age < 2:
             return _choice(rng, vocab.MOTIFS_INFANT)
         if age < 15 and rng.random() < 0.7:
             return _choice(rng, vocab.MOTIFS_CHILD)
-        if patient.sex != "M" and 22 <= age <= 40 and rng.random() < 0.12:
+        if not self.traits[index] & MALE and 22 <= age <= 40 and rng.random() < 0.12:
             return _choice(rng, vocab.MOTIFS_PREGNANCY)
         return _choice(rng, vocab.MOTIFS_ADULT)
 
@@ -298,41 +323,47 @@ class Practice:
         self, day: dt.date, slot: tuple[int, int], p: int, index: int, kind: int, motif: str
     ) -> Exam:
         rng = self.rng
-        patient = self.factory.get(index, dt.date.fromordinal(self.created[index]))
-        motif = self._motif(patient, day, kind, motif)
+        motif = self._motif(index, day, kind, motif)
         start = dt.datetime(day.year, day.month, day.day, *slot)
         today = day.toordinal()
         u = rng.random()
         outcome = (
             "cancelled" if u < P_CANCELLED else "no_show" if u < P_CANCELLED + P_NO_SHOW else "done"
         )
-        exam = Exam(self.next_exam, patient, p, start, kind, outcome, 3, "", motif, ())
+        exam = Exam(self.next_exam, index, p, start, kind, outcome, 3, "", motif)
         self.next_exam += 1
         self.exam_count += 1
         if outcome == "cancelled":
             exam.status_reason = _choice(rng, vocab.REASONS_CANCELLED)
-            self._schedule(p, index, today + rng.randint(2, 12), kind, motif if kind == 2 else "")
+            self._schedule(
+                p, index, today + randint(rng.getrandbits, 2, 12), kind, motif if kind == 2 else ""
+            )
             return exam
         if outcome == "no_show":
             exam.status_reason = _choice(rng, vocab.REASONS_NO_SHOW)
             if rng.random() < 0.5:
                 self._schedule(
-                    p, index, today + rng.randint(3, 20), kind, motif if kind == 2 else ""
+                    p,
+                    index,
+                    today + randint(rng.getrandbits, 3, 20),
+                    kind,
+                    motif if kind == 2 else "",
                 )
             return exam
-        exam.texts = _texts(rng.getrandbits(64))
+        exam.text_bits = rng.getrandbits(64)
         # What comes next for this patient: a follow-up, a return months later, or nothing.
         base = motif.removeprefix("Suite : ")
         if rng.random() < (0.3 if kind == 2 else 0.55):
-            self._schedule(p, index, today + rng.randint(14, 42), 2, "Suite : " + base)
+            self._schedule(p, index, today + randint(rng.getrandbits, 14, 42), 2, "Suite : " + base)
         elif rng.random() < 0.5:
-            self._schedule(p, index, today + rng.randint(90, 540), 3, "")
+            self._schedule(p, index, today + randint(rng.getrandbits, 90, 540), 3, "")
         if day >= self.end - dt.timedelta(days=1) and rng.random() < 0.3:
             exam.status = 0  # still open in LibreOsteo on the export day: done, not invoiced
         elif rng.random() < P_FREE:
             exam.status_reason = _choice(rng, vocab.REASONS_FREE)
         else:
-            self._close(exam, start + SESSION, fee(patient, day, p, kind == 4))
+            fee_cents = fee(self.birth[index], self.traits[index], day, p, kind == 4)
+            self._close(exam, start + SESSION, fee_cents)
         return exam
 
     def _number(self, year: int) -> str:
@@ -376,9 +407,12 @@ class Practice:
         day = when.date()
         if u < 0.3:  # two instalments: a part now-ish, the rest weeks later
             first = amount // 2 // 500 * 500 or amount // 2
-            plan = [(rng.randint(3, 20), first), (rng.randint(25, 60), amount - first)]
+            plan = [
+                (randint(rng.getrandbits, 3, 20), first),
+                (randint(rng.getrandbits, 25, 60), amount - first),
+            ]
         else:
-            plan = [(rng.randint(2, 45), amount)]
+            plan = [(randint(rng.getrandbits, 2, 45), amount)]
         paid = 0
         for delay, part in plan:
             on = _weekday(day + dt.timedelta(days=delay))
@@ -465,12 +499,16 @@ def _choice(rng: random.Random, pool: Sequence[T]) -> T:
     return pool[int(rng.random() * len(pool))]
 
 
+_TEXT_SIZES = tuple((pool, len(pool)) for pool in _TEXT_POOLS)
+
+
 def _texts(bits: int) -> tuple[str, ...]:
     """The free-text fields of a session from one 64-bit draw (one RNG call, not eleven)."""
-    texts = []
-    for pool in _TEXT_POOLS:
-        bits, index = divmod(bits, len(pool))
-        texts.append(pool[index])
+    texts: list[str] = []
+    append = texts.append
+    for pool, size in _TEXT_SIZES:
+        bits, index = divmod(bits, size)
+        append(pool[index])
     return tuple(texts)
 
 

@@ -1,20 +1,27 @@
 """The people of the synthetic practice: the office, its practitioners and its patients.
 
-A patient is a pure function of (seed, patient index, registration day), so the simulation
-keeps only small integers per patient and rebuilds a record when it needs one (with a
-bounded cache): memory does not grow with the size of the patient base. Identities are
-unique by construction (see `_identity`): no two patients share a folded "NOM Prénom", so
-name-based matching in an importer is exact.
+A patient is a pure function of (seed, patient index, registration day), drawn from the
+patient's own random stream in a fixed order: identity, birth date, birth name, sex,
+address, e-mail, occupation, then contacts and history. The simulation keeps only small
+integers per patient (registration day, birth day, traits: `PatientFactory.core`); a
+writer that prints the patient on each visit asks for a `Card` (identity and address: the
+start of the stream, cheap to redraw), kept in a small recency cache, and the full
+`Patient` record is drawn once, when the patient is created. So memory does not grow with
+the size of the patient base beyond a few bytes per patient. Identities are unique by
+construction (see `_identity`): no two patients share a folded "NOM Prénom", so name-based
+matching in an importer is exact.
 """
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
+import functools
 import itertools
 import random
-from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Generic, TypeVar
 
 from . import vocab
 
@@ -171,39 +178,62 @@ class Patient:
 _FEMALE_PER_20 = 11
 
 
+# The name pools, normalized the LibreOsteo way once (identity is drawn on every visit).
+_LO_FAMILY = [lo_family(name) for name in vocab.FAMILY_NAMES]
+_LO_FEMALE = [lo_first(name) for name in vocab.FEMALE_FIRST]
+_LO_MALE = [lo_first(name) for name in vocab.MALE_FIRST]
+
+
 def _identity(index: int) -> tuple[str, str, bool]:
     """Family name, first name and sex for a patient index; injective by construction."""
     block, bucket = divmod(index, 20)
     female = bucket < _FEMALE_PER_20
     if female:
-        k, firsts = block * _FEMALE_PER_20 + bucket, vocab.FEMALE_FIRST
+        k, firsts = block * _FEMALE_PER_20 + bucket, _LO_FEMALE
     else:
-        k, firsts = block * (20 - _FEMALE_PER_20) + bucket - _FEMALE_PER_20, vocab.MALE_FIRST
+        k, firsts = block * (20 - _FEMALE_PER_20) + bucket - _FEMALE_PER_20, _LO_MALE
     families = vocab.FAMILY_NAMES
     q, r = divmod(k, len(families))
     level, j = divmod(q, len(firsts))
-    family = families[r]
-    if level:  # past every (family, first) pair: compound family names, still unique
-        family = f"{family}-{families[(r + level) % len(families)]}"
-    return lo_family(family), lo_first(firsts[(j + r) % len(firsts)]), female
+    # past every (family, first) pair: compound family names, still unique
+    family = _compound(r, (r + level) % len(families)) if level else _LO_FAMILY[r]
+    return family, firsts[(j + r) % len(firsts)], female
+
+
+@functools.lru_cache(maxsize=1 << 14)
+def _compound(first: int, second: int) -> str:
+    families = vocab.FAMILY_NAMES
+    return lo_family(f"{families[first]}-{families[second]}")
+
+
+def randint(getrandbits: Callable[[int], int], low: int, high: int) -> int:
+    """Random.randint(low, high) with the same draws, without its three layers of calls."""
+    n = high - low + 1
+    k = n.bit_length()
+    r = getrandbits(k)
+    while r >= n:
+        r = getrandbits(k)
+    return low + r
+
+
+_AGE_BANDS = [
+    (0.14, 2, 11),
+    (0.20, 12, 17),
+    (0.30, 18, 25),
+    (0.80, 26, 64),
+    (0.91, 65, 74),
+    (1.0, 75, 96),
+]
 
 
 def _age_days(rng: random.Random) -> int:
     """Age at the first visit, in days: infants, children, students, adults, elderly."""
     u = rng.random()
     if u < 0.06:
-        return rng.randint(12, 700)  # infant (< 2 years)
-    bands = [
-        (0.14, 2, 11),
-        (0.20, 12, 17),
-        (0.30, 18, 25),
-        (0.80, 26, 64),
-        (0.91, 65, 74),
-        (1.0, 75, 96),
-    ]
-    for limit, low, high in bands:
+        return randint(rng.getrandbits, 12, 700)  # infant (< 2 years)
+    for limit, low, high in _AGE_BANDS:
         if u < limit:
-            return rng.randint(low * 365 + 30, high * 365 + 330)
+            return randint(rng.getrandbits, low * 365 + 30, high * 365 + 330)
     raise AssertionError("unreachable")
 
 
@@ -222,30 +252,114 @@ def _phone(rng: random.Random, mobile: bool) -> str:
     return "+33 " + digits[0] + " " + " ".join(pairs[1:])
 
 
+K = TypeVar("K")
+V = TypeVar("V")
+
+# Patient traits the simulation needs on every visit, as bits of one byte.
+FEMALE, MALE, DISCOUNT = 1, 2, 4  # sex 'F' / 'M' (neither: unknown); student or job-seeker
+JOB_SEEKER = "Demandeur d'emploi"
+
+
+class RecentCache(Generic[K, V]):
+    """A bounded cache that keeps what was used recently (two generations, O(1) per call).
+
+    Lookups hit the young generation, then the old one (and move up); when the young one
+    is full it becomes the old one and the previous old one is dropped. Patients come back
+    within weeks (follow-ups) or not for months: recency is what predicts a reuse.
+    """
+
+    def __init__(self, make: Callable[[K], V], size: int) -> None:
+        self._make = make
+        self._size = size
+        self._young: dict[K, V] = {}
+        self._old: dict[K, V] = {}
+        self.misses = 0
+
+    def __call__(self, key: K) -> V:
+        value = self._young.get(key)
+        if value is not None:
+            return value
+        value = self._old.get(key)
+        if value is None:
+            value = self._make(key)
+            self.misses += 1
+        if len(self._young) >= self._size:
+            self._old, self._young = self._young, {}
+        self._young[key] = value
+        return value
+
+
+@dataclass(frozen=True, slots=True)
+class Card:
+    """What an export prints of a patient on every visit and invoice: identity, address."""
+
+    index: int
+    family_name: str
+    original_name: str
+    first_name: str
+    birth_date: dt.date
+    street: str
+    complement: str
+    zipcode: str
+    city: str
+
+    @property
+    def id(self) -> int:
+        """LibreOsteo patient id: patients are created in index order."""
+        return self.index + 1
+
+
+def ledger_name(index: int) -> str:
+    """How a hand-kept ledger names the patient: 'NOM Prénom' (see `Patient.ledger_name`)."""
+    family, first, _ = _identity(index)
+    return f"{family.upper()} {first}"
+
+
+_CARD, _CORE, _FULL = 0, 1, 2
+_SUFFIXES = ["", "", "", " bis", " ter"]
+_LATERALITY = ["R", "R", "R", "R", "L", ""]
+
+
 class PatientFactory:
-    """Builds patient records on demand from (seed, index, registration day), with a cache."""
+    """Draws patients from (seed, index, registration day): full records, cores and cards."""
 
     def __init__(self, seed: int, cache_size: int = 1 << 15) -> None:
         self._seed = seed
         self._streets = vocab.street_names(seed)
         self._cities = [(z, c) for z, c, _ in vocab.CITIES]
         self._city_weights = list(itertools.accumulate(w for _, _, w in vocab.CITIES))
-        self._cache: OrderedDict[int, Patient] = OrderedDict()
-        self._cache_size = cache_size
+        self._city_total = self._city_weights[-1] + 0.0
+        self._created: Callable[[int], int] | None = None
+        self.cards: RecentCache[int, Card] = RecentCache(self._card, cache_size)
+        self.ledger_names: RecentCache[int, str] = RecentCache(ledger_name, cache_size)
+
+    def register(self, created: Callable[[int], int]) -> None:
+        """Where to find a patient's registration day (ordinal), for `card`."""
+        self._created = created
 
     def get(self, index: int, created: dt.date) -> Patient:
-        """The patient with this index, registered on `created` (same args, same record)."""
-        record = self._cache.get(index)
-        if record is not None:
-            self._cache.move_to_end(index)
-            return record
-        record = self._build(index, created)
-        self._cache[index] = record
-        if len(self._cache) > self._cache_size:
-            self._cache.popitem(last=False)
+        """The full record of the patient with this index, registered on `created`."""
+        record = self._build(index, created, _FULL)
+        assert isinstance(record, Patient)
         return record
 
-    def _build(self, index: int, created: dt.date) -> Patient:
+    def core(self, index: int, created: dt.date) -> tuple[int, int]:
+        """(birth day ordinal, traits) of a patient: what the simulation needs, drawn fast."""
+        core = self._build(index, created, _CORE)
+        assert isinstance(core, tuple)
+        return core
+
+    def card(self, index: int) -> Card:
+        """The patient's card (recently used cards are kept; others are redrawn)."""
+        return self.cards(index)
+
+    def _card(self, index: int) -> Card:
+        assert self._created is not None, "register() the registration days first"
+        card = self._build(index, dt.date.fromordinal(self._created(index)), _CARD)
+        assert isinstance(card, Card)
+        return card
+
+    def _build(self, index: int, created: dt.date, level: int) -> Patient | Card | tuple[int, int]:
         rng = random.Random(self._seed * 1_000_003 + index)
         rnd = rng.random
 
@@ -257,30 +371,41 @@ class PatientFactory:
         age = (created - birth).days // 365
         minor = age < 18
         original = ""
-        if female and age >= 25 and rng.random() < 0.3:
+        if female and age >= 25 and rnd() < 0.3:
             original = lo_family(choice(vocab.FAMILY_NAMES))
-        sex = ("F" if female else "M") if rng.random() > 0.06 else ""
-        zipcode, city = rng.choices(self._cities, cum_weights=self._city_weights)[0]
-        number = rng.randint(1, 180)
-        suffix = choice(["", "", "", " bis", " ter"])
-        comma = "," if rng.random() < 0.25 else ""
+        sex = ("F" if female else "M") if rnd() > 0.06 else ""
+        # rng.choices(cities, cum_weights=...)[0], without its checks: the same single draw
+        zipcode, city = self._cities[
+            bisect.bisect(self._city_weights, rnd() * self._city_total, 0, len(self._cities) - 1)
+        ]
+        number = randint(rng.getrandbits, 1, 180)
+        suffix = choice(_SUFFIXES)
+        comma = "," if rnd() < 0.25 else ""
         street = f"{number}{suffix}{comma} {choice(self._streets)}"
-        complement = choice(vocab.ADDRESS_COMPLEMENTS) if rng.random() < 0.3 else ""
-        login = vocab.fold(first).lower().replace(" ", "")
-        last = vocab.fold(family).lower().replace(" ", "").replace("'", "")
+        complement = choice(vocab.ADDRESS_COMPLEMENTS) if rnd() < 0.3 else ""
+        if level == _CARD:
+            return Card(index, family, original, first, birth, street, complement, zipcode, city)
         domain = choice(vocab.EMAIL_DOMAINS)
-        if minor:
-            email = f"parents.{last}@{domain}" if rng.random() < 0.7 else ""
+        if level == _CORE:  # the same draws as below, without the strings
+            if not minor:
+                randint(rng.getrandbits, 10, 99)
+            rnd()
+            email = ""
         else:
-            email = choice(
-                [
-                    f"{login}.{last}@{domain}",
-                    f"{login}{last}{rng.randint(10, 99)}@{domain}",
-                    f"{login}_{last}@{domain}",
-                    "",
-                ]
-            )
-        student = 18 <= age <= 25 and rng.random() < 0.6
+            login = vocab.fold(first).lower().replace(" ", "")
+            last = vocab.fold(family).lower().replace(" ", "").replace("'", "")
+            if minor:
+                email = f"parents.{last}@{domain}" if rnd() < 0.7 else ""
+            else:
+                email = choice(
+                    [
+                        f"{login}.{last}@{domain}",
+                        f"{login}{last}{randint(rng.getrandbits, 10, 99)}@{domain}",
+                        f"{login}_{last}@{domain}",
+                        "",
+                    ]
+                )
+        student = 18 <= age <= 25 and rnd() < 0.6
         if student:
             job = choice(vocab.JOBS_STUDENT)
         elif age >= 65:
@@ -291,7 +416,12 @@ class PatientFactory:
             job = ""
         else:
             job = choice(vocab.JOBS_ADULT)
-        pick = rng.random
+        if level == _CORE:
+            traits = (FEMALE if sex == "F" else MALE if sex == "M" else 0) | (
+                DISCOUNT if student or job == JOB_SEEKER else 0
+            )
+            return birth.toordinal(), traits
+        pick = rnd
         return Patient(
             index=index,
             family_name=family,
@@ -309,7 +439,7 @@ class PatientFactory:
             job=job,
             hobbies=choice(vocab.HOBBIES),
             smoker=not minor and pick() < 0.2,
-            laterality=choice(["R", "R", "R", "R", "L", ""]),
+            laterality=choice(_LATERALITY),
             important_info=choice(vocab.IMPORTANT_INFO) if pick() < 0.08 else "",
             current_treatment=choice(vocab.TREATMENTS) if pick() < 0.4 else "",
             surgical_history=choice(vocab.SURGICAL) if pick() < 0.2 else "",
@@ -318,6 +448,13 @@ class PatientFactory:
             trauma_history=choice(vocab.TRAUMA) if pick() < 0.15 else "",
             medical_reports=choice(vocab.REPORTS) if pick() < 0.1 else "",
             created=created,
-            doctor=rng.randint(1, vocab.DOCTORS) if pick() < 0.55 else None,
+            doctor=randint(rng.getrandbits, 1, vocab.DOCTORS) if pick() < 0.55 else None,
             student=student,
         )
+
+
+def core_of(patient: Patient) -> tuple[int, int]:
+    """`PatientFactory.core` of a full record."""
+    sex = FEMALE if patient.sex == "F" else MALE if patient.sex == "M" else 0
+    discount = DISCOUNT if patient.student or patient.job == JOB_SEEKER else 0
+    return patient.birth_date.toordinal(), sex | discount

@@ -33,10 +33,6 @@ def months_between(start: dt.date, end: dt.date) -> list[str]:
     return result
 
 
-def _key(day: dt.date) -> str:
-    return f"{day.year:04d}-{day.month:02d}"
-
-
 class _Month:
     __slots__ = (
         "active",
@@ -63,15 +59,18 @@ class TruthBook:
 
     def __init__(self, start: dt.date, end: dt.date) -> None:
         self.start, self.end = start, end
-        self._months = {m: _Month() for m in months_between(start, end)}
+        self._keys = months_between(start, end)
+        self._list = [_Month() for _ in self._keys]
+        self._months = dict(zip(self._keys, self._list, strict=True))
+        self._base = start.year * 12 + start.month  # month index = year * 12 + month - base
         self._seen = bytearray()  # patient key -> has had a done consultation
         self._active_counts: dict[str, int] = {}
-        self._current = ""
+        self._current = -1
 
     def consultation(self, day: dt.date, outcome: str, patient: int) -> None:
         """One appointment: done, cancelled or no_show, for patient key `patient` (an int)."""
-        key = _key(day)
-        month = self._months[key]
+        index = day.year * 12 + day.month - self._base
+        month = self._list[index]
         if outcome == "cancelled":
             month.cancelled += 1
             return
@@ -79,25 +78,26 @@ class TruthBook:
             month.no_show += 1
             return
         month.done += 1
-        if key != self._current:  # chronological input: earlier months' sets can be counted
-            self._close_active(key)
+        if index != self._current:  # chronological input: earlier months' sets can be counted
+            self._close_active(index)
         month.active.add(patient)
-        if patient >= len(self._seen):
-            self._seen.extend(bytes(patient + 1 - len(self._seen) + 1024))
-        if not self._seen[patient]:
-            self._seen[patient] = 1
+        seen = self._seen
+        if patient >= len(seen):
+            seen.extend(bytes(patient + 1 - len(seen) + 1024))
+        if not seen[patient]:
+            seen[patient] = 1
             month.new += 1
 
-    def _close_active(self, new_current: str) -> None:
-        for key, month in self._months.items():
-            if key < new_current and month.active:
-                self._active_counts[key] = len(month.active)
+    def _close_active(self, new_current: int) -> None:
+        for index, month in enumerate(self._list):
+            if index < new_current and month.active:
+                self._active_counts[self._keys[index]] = len(month.active)
                 month.active = set()
         self._current = new_current
 
     def invoice(self, issued: dt.date, amount: int, due: int) -> None:
         """A live invoice (not cancelled, not a credit note) and what is still due on `to`."""
-        month = self._months[_key(issued)]
+        month = self._list[issued.year * 12 + issued.month - self._base]
         month.invoiced += amount
         if due > 0:
             month.unpaid_count += 1
@@ -105,13 +105,13 @@ class TruthBook:
 
     def money(self, day: dt.date, method: str, amount: int) -> None:
         """A payment (> 0) or a refund (< 0) received on `day`."""
-        month = self._months[_key(day)]
+        month = self._list[day.year * 12 + day.month - self._base]
         month.received += amount
         month.by_method[method] += amount
 
     def to_json(self) -> dict[str, Any]:
         """The headline-figures document (DESIGN.md schema), amounts as "1234.50" strings."""
-        self._close_active("9999-99")
+        self._close_active(len(self._list))
         months = []
         totals: dict[str, Any] = {
             "consultations_done": 0,
@@ -176,7 +176,7 @@ def record_exam(book: TruthBook, exam: Exam, method_of: dict[str, str] | None = 
 
     `method_of` renames means of payment for a format that cannot express some of them.
     """
-    book.consultation(exam.start.date(), exam.outcome, exam.patient.index)
+    book.consultation(exam.start.date(), exam.outcome, exam.patient)
     for invoice in exam.invoices:
         if invoice.kind == "invoice" and invoice.status != 3:
             received = sum(p.amount for p in invoice.money)
