@@ -266,8 +266,10 @@ def _select(
     ]
 
 
-def read_file(snapshot_dir: Path, entry: SnapshotFile, identities: Sequence[str]) -> pa.Table:
-    """Decrypt one file after checking it against its manifest entry."""
+def _verified_plaintext(
+    snapshot_dir: Path, entry: SnapshotFile, identities: Sequence[str]
+) -> bytes:
+    """A file's plaintext, once its ciphertext and plaintext match the manifest."""
     label = f"{snapshot_dir.name}/{entry.name}"
     cipher = _read_verified(snapshot_dir / entry.name, label)
     if _sha256(cipher) != entry.sha256_cipher:
@@ -275,7 +277,13 @@ def read_file(snapshot_dir: Path, entry: SnapshotFile, identities: Sequence[str]
     plain = _decrypt(cipher, identities, label)
     if _sha256(plain) != entry.sha256_plain:
         raise IntegrityError(f"{label} : contenu déchiffré différent du manifeste")
-    table = pq.read_table(pa.BufferReader(plain))
+    return plain
+
+
+def read_file(snapshot_dir: Path, entry: SnapshotFile, identities: Sequence[str]) -> pa.Table:
+    """Decrypt one file after checking it against its manifest entry."""
+    label = f"{snapshot_dir.name}/{entry.name}"
+    table = pq.read_table(pa.BufferReader(_verified_plaintext(snapshot_dir, entry, identities)))
     if table.num_rows != entry.rows:
         raise IntegrityError(f"{label} : nombre de lignes différent du manifeste")
     return table
@@ -333,13 +341,7 @@ def reencrypt_snapshot(
     target_dir.mkdir(mode=0o700)
     files = []
     for entry in manifest.files:
-        label = f"{snapshot_dir.name}/{entry.name}"
-        cipher = _read_verified(snapshot_dir / entry.name, label)
-        if _sha256(cipher) != entry.sha256_cipher:
-            raise IntegrityError(f"{label} : contenu modifié, tronqué ou remplacé")
-        plain = _decrypt(cipher, identities, label)
-        if _sha256(plain) != entry.sha256_plain:
-            raise IntegrityError(f"{label} : contenu déchiffré différent du manifeste")
+        plain = _verified_plaintext(snapshot_dir, entry, identities)
         new_cipher = vault.encrypt(plain, recipients)
         write_new_file(target_dir / entry.name, new_cipher)
         files.append(
