@@ -4,7 +4,9 @@
     /usr/bin/time -v .venv/bin/python benchmarks/bench_synth.py --scale 100 --years 20 \
         --formats ledger
 
-Prints appointments, seconds, appointments per second and the peak RSS of this process.
+Prints appointments, seconds, appointments per second, the peak RSS of this process and
+of its largest worker process (formats are written by up to two processes side by side;
+`--workers 1` keeps everything in this one), and the CPU seconds of both.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ def main() -> None:
     parser.add_argument("--practitioners", type=int, default=2)
     parser.add_argument("--formats", nargs="+", default=list(FORMATS), choices=FORMATS)
     parser.add_argument("--keep", type=Path, help="write here and keep the files")
+    parser.add_argument("--workers", type=int, help="processes (default: synthesize decides)")
     args = parser.parse_args()
     out = args.keep or Path(tempfile.mkdtemp(prefix="bench-synth-")) / "out"
     try:
@@ -34,15 +37,19 @@ def main() -> None:
             years=args.years,
             practitioners=args.practitioners,
             formats=tuple(args.formats),
+            workers=args.workers,
         )
         appointments = sum(summary.consultations.values())
         size = sum(p.stat().st_size for p in out.rglob("*") if p.is_file())
-        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
+        own = resource.getrusage(resource.RUSAGE_SELF)
+        workers = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpu = own.ru_utime + own.ru_stime + workers.ru_utime + workers.ru_stime
         print(
             f"formats={','.join(args.formats)} scale={args.scale} years={args.years}: "
             f"{appointments:,} appointments in {summary.seconds:.1f} s "
             f"({appointments / summary.seconds:,.0f}/s), {size / 1e6:,.0f} MB written, "
-            f"peak RSS {peak} MB"
+            f"peak RSS {own.ru_maxrss // 1024} MB (worker {workers.ru_maxrss // 1024} MB), "
+            f"CPU {cpu:.0f} s"
         )
     finally:
         if args.keep is None:

@@ -25,7 +25,7 @@ import openpyxl
 import pytest
 
 from osteo_analytics.errors import UsageError
-from osteo_analytics.synthetic import synthesize, vocab
+from osteo_analytics.synthetic import plan, synthesize, vocab
 from osteo_analytics.synthetic.xlsx import ReportSheet
 
 SAMPLE = Path(__file__).resolve().parents[2] / "shared" / "testdata" / "libreosteo-sample"
@@ -108,6 +108,32 @@ def test_one_format_only_is_the_same_practice(practice: Path, tmp_path: Path) ->
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["ground_truth.json", "ledger"]
     assert digests(tmp_path / "out" / "ledger") == digests(practice / "ledger")
     assert seen == sorted(seen) and seen[-1] > 3000
+
+
+def test_worker_processes_write_the_same_bytes(practice: Path, tmp_path: Path) -> None:
+    summary = synthesize(tmp_path / "out", workers=2, **SMALL)  # type: ignore[arg-type]
+    assert digests(tmp_path / "out") == digests(practice)
+    assert [p.name for p in summary.paths["libreosteo"]] == [
+        "patients.csv",
+        "patients.xlsx",
+        "examinations.csv",
+        "examinations.xlsx",
+        "invoices.csv",
+        "invoices.xlsx",
+        "ground_truth.json",
+    ]
+    assert set(summary.rows["libreosteo"]) == {"patients", "examinations", "invoices"}
+    assert summary.rows["ledger"]["receipts"] > 0 and summary.patients > 0
+
+
+def test_plan_balances_the_tasks_over_the_workers() -> None:
+    tasks = ["truth", "libreosteo/truth", "libreosteo/patients"]
+    tasks += ["libreosteo/examinations", "libreosteo/invoices", "ledger"]
+    assert plan(tasks, 1) == [tasks]
+    groups = plan(tasks, 2)
+    assert sorted(t for g in groups for t in g) == sorted(tasks) and len(groups) == 2
+    assert "libreosteo/examinations" in groups[0] and "libreosteo/invoices" in groups[1]
+    assert plan(["truth", "ledger"], 4) == [["ledger"], ["truth"]]
 
 
 def test_workbooks_split_at_the_row_limit(tmp_path: Path) -> None:

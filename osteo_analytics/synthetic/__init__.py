@@ -16,6 +16,9 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
+import subprocess
+import sys
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -24,12 +27,12 @@ from typing import Any
 
 from ..errors import UsageError
 from .ledger_writer import LedgerWriter
-from .libreosteo_writer import LibreOsteoWriter
+from .libreosteo_writer import DATASETS, LibreOsteoWriter
 from .model import Exam, Practice
 from .people import Patient, make_practitioners
 from .truth import TruthBook, record_exam
 
-__all__ = ["FORMATS", "SynthSummary", "synthesize"]
+__all__ = ["FORMATS", "SynthSummary", "plan", "synthesize"]
 
 FORMATS = ("libreosteo", "ledger")
 # LibreOsteo has no bank transfer means of payment: a virement is entered as a card payment.
@@ -93,6 +96,64 @@ def _write_json(path: Path, document: dict[str, Any]) -> None:
     path.write_text(json.dumps(document, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
 
 
+# Tasks a run can be split into; each worker process regenerates the (deterministic)
+# practice and writes its tasks. Weights: CPU per appointment, measured (model = 1).
+MODEL_WEIGHT = 1.0
+TASK_WEIGHTS = {
+    "truth": 0.15,
+    "libreosteo/truth": 0.15,
+    "libreosteo/patients": 2.0,
+    "libreosteo/examinations": 7.0,
+    "libreosteo/invoices": 5.5,
+    "ledger": 1.2,
+}
+# Below this many expected appointments, one process does everything: a worker costs about
+# a second to start, and the practice is generated once more in it.
+PARALLEL_FROM = 40_000
+
+
+@dataclass(frozen=True)
+class _Params:
+    out: Path
+    seed: int
+    start: dt.date
+    end: dt.date
+    years: int
+    practitioners: int
+    patients: int | None
+    scale: float
+
+    @property
+    def expected(self) -> float:
+        """Roughly how many appointments the practice will have."""
+        return 2_200 * self.practitioners * self.scale * self.years
+
+
+def _tasks(formats: Sequence[str]) -> list[str]:
+    tasks = ["truth"]
+    if "libreosteo" in formats:
+        tasks += [
+            "libreosteo/truth",
+            "libreosteo/patients",
+            "libreosteo/examinations",
+            "libreosteo/invoices",
+        ]
+    if "ledger" in formats:
+        tasks.append("ledger")
+    return tasks
+
+
+def plan(tasks: Sequence[str], workers: int) -> list[list[str]]:
+    """Split tasks into at most `workers` groups of similar cost (largest first, greedy)."""
+    groups: list[list[str]] = [[] for _ in range(max(1, min(workers, len(tasks))))]
+    loads = [MODEL_WEIGHT] * len(groups)
+    for task in sorted(tasks, key=lambda t: -TASK_WEIGHTS[t]):
+        i = loads.index(min(loads))
+        groups[i].append(task)
+        loads[i] += TASK_WEIGHTS[task]
+    return [sorted(g, key=tasks.index) for g in groups if g]
+
+
 def synthesize(
     out: Path,
     *,
@@ -104,42 +165,121 @@ def synthesize(
     end: dt.date = dt.date(2025, 12, 31),
     formats: Sequence[str] = FORMATS,
     progress: Callable[[int], None] | None = None,
+    workers: int | None = None,
 ) -> SynthSummary:
     """Generate a practice of `practitioners` osteopaths over `years` years ending on `end`.
 
     `scale` multiplies the appointments of each half-day (1.0 ≈ 2,100 appointments per
     practitioner and year); `patients` caps the patient base (default: whoever comes).
     `progress`, if given, is called with the number of appointments generated so far.
+    `workers` processes write the files side by side, each regenerating the practice
+    (default: one per CPU, up to 2, for large practices; 1 otherwise); the files are the
+    same whatever the number of workers.
     Raises UsageError for bad parameters or an `out` directory that is not empty.
     """
     out = Path(out)
     _validate(out, years, practitioners, patients, scale, formats)
     began = time.perf_counter()
     start = period_start(end, years)
-    staff = make_practitioners(practitioners, seed)
+    params = _Params(out, seed, start, end, years, practitioners, patients, scale)
+    if workers is None:
+        workers = min(2, os.cpu_count() or 1) if params.expected >= PARALLEL_FROM else 1
+    out.mkdir(parents=True, exist_ok=True)
+    for fmt in FORMATS:
+        if fmt in formats:
+            (out / fmt).mkdir()
+    groups = plan(_tasks(formats), workers)
+    children = [_start_worker(params, group) for group in groups[1:]]
+    try:
+        parts = [_generate(params, groups[0], progress)]
+        parts += [_finish_worker(child) for child in children]
+    finally:
+        for child in children:
+            if child.poll() is None:  # interrupted, or another worker failed
+                child.kill()
+                child.wait()
+    summary = _merge(params, parts)
+    summary.seconds = time.perf_counter() - began
+    return summary
+
+
+def _start_worker(params: _Params, tasks: list[str]) -> subprocess.Popen[str]:
+    """A child interpreter that writes `tasks` (see `worker`); its answer comes at the end."""
+    from .worker import encode_request
+
+    root = str(Path(__file__).resolve().parents[2])  # so the child imports this very code
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (root, env.get("PYTHONPATH")) if p)
+    child = subprocess.Popen(
+        [sys.executable, "-m", "osteo_analytics.synthetic.worker"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+        encoding="utf-8",
+        env=env,
+    )
+    assert child.stdin is not None
+    child.stdin.write(encode_request(params, tasks))
+    child.stdin.close()
+    return child
+
+
+def _finish_worker(child: subprocess.Popen[str]) -> _Part:
+    from .worker import decode_part
+
+    assert child.stdout is not None
+    answer = child.stdout.read()
+    child.wait()
+    if not answer:
+        raise RuntimeError(f"synthetic practice worker stopped (exit status {child.returncode})")
+    return decode_part(answer)
+
+
+@dataclass
+class _Part:
+    """What one worker wrote: the practice's counts, and rows and paths by task."""
+
+    patients: int
+    consultations: dict[str, int]
+    invoices: int
+    payments: int
+    rows: dict[str, dict[str, int]]
+    paths: dict[str, list[Path]]
+
+
+def _generate(
+    params: _Params, tasks: Sequence[str], progress: Callable[[int], None] | None
+) -> _Part:
+    """Run the practice once and write `tasks` (see TASK_WEIGHTS)."""
+    out, start, end = params.out, params.start, params.end
+    staff = make_practitioners(params.practitioners, params.seed)
     practice = Practice(
-        seed=seed,
+        seed=params.seed,
         start=start,
         end=end,
         practitioners=staff,
-        scale=scale,
-        patient_cap=patients,
-        records="libreosteo" in formats,
+        scale=params.scale,
+        patient_cap=params.patients,
+        records="libreosteo/patients" in tasks,
     )
-    out.mkdir(parents=True, exist_ok=True)
-    summary = SynthSummary(out=out, start=start, end=end)
-    truth = TruthBook(start, end)
-    lo_truth = lo = ledger = ledger_truth = None
-    if "libreosteo" in formats:
-        (out / "libreosteo").mkdir()
-        lo_truth = TruthBook(start, end)
+    consultations = {"done": 0, "cancelled": 0, "no_show": 0}
+    invoices = payments = 0
+    truth = TruthBook(start, end) if "truth" in tasks else None
+    lo_truth = TruthBook(start, end) if "libreosteo/truth" in tasks else None
+    lo_parts = [t.removeprefix("libreosteo/") for t in tasks if t.startswith("libreosteo/")]
+    lo_parts = [p for p in lo_parts if p in DATASETS]
+    lo = None
+    if lo_parts:
         # A sheet entry past 4 GiB of XML needs zip64 (≈ 1M examination rows of ~4 KB).
-        expected_rows = 2_200 * practitioners * scale * years
         lo = LibreOsteoWriter(
-            out / "libreosteo", staff, practice.factory.card, zip64=expected_rows > 400_000
+            out / "libreosteo",
+            staff,
+            practice.factory.card,
+            zip64=params.expected > 400_000,
+            parts=lo_parts,
         )
-    if "ledger" in formats:
-        (out / "ledger").mkdir()
+    ledger = ledger_truth = None
+    if "ledger" in tasks:
         ledger_truth = TruthBook(start, end)
         ledger = LedgerWriter(
             out / "ledger", start, end, ledger_truth, staff, practice.factory.ledger_names
@@ -152,12 +292,14 @@ def synthesize(
                 lo.patient(item)
             continue
         exam: Exam = item
-        summary.consultations[exam.outcome] += 1
-        summary.invoices += len(exam.invoices)
-        summary.payments += sum(len(i.money) for i in exam.invoices)
-        record_exam(truth, exam)
-        if lo is not None and lo_truth is not None:
+        consultations[exam.outcome] += 1
+        invoices += len(exam.invoices)
+        payments += sum(len(i.money) for i in exam.invoices)
+        if truth is not None:
+            record_exam(truth, exam)
+        if lo_truth is not None:
             record_exam(lo_truth, exam, LIBREOSTEO_METHODS)
+        if lo is not None:
             lo.exam(exam)
         if ledger is not None:
             ledger.exam(exam)
@@ -165,20 +307,52 @@ def synthesize(
             reported = exam.id
             progress(reported)
 
-    summary.patients = len(practice.created)
-    _write_json(out / "ground_truth.json", truth.to_json())
-    summary.truth = out / "ground_truth.json"
-    if lo is not None and lo_truth is not None:
-        summary.paths["libreosteo"] = [p for paths in lo.close().values() for p in paths]
-        summary.rows["libreosteo"] = dict(lo.counts)
+    paths: dict[str, list[Path]] = {}
+    rows: dict[str, dict[str, int]] = {}
+    if truth is not None:
+        _write_json(out / "ground_truth.json", truth.to_json())
+        paths["truth"] = [out / "ground_truth.json"]
+    if lo is not None:
+        for dataset, written in lo.close().items():
+            paths[f"libreosteo/{dataset}"] = written
+        rows["libreosteo"] = dict(lo.counts)
+    if lo_truth is not None:
         _write_json(out / "libreosteo" / "ground_truth.json", lo_truth.to_json())
-        summary.paths["libreosteo"].append(out / "libreosteo" / "ground_truth.json")
+        paths["libreosteo/truth"] = [out / "libreosteo" / "ground_truth.json"]
     if ledger is not None and ledger_truth is not None:
-        summary.paths["ledger"] = ledger.close()
-        summary.rows["ledger"] = {"receipts": ledger.rows}
+        paths["ledger"] = ledger.close()
+        rows["ledger"] = {"receipts": ledger.rows}
         _write_json(out / "ledger" / "ground_truth.json", ledger_truth.to_json())
-        summary.paths["ledger"].append(out / "ledger" / "ground_truth.json")
+        paths["ledger"].append(out / "ledger" / "ground_truth.json")
     if progress is not None:
         progress(practice.exam_count)
-    summary.seconds = time.perf_counter() - began
+    return _Part(len(practice.created), consultations, invoices, payments, rows, paths)
+
+
+def _merge(params: _Params, parts: list[_Part]) -> SynthSummary:
+    """One summary from the workers' parts (each saw the same practice)."""
+    first = parts[0]
+    summary = SynthSummary(
+        out=params.out,
+        start=params.start,
+        end=params.end,
+        patients=first.patients,
+        consultations=dict(first.consultations),
+        invoices=first.invoices,
+        payments=first.payments,
+    )
+    paths = {task: written for part in parts for task, written in part.paths.items()}
+    for part in parts:
+        for fmt, counts in part.rows.items():
+            summary.rows.setdefault(fmt, {}).update(counts)
+    if "libreosteo" in summary.rows:
+        summary.rows["libreosteo"] = {
+            d: summary.rows["libreosteo"][d] for d in DATASETS if d in summary.rows["libreosteo"]
+        }
+        summary.paths["libreosteo"] = [
+            p for d in (*DATASETS, "truth") for p in paths.get(f"libreosteo/{d}", [])
+        ]
+    if "ledger" in paths:
+        summary.paths["ledger"] = paths["ledger"]
+    summary.truth = params.out / "ground_truth.json"
     return summary

@@ -3,9 +3,11 @@
 Files, byte-compatible in layout with `shared/testdata/libreosteo-sample` (see its README):
 `patients.csv`, `examinations.csv`, `invoices.csv` (UTF-8, CRLF, raw or French labels),
 and `patients.xlsx`, `examinations.xlsx`, `invoices.xlsx` (sheet "Report", inline strings,
-typed cells, drf-excel's apostrophe). Invoices are newest first: they are spilled to one
-temporary file per month while generating and written in reverse at the end. A workbook
-past Excel's row limit continues in `<name>-2.xlsx`, `<name>-3.xlsx`, ...
+typed cells, drf-excel's apostrophe). Invoices are newest first: their rows are rendered
+while generating, spilled to one temporary file per issue day and written in reverse at
+the end. A workbook past Excel's row limit continues in `<name>-2.xlsx`, `<name>-3.xlsx`...
+A writer can be asked for some of the three datasets only (`parts`), so that separate
+processes can write them side by side.
 
 What LibreOsteo cannot express, and how its ground truth follows:
 - It has no "bank transfer" means of payment (only cash, check, ecard; `notpaid` is a
@@ -29,10 +31,11 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import io
 import json
 import marshal
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from pathlib import Path
 from typing import IO, Any, BinaryIO
 from zoneinfo import ZoneInfo
@@ -55,8 +58,9 @@ from .libreosteo_format import (
 )
 from .model import Exam, Invoice, Payment
 from .people import Card, Patient, Practitioner
-from .xlsx import ReportSheet, excel_serial
+from .xlsx import ROW_PLACEHOLDER, ReportSheet, column_name, excel_serial, row_formatter
 
+DATASETS = ("patients", "examinations", "invoices")
 PARIS = ZoneInfo("Europe/Paris")
 _offsets: dict[int, str] = {}
 
@@ -99,27 +103,41 @@ class LibreOsteoWriter:
         card: Callable[[int], Card],
         *,
         zip64: bool = False,
+        parts: Collection[str] = DATASETS,
     ) -> None:
         self.folder = folder
         self._card = card
         self.practitioners = practitioners
         self.header = people.office_header(practitioners[0])
+        self.parts = [d for d in DATASETS if d in parts]
         self._files: list[IO[str]] = []
-        self._patients_csv = self._csv("patients.csv", PATIENT_CSV)
-        self._exams_csv = self._csv("examinations.csv", EXAM_CSV)
-        self._patients_xlsx = ReportSheet(
-            folder / "patients.xlsx", PATIENT_XLSX, PATIENT_KINDS, zip64=zip64
-        )
-        self._exams_xlsx = ReportSheet(
-            folder / "examinations.xlsx", EXAM_XLSX, EXAM_KINDS, zip64=zip64
-        )
         self._zip64 = zip64
+        if "patients" in parts:
+            self._patients_csv = self._csv("patients.csv", PATIENT_CSV)
+            self._patients_xlsx = ReportSheet(
+                folder / "patients.xlsx", PATIENT_XLSX, PATIENT_KINDS, zip64=zip64
+            )
+        self._exams: ReportSheet | None = None
+        if "examinations" in parts:
+            self._exams_csv = self._csv("examinations.csv", EXAM_CSV)
+            self._exams = ReportSheet(
+                folder / "examinations.xlsx", EXAM_XLSX, EXAM_KINDS, zip64=zip64
+            )
+        self._invoices = "invoices" in parts
         self._spill_dir = folder / ".invoices-spill"
-        self._spill_dir.mkdir()
-        self._spills: dict[tuple[int, int], BinaryIO] = {}
+        if self._invoices:
+            self._spill_dir.mkdir()
+        self._spills: dict[int, BinaryIO] = {}  # by issue day (ordinal)
+        position = {k: i for i, k in enumerate(INVOICE_KEYS)}
+        self._csv_head = [position[k] for k in _CSV_HEAD_KEYS]
+        self._csv_tail = [position[k] for k in _CSV_TAIL_KEYS]
+        self._csv_text = _csv_renderer()
+        self._invoice_row = row_formatter(
+            [column_name(i) for i in range(len(INVOICE_KINDS))], INVOICE_KINDS
+        )
         self._max_payments = 0
         self._invoice_rows = 0
-        self.counts: dict[str, int] = {"patients": 0, "examinations": 0, "invoices": 0}
+        self.counts: dict[str, int] = dict.fromkeys(self.parts, 0)
 
     def _csv(self, name: str, header: list[str]) -> Any:
         handle = open(self.folder / name, "w", newline="", encoding="utf-8")  # noqa: SIM115
@@ -240,7 +258,17 @@ class LibreOsteoWriter:
 
     def exam(self, exam: Exam) -> None:
         """One final examination row, and its invoices to the spill files."""
-        p, pr = self._card(exam.patient), self.practitioners[exam.practitioner]
+        p = self._card(exam.patient)
+        serialized = {inv.id: self._serialize(inv, p) for inv in exam.invoices}
+        if self._exams is not None:
+            self._exam_rows(exam, p, serialized)
+        if self._invoices:
+            for invoice in exam.invoices:
+                self._spill(invoice, serialized[invoice.id])
+
+    def _exam_rows(self, exam: Exam, p: Card, serialized: dict[int, list[Any]]) -> None:
+        assert self._exams is not None
+        pr = self.practitioners[exam.practitioner]
         texts = list(exam.texts) if exam.text_bits >= 0 else [""] * 11
         self._exams_csv.writerow(
             [
@@ -254,7 +282,6 @@ class LibreOsteoWriter:
                 pr.last_name,
             ]
         )
-        serialized = {inv.id: self._serialize(inv, p) for inv in exam.invoices}
         own = sorted(
             (i for i in exam.invoices if i.kind == "invoice"), key=lambda i: (i.issued, i.id)
         )
@@ -269,9 +296,9 @@ class LibreOsteoWriter:
         if live is not None:
             chain.remove(live)
         others = [dict(zip(INVOICE_KEYS, serialized[i.id], strict=True)) for i in chain]
-        last = self._xlsx_invoice(serialized[live.id], live.issued) if live else [None] * 39
+        last = self._xlsx_invoice(serialized[live.id], live.issued) if live else _NO_INVOICE
         facture = ", ".join(str(i.id) for i in reversed(own)) or None
-        self._exams_xlsx.write(
+        self._exams.write(
             [
                 exam.id,
                 live.number if live else None,
@@ -300,33 +327,61 @@ class LibreOsteoWriter:
             ]
         )
         self.counts["examinations"] += 1
-        for invoice in exam.invoices:
-            self._spill(invoice, serialized[invoice.id])
 
     def _spill(self, invoice: Invoice, values: list[Any]) -> None:
-        month = (invoice.issued.year, invoice.issued.month)
-        handle = self._spills.get(month)
+        """The invoice's rows, rendered now, to its day's spill file (sorted at the end).
+
+        The CSV row is rendered in two pieces around its instalment columns (their count
+        is known at the end); the XLSX row with a placeholder for its row number.
+        """
+        day = invoice.issued.toordinal()
+        handle = self._spills.get(day)
         if handle is None:
-            if len(self._spills) >= 4:  # chains end within days: old months are done
-                oldest = min(self._spills)
-                self._spills.pop(oldest).close()
-            handle = self._spills[month] = open(  # noqa: SIM115
-                self._spill_dir / f"{month[0]}-{month[1]:02d}", "ab"
-            )
-        self._max_payments = max(self._max_payments, len(invoice.late))
+            if len(self._spills) >= 16:  # chains end within days: old days are done
+                self._spills.pop(min(self._spills)).close()
+            handle = self._spills[day] = open(self._spill_dir / f"{day:07d}", "ab")  # noqa: SIM115
+        payments = values[2]
+        self._max_payments = max(self._max_payments, len(payments))
         self._invoice_rows += 1
-        marshal.dump((excel_serial(invoice.issued), values), handle)
+        head = [values[i] for i in self._csv_head]
+        for payment in payments:
+            head += [payment[k] for k in PAYMENT_KEYS]
+        serial = excel_serial(invoice.issued)
+        marshal.dump(
+            (
+                serial,
+                invoice.id,
+                self._csv_text(head)[:-2],
+                len(payments),
+                self._csv_text([values[i] for i in self._csv_tail]),
+                self._invoice_row(self._xlsx_invoice(values, serial), ROW_PLACEHOLDER),
+            ),
+            handle,
+        )
 
     def close(self) -> dict[str, list[Path]]:
         """Write invoices newest first, finish every file; returns the paths per dataset."""
+        paths: dict[str, list[Path]] = {}
+        if "patients" in self.parts:
+            paths["patients"] = [self.folder / "patients.csv", *self._patients_xlsx.close()]
+        if self._exams is not None:
+            paths["examinations"] = [self.folder / "examinations.csv", *self._exams.close()]
+        if self._invoices:
+            paths["invoices"] = self._write_invoices()
+        for text_file in self._files:
+            text_file.close()
+        return paths
+
+    def _write_invoices(self) -> list[Path]:
         for handle in self._spills.values():
             handle.close()
-        keys = sorted(
-            INVOICE_KEYS[:2]
-            + INVOICE_KEYS[3:]
-            + [f"paiments_list.{n}.{k}" for n in range(self._max_payments) for k in PAYMENT_KEYS]
-        )
-        invoices_csv = self._csv("invoices.csv", [INVOICE_CSV_LABELS.get(k, k) for k in keys])
+        pay_keys = [
+            f"paiments_list.{n}.{k}" for n in range(self._max_payments) for k in PAYMENT_KEYS
+        ]
+        keys = [*_CSV_HEAD_KEYS, *pay_keys, *_CSV_TAIL_KEYS]
+        assert keys == sorted(INVOICE_KEYS[:2] + INVOICE_KEYS[3:] + pay_keys)
+        self._csv("invoices.csv", [INVOICE_CSV_LABELS.get(k, k) for k in keys])  # the header
+        write_csv = self._files[-1].write  # then the rendered rows
         invoices_xlsx = ReportSheet(
             self.folder / "invoices.xlsx",
             INVOICE_XLSX,
@@ -334,7 +389,11 @@ class LibreOsteoWriter:
             zip64=self._zip64,
             rows=self._invoice_rows,
         )
-        position = {k: i for i, k in enumerate(INVOICE_KEYS)}
+        # Empty instalment columns: one more separator per missing field, then the tail.
+        padding = [
+            "," * (len(PAYMENT_KEYS) * (self._max_payments - n) + 1)
+            for n in range(self._max_payments + 1)
+        ]
         for spill in sorted(self._spill_dir.iterdir(), reverse=True):
             records = []
             with open(spill, "rb") as stream:
@@ -343,20 +402,32 @@ class LibreOsteoWriter:
                         records.append(marshal.load(stream))
                     except EOFError:
                         break
-            records.sort(key=lambda r: (-r[0], r[1][0]))  # Invoice.Meta.ordering = ["-date"]
-            for serial, values in records:
-                flat = {k: values[i] for k, i in position.items()}
-                for n, payment in enumerate(values[2]):
-                    for k in PAYMENT_KEYS:
-                        flat[f"paiments_list.{n}.{k}"] = payment[k]
-                invoices_csv.writerow([flat.get(k) for k in keys])
-                invoices_xlsx.write(self._xlsx_invoice(values, serial))
-                self.counts["invoices"] += 1
+            records.sort(key=lambda r: (-r[0], r[1]))  # Invoice.Meta.ordering = ["-date"]
+            for _, _, head, payments, tail, row in records:
+                write_csv(head + padding[payments] + tail)
+                invoices_xlsx.write_rendered(row)
+            self.counts["invoices"] += len(records)
         shutil.rmtree(self._spill_dir)
-        for text_file in self._files:
-            text_file.close()
-        return {
-            "patients": [self.folder / "patients.csv", *self._patients_xlsx.close()],
-            "examinations": [self.folder / "examinations.csv", *self._exams_xlsx.close()],
-            "invoices": [self.folder / "invoices.csv", *invoices_xlsx.close()],
-        }
+        return [self.folder / "invoices.csv", *invoices_xlsx.close()]
+
+
+def _csv_renderer() -> Callable[[list[Any]], str]:
+    """A row -> its text as the invoices.csv writer writes it (CRLF included)."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+
+    def render(fields: list[Any]) -> str:
+        buffer.seek(0)
+        buffer.truncate()
+        writer.writerow(fields)
+        return buffer.getvalue()
+
+    return render
+
+
+# invoices.csv columns are the sorted keys: instalment columns (paiments_list.N.*) fall
+# between these two runs of invoice keys.
+_CSV_KEYS = sorted(INVOICE_KEYS[:2] + INVOICE_KEYS[3:])
+_CSV_HEAD_KEYS = [k for k in _CSV_KEYS if k < "paiments_list."]
+_CSV_TAIL_KEYS = [k for k in _CSV_KEYS if k > "paiments_list."]
+_NO_INVOICE: list[Any] = [None] * len(INVOICE_KEYS)
