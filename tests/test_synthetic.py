@@ -447,6 +447,8 @@ def test_calendar_seasons_and_cancellations(practice: Path) -> None:
         days = [dt.datetime.fromisoformat(r["date"]) for r in csv.DictReader(handle)]
     assert all(d.weekday() < 5 and d.date() not in french_holidays for d in days)
     assert {d.strftime("%H:%M") for d in days} <= {
+        "08:15",
+        "13:15",
         "09:00",
         "09:45",
         "10:30",

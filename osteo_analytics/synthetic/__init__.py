@@ -126,7 +126,7 @@ class _Params:
     @property
     def expected(self) -> float:
         """Roughly how many appointments the practice will have."""
-        return 2_200 * self.practitioners * self.scale * self.years
+        return 2_600 * self.practitioners * self.scale * self.years
 
 
 def _tasks(formats: Sequence[str]) -> list[str]:
@@ -169,7 +169,7 @@ def synthesize(
 ) -> SynthSummary:
     """Generate a practice of `practitioners` osteopaths over `years` years ending on `end`.
 
-    `scale` multiplies the appointments of each half-day (1.0 ≈ 2,100 appointments per
+    `scale` multiplies the appointments of each half-day (1.0 ≈ 2,500 appointments per
     practitioner and year); `patients` caps the patient base (default: whoever comes).
     `progress`, if given, is called with the number of appointments generated so far.
     `workers` processes write the files side by side, each regenerating the practice

@@ -30,12 +30,16 @@ from . import vocab
 from .people import DISCOUNT, MALE, Patient, PatientFactory, Practitioner, core_of, randint
 
 T = TypeVar("T")
+# 45-minute sessions, 14 a day: about 2,500 appointments per practitioner and year at
+# scale 1, so a cabinet of two sees ~5,000 a year (DESIGN.md, "Scale").
 SLOTS = [
+    (8, 15),
     (9, 0),
     (9, 45),
     (10, 30),
     (11, 15),
     (12, 0),  # morning
+    (13, 15),
     (14, 0),
     (14, 45),
     (15, 30),
@@ -44,7 +48,7 @@ SLOTS = [
     (17, 45),
     (18, 30),
 ]  # afternoon
-MORNING_SLOTS = 5
+MORNING_SLOTS = 6
 SESSION = dt.timedelta(minutes=45)  # the invoice is issued when the session is closed
 LATE_PAYMENT_TIME = dt.time(19, 20)
 CANCEL_TIME = dt.time(19, 30)
