@@ -133,7 +133,7 @@ def test_plan_balances_the_tasks_over_the_workers() -> None:
     groups = plan(tasks, 2)
     assert sorted(t for g in groups for t in g) == sorted(tasks) and len(groups) == 2
     assert "libreosteo/examinations" in groups[0] and "libreosteo/invoices" in groups[1]
-    assert plan(["truth", "ledger"], 4) == [["ledger"], ["truth"]]
+    assert plan(["truth", "ledger"], 4) == [["truth", "ledger"]]  # not worth a second run
 
 
 def test_workbooks_split_at_the_row_limit(tmp_path: Path) -> None:
