@@ -98,7 +98,7 @@ def test_bad_parameters_raise_usage_error(tmp_path: Path, kwargs: dict[str, Any]
 
 def test_refuses_a_non_empty_directory(tmp_path: Path) -> None:
     (tmp_path / "keep.txt").write_text("x")
-    with pytest.raises(UsageError, match="not empty"):
+    with pytest.raises(UsageError, match="pas vide"):
         synthesize(tmp_path)
 
 

@@ -67,20 +67,22 @@ def _validate(
     formats: Sequence[str],
 ) -> None:
     if not isinstance(years, int) or years < 1:
-        raise UsageError(f"--years must be a whole number of at least 1 (got {years!r})")
+        raise UsageError(f"--years doit être un nombre entier au moins égal à 1 (reçu : {years!r})")
     if not isinstance(practitioners, int) or practitioners < 1:
-        raise UsageError(f"--practitioners must be at least 1 (got {practitioners!r})")
+        raise UsageError(f"--practitioners doit valoir au moins 1 (reçu : {practitioners!r})")
     if patients is not None and (not isinstance(patients, int) or patients < 1):
-        raise UsageError(f"--patients must be at least 1 (got {patients!r})")
+        raise UsageError(f"--patients doit valoir au moins 1 (reçu : {patients!r})")
     if not scale > 0:
-        raise UsageError(f"--scale must be greater than 0 (got {scale!r})")
+        raise UsageError(f"--scale doit être supérieur à 0 (reçu : {scale!r})")
     unknown = [f for f in formats if f not in FORMATS]
     if unknown or not formats:
         raise UsageError(
-            f"unknown format {', '.join(unknown) or '(none)'}: choose from {', '.join(FORMATS)}"
+            f"format inconnu : {', '.join(unknown) or '(aucun)'} ; formats possibles : {', '.join(FORMATS)}"
         )
     if out.exists() and (not out.is_dir() or any(out.iterdir())):
-        raise UsageError(f"{out} already exists and is not empty: choose a new or empty directory")
+        raise UsageError(
+            f"{out} existe déjà et n'est pas vide : choisissez un dossier nouveau ou vide"
+        )
 
 
 def period_start(end: dt.date, years: int) -> dt.date:
