@@ -77,7 +77,8 @@ def _validate(
     unknown = [f for f in formats if f not in FORMATS]
     if unknown or not formats:
         raise UsageError(
-            f"format inconnu : {', '.join(unknown) or '(aucun)'} ; formats possibles : {', '.join(FORMATS)}"
+            f"format inconnu : {', '.join(unknown) or '(aucun)'} ; "
+            f"formats possibles : {', '.join(FORMATS)}"
         )
     if out.exists() and (not out.is_dir() or any(out.iterdir())):
         raise UsageError(
