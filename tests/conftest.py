@@ -1,4 +1,4 @@
-"""Shared fixtures: paths to ../shared test data, the real `osteo` command, workspaces."""
+"""Shared fixtures: paths to the test data in tests/data, the real `osteo` command, workspaces."""
 
 from __future__ import annotations
 
@@ -10,8 +10,11 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-SHARED = ROOT.parent / "shared"
-LIBREOSTEO_SAMPLE = SHARED / "testdata" / "libreosteo-sample"
+# Every test reads its data from here: a clone of the repository alone passes `make test`.
+DATA = ROOT / "tests" / "data"
+LIBREOSTEO_SAMPLE = DATA / "libreosteo-sample"
+AGE_VECTORS = DATA / "age-cctv"
+ODCS_SCHEMA = DATA / "odcs" / "odcs-json-schema-v3.1.0.json"
 PASSPHRASE = "cheval agrafe batterie correcte"
 
 
@@ -40,6 +43,5 @@ def osteo(
 
 @pytest.fixture(scope="session")
 def libreosteo_sample() -> Path:
-    if not LIBREOSTEO_SAMPLE.is_dir():
-        pytest.skip("../shared/testdata/libreosteo-sample is not next to the repository")
+    assert LIBREOSTEO_SAMPLE.is_dir(), f"{LIBREOSTEO_SAMPLE} is missing from the repository"
     return LIBREOSTEO_SAMPLE

@@ -1,4 +1,4 @@
-"""Our decrypt path against every C2SP CCTV age vector (../shared/testdata/age-cctv).
+"""Our decrypt path against every C2SP CCTV age vector (tests/data/age-cctv).
 
 Success vectors must yield exactly the payload whose SHA-256 the vector gives. Every other
 vector must raise DecryptionError or IntegrityError and release nothing (the C2SP suite
@@ -16,8 +16,9 @@ import pytest
 
 from osteo_analytics import vault
 from osteo_analytics.errors import DecryptionError, IntegrityError
+from tests.conftest import AGE_VECTORS
 
-VECTORS = Path(__file__).resolve().parents[2] / "shared" / "testdata" / "age-cctv"
+VECTORS = AGE_VECTORS
 
 # What pyrage 1.4 cannot express: post-quantum (mlkem768x25519) identities. Every other
 # vector runs, armored ones included (pyrage de-armors).

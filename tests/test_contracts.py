@@ -31,9 +31,9 @@ from osteo_analytics.contracts import (
     validate_contract_file,
 )
 from osteo_analytics.errors import ContractError, InputError
+from tests.conftest import ODCS_SCHEMA
 
 REPO = Path(__file__).resolve().parents[1]
-ODCS_SCHEMA = Path(__file__).resolve().parents[2] / "shared/standards/odcs-json-schema-v3.1.0.json"
 CONTRACT_FILES = sorted((REPO / "data_contracts").glob("*.odcs.yaml"))
 DATASETS = ("practitioners", "patients", "consultations", "invoices", "payments")
 CLASSIFICATIONS = {"public", "internal", "restricted", "confidential"}
@@ -143,8 +143,6 @@ def test_the_five_canonical_datasets_have_a_contract() -> None:
 
 @pytest.mark.parametrize("path", CONTRACT_FILES, ids=lambda p: p.name)
 def test_contract_file_is_valid_odcs_v3_1(path: Path) -> None:
-    if not ODCS_SCHEMA.is_file():
-        pytest.skip(f"ODCS JSON schema not found at {ODCS_SCHEMA} (shared/ not checked out)")
     import jsonschema
     import yaml
 

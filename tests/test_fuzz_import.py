@@ -81,7 +81,6 @@ def _check(folder: Path) -> None:
         assert accepted[dataset].num_rows + rejected[dataset].num_rows == tables[dataset].num_rows
 
 
-@pytest.mark.skipif(not LIBREOSTEO_SAMPLE.is_dir(), reason="LibreOsteo sample not beside the repo")
 @settings(
     max_examples=60,
     deadline=None,
@@ -121,8 +120,6 @@ def test_malformed_libreosteo_csv_is_read_or_refused_in_one_line(
     ],
 )
 def test_a_broken_workbook_is_exit_2_in_one_line(tmp_path: Path, make: object) -> None:
-    if not LIBREOSTEO_SAMPLE.is_dir():
-        pytest.skip("LibreOsteo sample not beside the repo")
     folder = tmp_path / "export"
     folder.mkdir()
     shutil.copy(LIBREOSTEO_SAMPLE / "patients.csv", folder / "patients.csv")

@@ -6,6 +6,7 @@ import re
 import tomllib
 from pathlib import Path
 
+import pytest
 import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -50,3 +51,22 @@ def test_every_runtime_dependency_is_justified_by_a_comment() -> None:
     assert lines
     for line in lines:
         assert "#" in line and len(line.split("#", 1)[1].strip()) > 10, line
+
+
+def test_no_test_reads_outside_the_repository() -> None:
+    """A clone of the repository alone passes `make test`: test data lives in tests/data."""
+    outside = re.compile(r"parents\[[2-9]\]|\.\./shared|ROOT\.parent|REPO\.parent|\"shared\"\s*/")
+    offenders = [
+        f"{path.name}:{number}"
+        for path in sorted((ROOT / "tests").glob("*.py"))
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+        if outside.search(line)
+    ]
+    assert offenders == []
+
+
+@pytest.mark.parametrize("folder", ["age-cctv", "libreosteo-sample", "odcs"])
+def test_copied_test_data_carries_its_licence_and_source(folder: str) -> None:
+    here = ROOT / "tests" / "data" / folder
+    assert any(here.glob("*LICENSE")), folder
+    assert (here / "SOURCE.md").is_file(), folder

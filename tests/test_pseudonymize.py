@@ -18,11 +18,12 @@ from hypothesis import strategies as st
 
 from osteo_analytics import pseudonymize as ps
 from osteo_analytics.errors import ValidationError
+from tests.conftest import LIBREOSTEO_SAMPLE
 
 MASTER = bytes(range(32))
 KEY = ps.derive_key(MASTER, "practice")
 REPO = Path(__file__).resolve().parents[1]
-EXAMINATIONS = REPO.parent / "shared" / "testdata" / "libreosteo-sample" / "examinations.xlsx"
+EXAMINATIONS = LIBREOSTEO_SAMPLE / "examinations.xlsx"
 
 # --- keys and pseudonyms ---------------------------------------------------------------
 

@@ -1,6 +1,6 @@
 """The LibreOsteo adapter against real LibreOsteo exports and their ground truth.
 
-The sample (``shared/testdata/libreosteo-sample``) was written by LibreOsteo's own code;
+The sample (``tests/data/libreosteo-sample``) was written by LibreOsteo's own code;
 ``ground_truth.json`` was computed with SQL on the database behind it. Every figure is
 recomputed here with DuckDB SQL over the stage-1 tables, money exact to the cent.
 """
@@ -26,8 +26,9 @@ from osteo_analytics.sources import SourceBatch, detect_format, read_libreosteo
 from osteo_analytics.sources import _libreosteo_files as lf
 from osteo_analytics.sources._libreosteo_rows import exam_status, payment_method
 from osteo_analytics.sources.libreosteo import detect
+from tests.conftest import LIBREOSTEO_SAMPLE
 
-SAMPLE = Path(__file__).resolve().parents[2] / "shared" / "testdata" / "libreosteo-sample"
+SAMPLE = LIBREOSTEO_SAMPLE
 GT: dict[str, Any] = json.loads((SAMPLE / "ground_truth.json").read_text(encoding="utf-8"))
 MONTHS = [m["month"] for m in GT["monthly"]]
 CENT = Decimal("0.01")

@@ -27,8 +27,9 @@ import pytest
 from osteo_analytics.errors import UsageError
 from osteo_analytics.synthetic import plan, synthesize, vocab
 from osteo_analytics.synthetic.xlsx import ReportSheet
+from tests.conftest import LIBREOSTEO_SAMPLE
 
-SAMPLE = Path(__file__).resolve().parents[2] / "shared" / "testdata" / "libreosteo-sample"
+SAMPLE = LIBREOSTEO_SAMPLE
 PARIS = ZoneInfo("Europe/Paris")
 CODE_TO_METHOD = {"ecard": "cb", "check": "cheque", "cash": "especes"}
 SMALL = {"seed": 7, "years": 1, "patients": 150}

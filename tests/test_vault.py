@@ -31,6 +31,7 @@ from osteo_analytics.errors import (
     WeakPassphraseError,
 )
 from tests.agetty import run_age_with_terminal
+from tests.conftest import AGE_VECTORS
 
 # The C2SP CCTV test identity: a published key, fine for exact expectations.
 CCTV_IDENTITY = "AGE-SECRET-KEY-1EGTZVFFV20835NWYV6270LXYVK2VKNX2MMDKWYKLMGR48UAWX40Q2P2LM0"
@@ -40,7 +41,7 @@ OTHER = vault.generate_identity()
 PASSPHRASE = "cheval agrafe batterie correcte"
 LOW = 10  # scrypt work factor for tests that are not about the default cost
 CHUNK = 64 * 1024
-SCRYPT_23 = Path(__file__).resolve().parents[2] / "shared/testdata/age-cctv/scrypt_work_factor_23"
+SCRYPT_23 = AGE_VECTORS / "scrypt_work_factor_23"
 
 # CI installs age (Makefile system-deps): there a missing binary must fail, not skip.
 needs_age = pytest.mark.skipif(
