@@ -49,7 +49,12 @@ _DECIMAL = re.compile(r"DECIMAL\((\d+),(\d+)\)")
 _SQL_RULE = re.compile(
     r"\s*SELECT\s+COUNT\(\*\)\s+FROM\s+\{object\}\s+WHERE\s+(?P<where>.+?)\s*;?\s*", re.I | re.S
 )
-CONTRACTS_DIR = Path(__file__).resolve().parent.parent / "data_contracts"
+# An installed wheel carries the contracts inside the package (setup.py); a source checkout
+# reads the one copy kept at the repository's top level.
+_PACKAGED = Path(__file__).resolve().parent / "data_contracts"
+CONTRACTS_DIR = (
+    _PACKAGED if _PACKAGED.is_dir() else Path(__file__).resolve().parent.parent / "data_contracts"
+)
 _Fail = Callable[[str], ContractError]  # builds "<file> : <message> ; corrigez ..."
 
 
