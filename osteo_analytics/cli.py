@@ -324,9 +324,11 @@ def demo(ctx: click.Context, no_serve: bool) -> None:
 def _register_command_modules() -> None:
     """Commands that live in their own module (osteo_analytics/commands/)."""
     from .commands.metrics import metrics, sql
+    from .commands.quarantine import quarantine
 
     cli.add_command(metrics)
     cli.add_command(sql)
+    cli.add_command(quarantine)
 
 
 _register_command_modules()
