@@ -11,6 +11,7 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import platformdirs
 
@@ -28,7 +29,11 @@ class Setting:
 
 SETTINGS: tuple[Setting, ...] = (
     Setting("practice_name", "Cabinet d'ostéopathie", "Name shown on dashboards and exports."),
-    Setting("timezone", "Europe/Paris", "Time zone of the practice; months are local months."),
+    Setting(
+        "timezone",
+        "Europe/Paris",
+        "IANA time zone of the practice: exported instants become local days and times in it.",
+    ),
     Setting(
         "memory_limit",
         "4GB",
@@ -92,4 +97,16 @@ def load_settings(workspace: Path) -> dict[str, Any]:
                 f"config.toml : « {name} » doit être de type {type(setting.default).__name__}"
             )
         values[name] = value
+    _check_timezone(values["timezone"])
     return values
+
+
+def _check_timezone(name: str) -> None:
+    """InputError unless `name` is a time zone of the IANA database (Europe/Paris...)."""
+    try:
+        ZoneInfo(name)
+    except (ValueError, KeyError, OSError):  # malformed key, unknown zone, a folder of zones
+        raise InputError(
+            "config.toml : « timezone » n'est pas un fuseau horaire connu ;"
+            " indiquez un nom IANA comme « Europe/Paris » ou « America/Martinique »"
+        ) from None

@@ -35,6 +35,7 @@ from importlib import resources
 from itertools import pairwise
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
 
 import duckdb
 import pandas as pd
@@ -133,6 +134,7 @@ class Warehouse:
 
     `span` is the first and last day of the months the loaded data covers (consultation,
     invoice and payment dates), the default period of every metric; None when empty.
+    `today` is the local day of the practice's time zone (setting `timezone`) when opened.
     """
 
     con: duckdb.DuckDBPyConnection
@@ -296,7 +298,10 @@ def open_warehouse(
         _build_history(con, snapshots_dir, identities, name, wanted)
         for view in (*BASE_VIEWS, "patient_history"):
             con.execute(f"CREATE VIEW {view} AS SELECT * FROM store.{view}")
-        warehouse = Warehouse(con, name, settings, tuple(wanted) if wanted else None, None)
+        today = dt.datetime.now(ZoneInfo(settings["timezone"])).date()
+        warehouse = Warehouse(
+            con, name, settings, tuple(wanted) if wanted else None, None, today=today
+        )
         warehouse.span = _span(con)
         _create_metric_views(warehouse)
         con.execute("SET lock_configuration = true")
