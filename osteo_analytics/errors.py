@@ -39,6 +39,10 @@ class MappingError(InputError):
     """A source mapping file is malformed or names unknown columns."""
 
 
+class ReadOnlyError(UsageError):
+    """A statement would create or change something where SQL may only read (`osteo sql`)."""
+
+
 class WeakPassphraseError(UsageError):
     """The passphrase offered is too weak; the message gives the reason."""
 

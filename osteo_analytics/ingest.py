@@ -16,8 +16,9 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, tzinfo
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import duckdb
 import numpy as np
@@ -29,7 +30,8 @@ from .atomic import make_private_dir, write_new_file
 from .canonical import PROVENANCE, pseudonymize_batch, strip_provenance
 from .contracts import check, load_contracts
 from .errors import InputError, UsageError
-from .sources import ADAPTERS, FileReport, SourceBatch, detect_format, generic, ledger
+from .settings import load_settings
+from .sources import ADAPTERS, FileReport, SourceBatch, detect_format, generic, ledger, libreosteo
 from .workspace import Unlocked
 
 # Parents first, so that a rejected parent makes its children orphans in the same pass.
@@ -89,11 +91,13 @@ def read_sources(
     *,
     mapping: Path | None = None,
     password: Callable[[Path], str] | None = None,
+    zone: tzinfo | None = None,
 ) -> SourceBatch:
     """Read raw exports with the adapter `fmt` (or the one that recognizes them).
 
     `mapping` is the YAML mapping of the generic adapter; `password` is asked for each
-    password-protected workbook of a ledger (never given on the command line).
+    password-protected workbook of a ledger (never given on the command line); `zone` is
+    the practice's time zone for exported instants (default: the adapter's, Europe/Paris).
     """
     if mapping is not None and fmt not in ("auto", "generic"):
         raise UsageError("--mapping ne s'utilise qu'avec --format generic")
@@ -121,6 +125,8 @@ def read_sources(
         return generic.read(list(paths), mapping=mapping)
     if fmt == "ledger":
         return ledger.read(list(paths), password=password)
+    if fmt == "libreosteo" and zone is not None:
+        return libreosteo.read(list(paths), zone=zone)
     adapter = ADAPTERS.get(fmt)
     if adapter is None:
         raise UsageError(f"format inconnu : {fmt} (formats connus : {', '.join(ADAPTERS)})")
@@ -373,7 +379,8 @@ def import_paths(
     progress: Progress | None = None,
 ) -> ImportResult:
     """Read `paths` with the right adapter and import them (see module docstring)."""
+    zone = ZoneInfo(load_settings(unlocked.workspace.root)["timezone"])
     if progress is not None:
         progress(0, STEPS[0])
-    batch = read_sources(paths, fmt, mapping=mapping, password=password)
+    batch = read_sources(paths, fmt, mapping=mapping, password=password, zone=zone)
     return import_batch(unlocked, batch, actor=actor, now=now, progress=progress)

@@ -11,6 +11,7 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import platformdirs
 
@@ -26,9 +27,14 @@ class Setting:
     help: str
 
 
+# Every setting here is read somewhere in the package (tests/test_docs.py checks it); one
+# that nothing reads yet stays out until the code that uses it arrives.
 SETTINGS: tuple[Setting, ...] = (
-    Setting("practice_name", "Cabinet d'ostéopathie", "Name shown on dashboards and exports."),
-    Setting("timezone", "Europe/Paris", "Time zone of the practice; months are local months."),
+    Setting(
+        "timezone",
+        "Europe/Paris",
+        "IANA time zone of the practice: exported instants become local days and times in it.",
+    ),
     Setting(
         "memory_limit",
         "4GB",
@@ -49,8 +55,6 @@ SETTINGS: tuple[Setting, ...] = (
         {"2023": "77700", "2024": "77700", "2025": "77700", "2026": "83600"},
         "Micro-BNC revenue threshold per year, in euros (strings, exact decimals).",
     ),
-    Setting("serve_host", "127.0.0.1", "Address Voila binds to; only loopback is accepted."),
-    Setting("serve_port", 8866, "Default port of `osteo serve`."),
 )
 
 _BY_NAME = {s.name: s for s in SETTINGS}
@@ -92,4 +96,16 @@ def load_settings(workspace: Path) -> dict[str, Any]:
                 f"config.toml : « {name} » doit être de type {type(setting.default).__name__}"
             )
         values[name] = value
+    _check_timezone(values["timezone"])
     return values
+
+
+def _check_timezone(name: str) -> None:
+    """InputError unless `name` is a time zone of the IANA database (Europe/Paris...)."""
+    try:
+        ZoneInfo(name)
+    except (ValueError, KeyError, OSError):  # malformed key, unknown zone, a folder of zones
+        raise InputError(
+            "config.toml : « timezone » n'est pas un fuseau horaire connu ;"
+            " indiquez un nom IANA comme « Europe/Paris » ou « America/Martinique »"
+        ) from None

@@ -5,7 +5,8 @@ file), copies them into an in-memory DuckDB whose spilling is off (`temp_directo
 then switches off every way out before anyone can run a query:
 `enable_external_access=false` (no file, no network, no extension install or load) and
 `lock_configuration=true` (no SET or PRAGMA can undo it). What is left is plain SQL over
-tables in memory.
+tables in memory. `check_read_only()` narrows that to reading, for `osteo sql`: DuckDB's
+parser types each statement and only queries, EXPLAIN and SET VARIABLE pass.
 
 Layout inside DuckDB:
 
@@ -31,15 +32,17 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
+from itertools import pairwise
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
 
 import duckdb
 import pandas as pd
 import pyarrow as pa
 
 from . import snapshots
-from .errors import SnapshotError, UsageError
+from .errors import ReadOnlyError, SnapshotError, UsageError
 from .settings import SETTINGS as _SETTINGS
 from .settings import load_settings, resolve_workspace
 
@@ -131,6 +134,7 @@ class Warehouse:
 
     `span` is the first and last day of the months the loaded data covers (consultation,
     invoice and payment dates), the default period of every metric; None when empty.
+    `today` is the local day of the practice's time zone (setting `timezone`) when opened.
     """
 
     con: duckdb.DuckDBPyConnection
@@ -156,6 +160,10 @@ class Warehouse:
         if relation is None:  # a statement without result (CREATE, SET VARIABLE...)
             return pa.table({})
         return relation.to_arrow_table()
+
+    def check_read_only(self, sql: str) -> None:
+        """ReadOnlyError unless `sql` only reads (see `check_read_only`); nothing is run."""
+        check_read_only(self.con, sql)
 
     def defaults(self, *, calendar: bool = True) -> dict[str, Any]:
         """Default value of every metric parameter: the whole span, months, encaissé basis.
@@ -290,7 +298,10 @@ def open_warehouse(
         _build_history(con, snapshots_dir, identities, name, wanted)
         for view in (*BASE_VIEWS, "patient_history"):
             con.execute(f"CREATE VIEW {view} AS SELECT * FROM store.{view}")
-        warehouse = Warehouse(con, name, settings, tuple(wanted) if wanted else None, None)
+        today = dt.datetime.now(ZoneInfo(settings["timezone"])).date()
+        warehouse = Warehouse(
+            con, name, settings, tuple(wanted) if wanted else None, None, today=today
+        )
         warehouse.span = _span(con)
         _create_metric_views(warehouse)
         con.execute("SET lock_configuration = true")
@@ -388,3 +399,106 @@ def _create_metric_views(warehouse: Warehouse) -> None:
 def view_names() -> list[str]:
     """Names of the views a power user can query (base datasets, history, metrics)."""
     return [*BASE_VIEWS, "patient_history", *metric_names()]
+
+
+# --- read-only SQL ---------------------------------------------------------------------
+
+# What `osteo sql` runs, by DuckDB's own statement type. SELECT covers WITH, FROM-first
+# queries, VALUES, DESCRIBE, SHOW, SUMMARIZE and PIVOT with an IN list; EXPLAIN is checked
+# on the statement it explains (EXPLAIN ANALYZE runs it). SET is only SET/RESET VARIABLE.
+READ_ONLY_STATEMENTS = ("SELECT", "WITH", "DESCRIBE", "SHOW", "SUMMARIZE", "EXPLAIN")
+# Table functions a SELECT may call that change the database or the session.
+_STATE_FUNCTIONS = frozenset(
+    {
+        "checkpoint",
+        "force_checkpoint",
+        "truncate_duckdb_logs",
+        "enable_logging",
+        "disable_logging",
+        "enable_profiling",
+        "disable_profiling",
+        "add_grammar_extension",
+        "remove_grammar_extension",
+        "create_external_resource",
+        "destroy_external_resource",
+        "register_external_resource",
+        "deregister_external_resource",
+        "register_external_resource_type",
+    }
+)
+_ALLOWED_LABEL = ", ".join(READ_ONLY_STATEMENTS) + " et SET VARIABLE"
+
+
+def check_read_only(con: duckdb.DuckDBPyConnection, sql: str) -> None:
+    """ReadOnlyError unless every statement of `sql` only reads; nothing is run.
+
+    DuckDB's own parser splits `sql` into statements and types each one, and its
+    tokenizer reads the words, so comments, casing and several statements in one string
+    cannot hide a write. Allowed: SELECT (with WITH, DESCRIBE, SHOW, SUMMARIZE...),
+    EXPLAIN of such a query, and SET/RESET VARIABLE (the metric views' parameters). A
+    syntax error is DuckDB's own `duckdb.Error`.
+    """
+    for statement in con.extract_statements(sql):
+        try:
+            kind = statement.type
+        except ValueError:  # a type the Python binding cannot name (UPDATE EXTENSIONS)
+            kind = None
+        _check_statement(con, kind, statement.query)
+
+
+def _check_statement(con: duckdb.DuckDBPyConnection, kind: Any, query: str) -> None:
+    tokens = _tokens(query)
+    first = tokens[0][0].upper() if tokens and tokens[0][1] == "keyword" else "?"
+    if kind == duckdb.StatementType.EXPLAIN:
+        inner = _explained(query, tokens)
+        try:
+            statements = con.extract_statements(inner) if inner else []
+        except duckdb.Error:
+            statements = []
+        if len(statements) != 1:
+            raise ReadOnlyError(_refusal("EXPLAIN"))
+        check_read_only(con, inner)
+    elif kind == duckdb.StatementType.SET:
+        if [text.upper() for text, _, _ in tokens[:2]] not in (
+            ["SET", "VARIABLE"],
+            ["RESET", "VARIABLE"],
+        ):
+            raise ReadOnlyError(_refusal(first))
+    elif kind != duckdb.StatementType.SELECT:
+        raise ReadOnlyError(_refusal(first))
+    for (text, token, _), (after, _, _) in pairwise(tokens):
+        name = text.strip('"').lower()
+        if after == "(" and token in ("identifier", "keyword") and name in _STATE_FUNCTIONS:
+            raise ReadOnlyError(_refusal(f"{name}()"))
+
+
+def _tokens(query: str) -> list[tuple[str, str, int]]:
+    """(text, token type, offset) of each token of `query`, comments left out."""
+    found = duckdb.tokenize(query)
+    ends = [offset for offset, _ in found[1:]] + [len(query)]
+    return [
+        (query[offset:end].strip(), kind.name, offset)
+        for (offset, kind), end in zip(found, ends, strict=True)
+        if kind.name != "comment"
+    ]
+
+
+def _explained(query: str, tokens: list[tuple[str, str, int]]) -> str:
+    """The statement an EXPLAIN explains: what follows EXPLAIN, ANALYZE and (options)."""
+    i = 1
+    if i < len(tokens) and tokens[i][0].upper() in ("ANALYZE", "ANALYSE"):
+        i += 1
+    if i < len(tokens) and tokens[i][0] == "(":
+        depth = 0
+        for j in range(i, len(tokens)):
+            depth += {"(": 1, ")": -1}.get(tokens[j][0], 0)
+            if depth == 0:
+                i = j + 1
+                break
+        else:
+            return ""
+    return query[tokens[i][2] :] if i < len(tokens) else ""
+
+
+def _refusal(what: str) -> str:
+    return f"SQL en lecture seule : {what} refusé ; permis : {_ALLOWED_LABEL}"

@@ -36,7 +36,7 @@ PRACTICE_DOMAIN = "practice"
 CONFIG_TEMPLATE = """\
 # osteo-analytics workspace settings (no secrets here). Uncomment to change a default;
 # `osteo --help` and the README list every setting.
-# practice_name = "Cabinet d'ostéopathie"
+# timezone = "Europe/Paris"
 # memory_limit = "4GB"
 # retention_years = 20
 """

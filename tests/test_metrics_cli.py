@@ -182,3 +182,115 @@ def test_sql_prompt_ends_at_end_of_input(ws: Path) -> None:
     result = osteo("sql", workspace=ws, env=ENV, input="SELECT 1 AS one;\n")
     assert result.returncode == 0, result.stderr
     assert "one" in result.stdout
+
+
+# --- osteo sql is read-only --------------------------------------------------------------
+
+# Counts of everything a statement could create or change, printed before and after.
+FINGERPRINT = (
+    "SELECT (SELECT count(*) FROM duckdb_tables()) AS tables,"
+    " (SELECT count(*) FROM duckdb_views()) AS views,"
+    " (SELECT count(*) FROM duckdb_functions() WHERE NOT internal) AS macros,"
+    " (SELECT count(*) FROM duckdb_sequences()) AS sequences,"
+    " (SELECT count(*) FROM duckdb_types() WHERE NOT internal) AS types,"
+    " (SELECT count(*) FROM duckdb_databases()) AS databases,"
+    " (SELECT count(*) FROM payments) AS payments,"
+    " (SELECT sum(amount) FROM store.invoices) AS invoiced,"
+    " current_setting('threads') AS threads;"
+)
+REFUSED = [
+    "CREATE TABLE made AS SELECT 1",
+    "CREATE TEMP TABLE scratch AS SELECT * FROM payments",
+    "CREATE VIEW seen AS SELECT 1",
+    "CREATE OR REPLACE VIEW payments AS SELECT 1 AS amount",
+    "CREATE MACRO twice(x) AS x * 2",
+    "CREATE SEQUENCE numbers",
+    "CREATE TYPE mood AS ENUM ('ok')",
+    "INSERT INTO store.payments SELECT * FROM store.payments",
+    "UPDATE store.invoices SET amount = 0",
+    "DELETE FROM store.payments",
+    "TRUNCATE store.payments",
+    "DROP VIEW payments",
+    "ALTER TABLE store.invoices ADD COLUMN extra INTEGER",
+    "SET threads = 1",
+    "RESET threads",
+    "PRAGMA threads = 1",
+    "PRAGMA enable_profiling",
+    "ATTACH ':memory:' AS other",
+    "COPY store.payments TO 'payments.csv'",
+    "EXPORT DATABASE 'export'",
+    "INSTALL httpfs",
+    "LOAD json",
+    "CHECKPOINT",
+    "CALL pragma_version()",
+    "BEGIN TRANSACTION",
+    "PREPARE again AS SELECT 1",
+    "PIVOT payments ON method",  # without an IN list PIVOT creates an enum type first
+    "UPDATE EXTENSIONS",
+    # what a keyword filter would miss
+    "/* harmless */ cReAtE tAbLe sneaky AS SELECT 1",
+    "SELECT 1 AS one; CREATE TABLE second AS SELECT 2",
+    "EXPLAIN ANALYZE CREATE TABLE planned AS SELECT 1",
+    "EXPLAIN (FORMAT json, ANALYZE) DELETE FROM store.payments",
+    "SELECT * FROM checkpoint()",
+    'SELECT * FROM main."FORCE_CHECKPOINT"()',
+    "SET VARIABLE n = (SELECT count(*) FROM checkpoint())",
+]
+
+
+def test_sql_prompt_refuses_whatever_creates_or_changes_something(ws: Path) -> None:
+    session = "".join(
+        [FINGERPRINT + "\n", *(statement + ";\n" for statement in REFUSED), FINGERPRINT + "\n"]
+    )
+    result = osteo("sql", "--format", "csv", workspace=ws, env=ENV, input=session)
+    assert result.returncode == 0, result.stderr
+    assert "Traceback" not in result.stderr
+    errors = result.stderr.splitlines()
+    assert len(errors) == len(REFUSED), result.stderr
+    assert all(e.startswith("Erreur : SQL en lecture seule : ") for e in errors), errors
+    before, after = result.stdout.split("tables,views,")[1:]
+    assert before == after  # nothing was created, changed or dropped
+    assert "one\n1\n" not in result.stdout  # a refused batch runs none of its statements
+
+
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "CREATE TABLE made AS SELECT 1",
+        "SELECT count(*) AS n FROM payments; DROP VIEW payments",
+        "-- a comment first\nINSERT INTO store.payments SELECT * FROM store.payments",
+        "EXPLAIN ANALYZE CREATE TABLE planned AS SELECT 1",
+    ],
+)
+def test_sql_command_refuses_writes_with_one_line_and_exit_2(ws: Path, statement: str) -> None:
+    result = osteo("sql", "-c", statement, workspace=ws, env=ENV)
+    assert result.returncode == 2
+    _one_line_error(result.stderr)
+    assert "lecture seule" in result.stderr
+    assert result.stdout == ""
+
+
+def test_sql_reads_describes_explains_and_sets_variables(ws: Path) -> None:
+    session = (
+        "WITH paid AS (SELECT amount FROM payments) SELECT count(*) AS paid_rows FROM paid;\n"
+        "FROM invoices SELECT count(*) AS invoice_rows;\n"
+        "DESCRIBE payments;\n"
+        "SHOW TABLES;\n"
+        "SUMMARIZE SELECT amount FROM payments;\n"
+        "EXPLAIN SELECT * FROM consultations;\n"
+        "EXPLAIN ANALYZE SELECT count(*) FROM consultations;\n"
+        "PIVOT payments ON method IN ('cb', 'cheque') USING count(*);\n"
+        "SET VARIABLE grain = 'year';\n"
+        "SELECT getvariable('grain') AS grain;\n"
+        "RESET VARIABLE grain;\n"
+        "SELECT getvariable('grain') IS NULL AS reset_done;\n"
+    )
+    result = osteo("sql", "--format", "csv", workspace=ws, env=ENV, input=session)
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == ""
+    out = result.stdout
+    assert "paid_rows\n" in out and "invoice_rows\n244\n" in out
+    assert "column_name,column_type" in out  # DESCRIBE and SUMMARIZE
+    assert "\npayments\n" in out  # SHOW TABLES
+    assert "physical_plan" in out and "analyzed_plan" in out
+    assert "grain\nyear\n" in out and "reset_done\ntrue\n" in out.lower()

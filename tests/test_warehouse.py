@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import _ctypes
 import datetime as dt
+import re
 import subprocess
 import sys
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -33,53 +37,231 @@ def wh(unlocked: workspace.Unlocked) -> Any:
         yield warehouse
 
 
-@pytest.fixture(scope="module")
-def outside(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Real files a query must not be able to read, and a folder it must not write to."""
-    folder = tmp_path_factory.mktemp("outside")
-    (folder / "data.csv").write_text(f"secret\n{MARKER}\n", encoding="utf-8")
-    (folder / "data.json").write_text(f'{{"secret": "{MARKER}"}}', encoding="utf-8")
-    pq.write_table(pa.table({"secret": [MARKER]}), folder / "data.parquet")
-    duckdb.connect(str(folder / "other.duckdb")).close()
-    return folder
+# --- no way out --------------------------------------------------------------------------
+#
+# Every escape runs twice on the same files. First on the warehouse, where it must fail
+# with the hardening's own error and leave the folder as it was. Then on a control, a
+# plain DuckDB without that hardening, where it must succeed and do what it tried to do
+# (read the marker, write the file, install the extension, change the setting). Where
+# nothing can make it succeed, the control must fail with DuckDB's own, different error.
+# So each case shows that the hardening is what stops the statement.
+
+# The hardening's own errors: external access off, configuration locked.
+FILES = (duckdb.PermissionException, "file system operations are disabled by configuration")
+EXTENSIONS = (
+    duckdb.PermissionException,
+    "Loading external extensions is disabled through configuration",
+)
+LOCKED = (duckdb.InvalidInputException, "the configuration has been locked")
+# DuckDB refuses these on any running database; on the warehouse the lock answers first.
+RUNNING = r"setting while database is running|external access while database is running"
+# The control's dlopen() ran the file's library, then found no DuckDB entry point in it:
+# foreign code was loaded into the process.
+DLOPENED = r"did not contain the expected entrypoint function '(httpfs|evil)_duckdb_cpp_init'"
+
+Proof = Callable[[duckdb.DuckDBPyConnection, Path, list[Any]], None]
+
+
+def reads_marker(con: duckdb.DuckDBPyConnection, folder: Path, rows: list[Any]) -> None:
+    assert MARKER in str(rows)
+
+
+def lists_the_folder(con: duckdb.DuckDBPyConnection, folder: Path, rows: list[Any]) -> None:
+    assert (str(folder / "data.csv"),) in rows
+
+
+def creates(name: str) -> Proof:
+    def proof(con: duckdb.DuckDBPyConnection, folder: Path, rows: list[Any]) -> None:
+        assert (folder / name).is_file(), f"{name} was not written"
+
+    return proof
+
+
+def loads_marker_into(table: str) -> Proof:
+    def proof(con: duckdb.DuckDBPyConnection, folder: Path, rows: list[Any]) -> None:
+        assert MARKER in str(con.execute(f"SELECT * FROM {table}").fetchall())
+
+    return proof
+
+
+def installs(name: str) -> Proof:
+    def proof(con: duckdb.DuckDBPyConnection, folder: Path, rows: list[Any]) -> None:
+        assert extension_file(folder / "extensions", name).is_file(), f"{name} not installed"
+
+    return proof
+
+
+def changes(setting: str) -> Proof:
+    def proof(con: duckdb.DuckDBPyConnection, folder: Path, rows: list[Any]) -> None:
+        fresh = control(folder)  # what the setting was before the statement
+        try:
+            before = fresh.execute("SELECT current_setting(?)", [setting]).fetchall()
+        finally:
+            fresh.close()
+        after = con.execute("SELECT current_setting(?)", [setting]).fetchall()
+        assert after != before, f"{setting} did not change"
+
+    return proof
+
+
+def unlocks(con: duckdb.DuckDBPyConnection, folder: Path, rows: list[Any]) -> None:
+    # A locked control refuses it too: the statement only works where the lock is not on.
+    con.execute("SET memory_limit = '1GB'")
+    con.execute("SET lock_configuration = true")
+    with pytest.raises(duckdb.InvalidInputException, match=LOCKED[1]):
+        con.execute("SET lock_configuration = false")
+
+
+@dataclass(frozen=True)
+class Escape:
+    statement: str
+    refused: tuple[type[duckdb.Error], str]  # on the warehouse: error class, message fragment
+    control: Proof | str  # on the control: what it achieved, or DuckDB's own error (regex)
+    setup: str = ""  # run on the control first
 
 
 ESCAPES = [
-    "SELECT * FROM read_csv('{d}/data.csv')",
-    "SELECT * FROM '{d}/data.csv'",
-    "SELECT * FROM read_parquet('{d}/data.parquet')",
-    "SELECT * FROM read_json('{d}/data.json')",
-    "SELECT * FROM read_text('{d}/data.csv')",
-    "SELECT * FROM glob('{d}/*')",
-    "COPY (SELECT * FROM payments) TO '{d}/out.csv'",
-    "COPY payments TO '{d}/out.parquet' (FORMAT parquet)",
-    "EXPORT DATABASE '{d}/export'",
-    "ATTACH '{d}/other.duckdb' AS other",
-    "ATTACH '{d}/new.duckdb' AS fresh",
-    "SET enable_external_access = true",
-    "RESET enable_external_access",
-    "SET lock_configuration = false",
-    "SET memory_limit = '64GB'",
-    "SET temp_directory = '{d}/spill'",
-    "PRAGMA threads = 1",
-    "PRAGMA memory_limit = '64GB'",
-    "SET allow_unsigned_extensions = true",
-    "INSTALL httpfs",
-    "LOAD httpfs",
-    "INSTALL json",
-    "LOAD '{d}/evil.duckdb_extension'",
+    # read a file
+    Escape("SELECT * FROM read_csv('{d}/data.csv')", FILES, reads_marker),
+    Escape("SELECT * FROM '{d}/data.csv'", FILES, reads_marker),
+    Escape("SELECT * FROM read_parquet('{d}/data.parquet')", FILES, reads_marker),
+    Escape("SELECT * FROM read_json('{d}/data.json')", FILES, reads_marker),
+    Escape("SELECT * FROM read_text('{d}/data.csv')", FILES, reads_marker),
+    Escape("SELECT * FROM read_blob('{d}/data.csv')", FILES, reads_marker),
+    Escape("SELECT * FROM glob('{d}/*')", FILES, lists_the_folder),
+    Escape("COPY store.payments FROM '{d}/payments.csv'", FILES, loads_marker_into("payments")),
+    Escape("ATTACH '{d}/other.duckdb' AS other", FILES, loads_marker_into("other.secret")),
+    Escape("IMPORT DATABASE '{d}/exported'", FILES, loads_marker_into("imported")),
+    # write a file
+    Escape("COPY (SELECT * FROM payments) TO '{d}/out.csv'", FILES, creates("out.csv")),
+    Escape("COPY payments TO '{d}/out.parquet' (FORMAT parquet)", FILES, creates("out.parquet")),
+    Escape("EXPORT DATABASE '{d}/export'", FILES, creates("export/schema.sql")),
+    Escape("ATTACH '{d}/new.duckdb' AS fresh", FILES, creates("new.duckdb")),
+    Escape(
+        "CREATE PERSISTENT SECRET kept (TYPE http)", FILES, creates("secrets/kept.duckdb_secret")
+    ),
+    # install or load an extension (from the test's local repository and files)
+    Escape("INSTALL httpfs", FILES, installs("httpfs")),
+    Escape("INSTALL json", FILES, installs("json")),
+    Escape("INSTALL httpfs FROM '{d}/repository'", FILES, installs("httpfs")),
+    Escape("LOAD httpfs", EXTENSIONS, DLOPENED, setup="INSTALL httpfs"),
+    Escape("LOAD '{d}/evil.duckdb_extension'", EXTENSIONS, DLOPENED),
+    # change the configuration
+    Escape("SET lock_configuration = false", LOCKED, unlocks),
+    Escape("SET memory_limit = '64GB'", LOCKED, changes("memory_limit")),
+    Escape("PRAGMA memory_limit = '64GB'", LOCKED, changes("memory_limit")),
+    Escape("SET temp_directory = '{d}/spill'", LOCKED, changes("temp_directory")),
+    Escape("PRAGMA threads = 1", LOCKED, changes("threads")),
+    Escape("SET allowed_directories = ['{d}']", LOCKED, changes("allowed_directories")),
+    Escape("SET allowed_paths = ['{d}/data.csv']", LOCKED, changes("allowed_paths")),
+    Escape("SET extension_directory = '{d}/else'", LOCKED, changes("extension_directory")),
+    Escape("SET secret_directory = '{d}/else'", LOCKED, changes("secret_directory")),
+    Escape(
+        "SET custom_extension_repository = '{d}/else'",
+        LOCKED,
+        changes("custom_extension_repository"),
+    ),
+    Escape(
+        "SET autoinstall_known_extensions = true", LOCKED, changes("autoinstall_known_extensions")
+    ),
+    Escape("SET autoload_known_extensions = true", LOCKED, changes("autoload_known_extensions")),
+    Escape("SET enable_external_access = true", LOCKED, RUNNING),
+    Escape("RESET enable_external_access", LOCKED, RUNNING),
+    Escape("SET allow_unsigned_extensions = true", LOCKED, RUNNING),
+    Escape("SET allow_community_extensions = true", LOCKED, RUNNING),
 ]
 
 
-@pytest.mark.parametrize("statement", ESCAPES)
+def extension_file(directory: Path, name: str) -> Path:
+    """Where DuckDB keeps extension `name` in an extension directory or a local repository."""
+    platform = duckdb.execute("PRAGMA platform").fetchall()[0][0]
+    return directory / f"v{duckdb.__version__}" / platform / f"{name}.duckdb_extension"
+
+
+def write_extension(path: Path) -> None:
+    """An unsigned extension DuckDB accepts: a real shared library plus the metadata footer.
+
+    The footer is eight 32-byte fields in reverse order (magic "4", platform, DuckDB
+    version, extension version, ABI type, three unused) then a 256-byte signature, empty.
+    """
+    platform = duckdb.execute("PRAGMA platform").fetchall()[0][0]
+    fields = ["4", platform, f"v{duckdb.__version__}", "v0.0.1", "CPP", "", "", ""]
+    footer = b"".join(f.encode().ljust(32, b"\0") for f in reversed(fields)) + bytes(256)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(Path(_ctypes.__file__).read_bytes() + footer)
+
+
+def control(folder: Path) -> duckdb.DuckDBPyConnection:
+    """A plain DuckDB, none of the warehouse's hardening, with tables of the same names.
+
+    Its extension folders are the test's own (never ~/.duckdb) and extensions come from the
+    test's local repository: this machine has no network. `allow_unsigned_extensions`
+    stands in for a signed extension, which the test cannot make.
+    """
+    con = duckdb.connect(
+        config={
+            "extension_directory": str(folder / "extensions"),
+            "custom_extension_repository": str(folder / "repository"),
+            "secret_directory": str(folder / "secrets"),
+            "allow_unsigned_extensions": True,
+            "autoinstall_known_extensions": False,
+            "autoload_known_extensions": False,
+        }
+    )
+    con.execute("CREATE SCHEMA store")
+    con.execute("CREATE TABLE store.payments (payment_id VARCHAR, amount DECIMAL(12, 2))")
+    con.execute("CREATE VIEW payments AS SELECT * FROM store.payments")
+    return con
+
+
+@pytest.fixture
+def outside(tmp_path: Path) -> Path:
+    """Real files a query must not reach, a folder it must not write to, local extensions."""
+    folder = tmp_path / "outside"
+    folder.mkdir()
+    (folder / "data.csv").write_text(f"secret\n{MARKER}\n", encoding="utf-8")
+    (folder / "payments.csv").write_text(f"payment_id,amount\n{MARKER},1.00\n", encoding="utf-8")
+    (folder / "data.json").write_text(f'{{"secret": "{MARKER}"}}', encoding="utf-8")
+    pq.write_table(pa.table({"secret": [MARKER]}), folder / "data.parquet")
+    with duckdb.connect(str(folder / "other.duckdb")) as other:
+        other.execute(f"CREATE TABLE secret AS SELECT '{MARKER}' AS secret")
+    with duckdb.connect() as source:
+        source.execute(f"CREATE TABLE imported AS SELECT '{MARKER}' AS secret")
+        source.execute(f"EXPORT DATABASE '{folder}/exported'")
+    write_extension(extension_file(folder / "repository", "httpfs"))
+    write_extension(extension_file(folder / "repository", "json"))
+    write_extension(folder / "evil.duckdb_extension")
+    return folder
+
+
+def _tree(folder: Path) -> list[str]:
+    return sorted(str(p.relative_to(folder)) for p in folder.rglob("*"))
+
+
+@pytest.mark.parametrize("escape", ESCAPES, ids=lambda e: e.statement)
 def test_a_query_can_neither_read_nor_write_a_file_nor_change_a_setting(
-    wh: Warehouse, outside: Path, statement: str
+    wh: Warehouse, outside: Path, escape: Escape
 ) -> None:
-    before = sorted(p.name for p in outside.iterdir())
-    with pytest.raises(duckdb.Error) as caught:
-        wh.query(statement.format(d=outside))
+    statement = escape.statement.format(d=outside)
+    before = _tree(outside)
+    error, fragment = escape.refused
+    with pytest.raises(error, match=re.escape(fragment)) as caught:
+        wh.query(statement)
     assert MARKER not in str(caught.value)
-    assert sorted(p.name for p in outside.iterdir()) == before
+    assert _tree(outside) == before
+
+    con = control(outside)
+    try:
+        if escape.setup:
+            con.execute(escape.setup)
+        if isinstance(escape.control, str):
+            with pytest.raises(duckdb.Error, match=escape.control):
+                con.execute(statement)
+        else:
+            rows = con.execute(statement).fetchall()
+            escape.control(con, outside, rows)
+    finally:
+        con.close()
 
 
 def test_the_warehouse_is_locked_in_memory_without_spilling(wh: Warehouse) -> None:

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 import click
 
 from ..clitools import unlock
-from ..errors import UsageError
+from ..errors import ReadOnlyError, UsageError
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -184,11 +184,13 @@ def _print_headline(document: dict[str, Any], console: Console) -> None:
 )
 @click.pass_context
 def sql(ctx: click.Context, command: str | None, fmt: str) -> None:
-    """SQL sur l'entrepôt en mémoire, sans accès aux fichiers ni au réseau.
+    """SQL en lecture seule sur l'entrepôt en mémoire, sans accès aux fichiers ni au réseau.
 
     Vues : patients, consultations, invoices, payments, practitioners, patient_history et
     une vue par métrique (docs/metrics.md), paramétrée par les variables DuckDB
-    (SET VARIABLE date_from = DATE '2025-01-01'). Sans -c : invite interactive, requêtes
+    (SET VARIABLE date_from = DATE '2025-01-01'). Permis : SELECT, WITH, DESCRIBE, SHOW,
+    SUMMARIZE, EXPLAIN et SET/RESET VARIABLE ; tout le reste (CREATE, INSERT, SET,
+    PRAGMA, COPY, ATTACH, INSTALL...) est refusé. Sans -c : invite interactive, requêtes
     terminées par « ; », `.quit` pour sortir, `.tables` pour la liste des vues.
     """
     from ..warehouse import open_warehouse
@@ -196,6 +198,7 @@ def sql(ctx: click.Context, command: str | None, fmt: str) -> None:
     with open_warehouse(unlock(ctx)) as wh:
         if command is not None:
             try:
+                wh.check_read_only(command)
                 table = wh.arrow(command)
             except _duckdb_error() as exc:
                 raise UsageError(f"SQL : {_first_line(exc)}") from None
@@ -243,7 +246,10 @@ def _repl(wh: Warehouse, fmt: str, stream: TextIO) -> None:
             continue
         statement, buffer = "".join(buffer), []
         try:
+            wh.check_read_only(statement)
             _print_result(wh.arrow(statement), fmt)
+        except ReadOnlyError as exc:
+            click.echo(f"Erreur : {exc}", err=True)
         except error as exc:
             click.echo(f"Erreur : {_first_line(exc)}", err=True)
 

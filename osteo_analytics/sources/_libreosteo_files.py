@@ -14,7 +14,7 @@ import json
 import unicodedata
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta, tzinfo
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
@@ -22,7 +22,7 @@ from zoneinfo import ZoneInfo
 
 from ..errors import InputError
 
-PARIS = ZoneInfo("Europe/Paris")
+PARIS = ZoneInfo("Europe/Paris")  # LibreOsteo's default; the `timezone` setting decides
 CENT = Decimal("0.01")
 _ZIP_MAGIC = b"PK\x03\x04"
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # encrypted OOXML and legacy .xls
@@ -377,12 +377,12 @@ def day(value: Any) -> date | None:
         raise BadValue("bad_date") from None
 
 
-def local_datetime(value: Any) -> datetime:
-    """Europe/Paris wall-clock time, naive, to the second.
+def local_datetime(value: Any, zone: tzinfo = PARIS) -> datetime:
+    """Wall-clock time of the practice's time zone `zone`, naive, to the second.
 
-    CSV cells carry the offset (+01:00 / +02:00): converted to Paris time so a file from a
+    CSV cells carry the offset (+01:00 / +02:00): converted to `zone` so a file from a
     server in another zone still lands on the right local day. XLSX cells are already the
-    Paris wall clock with the offset dropped by drf-excel.
+    server's wall clock with the offset dropped by drf-excel, and are kept as they are.
     """
     if value is None or value == "":
         raise BadValue("bad_date")
@@ -398,7 +398,7 @@ def local_datetime(value: Any) -> datetime:
         except ValueError:
             raise BadValue("bad_date") from None
     if dt.tzinfo is not None:
-        dt = dt.astimezone(PARIS).replace(tzinfo=None)
+        dt = dt.astimezone(zone).replace(tzinfo=None)
     if dt.microsecond:  # Excel serials are floats: 16:14:59.9996 means 16:15:00
         dt = (dt + timedelta(microseconds=500_000)).replace(microsecond=0)
     return dt

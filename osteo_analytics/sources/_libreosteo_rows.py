@@ -11,7 +11,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import date, datetime, time
+from datetime import date, datetime, time, tzinfo
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -256,15 +256,19 @@ def read_exams(
     tally: Tally,
     seen: dict[Any, Exam],
     motif_of: Callable[[str], str | None],
+    zone: tzinfo = lf.PARIS,
 ) -> None:
-    """Add the file's examinations to ``seen``, keyed by patient and local start time."""
+    """Add the file's examinations to ``seen``, keyed by patient and local start time.
+
+    ``zone`` is the practice's time zone: CSV date-times become local times in it.
+    """
     has_status = export.format == "xlsx"  # examinations.csv has no status, type or invoice
     for n, r in walk(export, tally):
         try:
             family = r.text("patient_family", required=True)
             first = r.text("patient_first", required=True)
             birth = r.parse("patient_birth_date", lf.day)
-            at = r.parse("date", lf.local_datetime)
+            at = r.parse("date", lf.local_datetime, zone)
             therapist = _name(r.text("therapist_first"), r.text("therapist_last"))
             if therapist is None:
                 raise RowError(r.label("therapist_last"), "missing_value")
@@ -313,8 +317,13 @@ def _name(first: str | None, last: str | None) -> str | None:
     return " ".join(name.split()) or None
 
 
-def read_invoices(export: lf.ExportFile, tally: Tally, seen: dict[Any, Invoice]) -> None:
-    """Add the file's invoices and credit notes to ``seen``, keyed by internal id or number."""
+def read_invoices(
+    export: lf.ExportFile, tally: Tally, seen: dict[Any, Invoice], zone: tzinfo = lf.PARIS
+) -> None:
+    """Add the file's invoices and credit notes to ``seen``, keyed by internal id or number.
+
+    ``zone`` is the practice's time zone: CSV date-times become local days in it.
+    """
     paiment_cols = _paiment_columns(export.header) if export.format == "csv" else {}
     for n, r in walk(export, tally):
         try:
@@ -323,7 +332,7 @@ def read_invoices(export: lf.ExportFile, tally: Tally, seen: dict[Any, Invoice])
                 raise RowError(r.label("number"), "missing_value")
             inv_id = r.parse("id", lf.identifier, r.xlsx)
             amount = r.parse("amount", lf.amount)
-            at = r.parse("date", lf.local_datetime)
+            at = r.parse("date", lf.local_datetime, zone)
             status_code = r.parse("status", lf.code)
             kind = (r.text("type") or "").lower()
             if kind not in ("invoice", "creditnote"):

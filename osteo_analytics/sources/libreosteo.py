@@ -7,8 +7,9 @@ creation date, examination status/type/invoices) and the CSV copies count as dup
 
 Decisions (the sample's README and ground_truth.json are the reference):
 
-- **Time.** Every date is the Europe/Paris local day; consultations keep the local start
-  time. CSV datetimes carry their offset and are converted; XLSX ones are already local.
+- **Time.** Every date is the local day of the practice's time zone (setting
+  ``timezone``, Europe/Paris by default); consultations keep the local start time. CSV
+  datetimes carry their offset and are converted; XLSX ones are already local.
 - **Examinations → consultations.** LibreOsteo status 0 (in progress), 1 and 2 (invoiced)
   are sessions that took place: ``done``. Status 3 (not invoiced) is ``no_show`` or
   ``cancelled`` when its reason says so (absent, non honoré, lapin / annulé...), ``done``
@@ -48,7 +49,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable, Sequence
-from datetime import date
+from datetime import date, tzinfo
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -89,24 +90,26 @@ def detect(path: Path) -> bool:
         return False
 
 
-def read(paths: Sequence[Path]) -> SourceBatch:
+def read(paths: Sequence[Path], *, zone: tzinfo = lf.PARIS) -> SourceBatch:
     """Adapter-protocol alias of :func:`read_libreosteo`."""
-    return read_libreosteo(paths)
+    return read_libreosteo(paths, zone=zone)
 
 
-def read_libreosteo(paths: Sequence[Path]) -> SourceBatch:
+def read_libreosteo(paths: Sequence[Path], *, zone: tzinfo = lf.PARIS) -> SourceBatch:
     """Read LibreOsteo exports (files and/or folders) into a stage-1 :class:`SourceBatch`.
 
-    Raises ``InputError`` (one line, naming the file) when a file is not a readable
-    LibreOsteo export. Rows that cannot be parsed are quarantined, not raised.
+    ``zone`` is the practice's time zone (setting ``timezone``): date-times with an
+    offset become local days and times in it. Raises ``InputError`` (one line, naming the
+    file) when a file is not a readable LibreOsteo export. Rows that cannot be parsed are
+    quarantined, not raised.
     """
     try:
-        return _read(paths)
+        return _read(paths, zone)
     finally:
         lf.fold.cache_clear()  # the cache holds names: keep them no longer than the read
 
 
-def _read(paths: Sequence[Path]) -> SourceBatch:
+def _read(paths: Sequence[Path], zone: tzinfo) -> SourceBatch:
     exports = sorted(_collect(paths), key=lambda e: _FORMAT_PRIORITY[e.format])
     rejected: list[RejectedRow] = []
     tallies: list[lr.Tally] = []
@@ -121,9 +124,9 @@ def _read(paths: Sequence[Path]) -> SourceBatch:
             if kind == "patients":
                 lr.read_patients(export, tally, patients)
             elif kind == "examinations":
-                lr.read_exams(export, tally, exams, motif_of)
+                lr.read_exams(export, tally, exams, motif_of, zone)
             else:
-                lr.read_invoices(export, tally, invoices)
+                lr.read_invoices(export, tally, invoices, zone)
 
     exam_list = list(exams.values())
     kept_invoices = _link_invoices(list(invoices.values()), exam_list, list(patients.values()))
