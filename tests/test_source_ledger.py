@@ -974,6 +974,44 @@ def test_synthetic_ledger_money_matches_the_ground_truth(
     assert got["distinct_patients"][""] == truth["totals"]["distinct_patients"]
 
 
+def test_synthetic_december_sheets_have_one_column_per_method(synthetic_ledger: Path) -> None:
+    """Each workbook keeps December by method; read alone, it gives December's encaissé."""
+    truth = {m["month"]: m for m in _truth(synthetic_ledger)["months"]}
+    books = sorted(synthetic_ledger.glob("recettes-*.xlsx"))
+    assert len(books) == 2
+    for book in books:
+        year = book.stem[-4:]
+        sheet = openpyxl.load_workbook(book, read_only=True)[f"Décembre {year}"]
+        header = next(sheet.iter_rows(min_row=2, max_row=2, values_only=True))
+        assert list(header) == [
+            "Date",
+            "N° facture",
+            "Patient",
+            "Chèque",
+            "Espèces",
+            "CB",
+            "Virement",
+            "Total",
+            "Praticien",
+        ]
+        batch = read(book)
+        label = f"{book.name}#Décembre {year}"
+        (report,) = [r for r in batch.files if r.path.name == label]
+        assert report.quarantined == 0 and report.accepted > 100
+        assert report.reasons == {"title_row": 1, "subtotal_row": 1}
+        got: dict[str, Decimal] = defaultdict(Decimal)
+        for source, method, amount in zip(
+            column(batch, "payments", "source_file"),
+            column(batch, "payments", "method"),
+            column(batch, "payments", "amount"),
+            strict=True,
+        ):
+            if source == label:
+                got[method] += amount
+        expected = truth[f"{year}-12"]["received_by_method"]
+        assert {m: _euros(got[m]) for m in expected} == expected
+
+
 def test_synthetic_ledger_visits_and_invoices_follow_the_documented_rules(
     imported_ledger: dict[str, Any], synthetic_ledger: Path
 ) -> None:
