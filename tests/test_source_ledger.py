@@ -701,6 +701,21 @@ def test_method_column_labels_as_people_write_them(
     assert got == expected
 
 
+def test_a_cheque_column_beside_a_payment_mode_is_not_an_amount(tmp_path: Path) -> None:
+    """One method-named column next to 'Mode de règlement' holds cheque numbers, not euros."""
+    rows = [
+        ["Date", "Patient", "Montant", "Mode de règlement", "Chèque"],
+        ["02/01/2024", "DUPONT Jean", "55", "Chèque", "1234567"],
+        ["02/01/2024", "MARTIN Marie", "60", "CB", ""],
+    ]
+    batch = read(write_csv(tmp_path / "r.csv", rows))
+    assert batch.rejected == []
+    assert payments_of(batch) == {
+        "L-20240102-001/1": ("cheque", Decimal("55.00")),
+        "L-20240102-002/1": ("cb", Decimal("60.00")),
+    }
+
+
 def test_a_wrong_total_is_quarantined_never_corrected(tmp_path: Path) -> None:
     rows = [
         METHODS_HEADER,

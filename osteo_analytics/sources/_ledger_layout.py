@@ -223,7 +223,9 @@ def header_layout(cells: Sequence[Any]) -> Layout | None:
     'Banque' or 'N° de chèque' are fine; another software's export is not). The patient
     is one column ('Patient', 'Nom Prénom') or a 'Nom' column (with or without 'Prénom').
     The first column holding a label wins when a label repeats; every method column is
-    read, even two for one method (their amounts are two payments).
+    read, even two for one method (their amounts are two payments). A single method
+    column next to a 'Mode de règlement' column is not one (a 'Chèque' column there holds
+    cheque numbers): the sheet has the single-amount layout.
     """
     found: dict[str, int] = {}
     methods: list[tuple[str, int]] = []
@@ -246,6 +248,8 @@ def header_layout(cells: Sequence[Any]) -> Layout | None:
     # of ids, addresses, clinical fields) merely contain a date, an amount and a name.
     if "date" not in found or unknown > known:
         return None
+    if len(methods) == 1 and "method" in found:
+        methods = []  # 'Mode de règlement' + a 'Chèque' column: the cheque's number, not euros
     if methods:
         amount = found.get("total", found.get("amount"))
     elif "amount" in found or "total" in found:
