@@ -19,6 +19,7 @@ RULE_LABELS = {
     "not_null": "valeur obligatoire absente",
     "unique": "identifiant en double",
     "allowed_values": "valeur non autorisée",
+    "total_mismatch": "total de la ligne différent de la somme des modes de règlement",
 }
 
 

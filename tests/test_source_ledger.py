@@ -475,6 +475,302 @@ def test_libreosteo_exports_are_not_ledgers(libreosteo_sample: Path) -> None:
     assert not ledger.detect(libreosteo_sample)
 
 
+# --- one amount column per payment method ----------------------------------------------
+
+# The livre de recettes of a practitioner who sorts each receipt by means of payment:
+# Date | Patient | Chèque | Espèces | CB | Virement | Total, as (file row, cells).
+METHODS_HEADER = ["Date", "Patient", "Chèque", "Espèces", "CB", "Virement", "Total"]
+METHODS_TITLE = "Livre de recettes 2024 – Dr Marie Martin"
+BY_METHOD: list[list[Any]] = [
+    [METHODS_TITLE],  # 1
+    [],  # 2
+    METHODS_HEADER,  # 3
+    ["02/01/2024", "DUPONT Jean", "", "", "55,00", "", "55,00"],  # 4: one method
+    ["02/01/2024", "MARTIN Marie", "30,00", "30,00", "", "", "60,00"],  # 5: split in two
+    ["", "LEFÈVRE Zoé", "", "20", "25", "20", "65"],  # 6: day written once, split in three
+    ["03/01/2024", "PETIT Paul", "", "", "", "70", ""],  # 7: no Total typed: nothing to check
+    ["03/01/2024", "DURAND Léa", "50,00", "", "10,00", "", "55,00"],  # 8: 60 is not 55
+    ["04/01/2024", "MOREL Luc", "", "", "", "", ""],  # 9: no amount at all
+    ["04/01/2024", "ROUX Ana", "", "", "0", "", "0"],  # 10: a free session
+    ["Total du mois de janvier", "", "30,00", "50,00", "80,00", "90,00", "250,00"],  # 11
+    [],  # 12
+    ["05/02/2024", "BLANC Eve", "45", "", "", "", "45"],  # 13
+    ["06/02/2024", "NOIR Léo", "20", "", "40", "", "60"],  # 14: CB comes first in its ids
+    ["06/02/2024", "GRIS Ugo", "", "", "cinquante", "", ""],  # 15
+    ["", "", "", "", "", "", "105"],  # 16: an unlabelled total of February
+]
+BY_METHOD_INVOICES = {
+    "L-20240102-001": Decimal("55.00"),
+    "L-20240102-002": Decimal("60.00"),
+    "L-20240102-003": Decimal("65.00"),
+    "L-20240103-001": Decimal("70.00"),
+    "L-20240104-001": Decimal("0.00"),
+    "L-20240205-001": Decimal("45.00"),
+    "L-20240206-001": Decimal("60.00"),
+}
+# payment id → (method, amount): one payment per filled method column, in the order
+# cb, cheque, especes, virement whatever the order of the columns
+BY_METHOD_PAYMENTS = {
+    "L-20240102-001/1": ("cb", Decimal("55.00")),
+    "L-20240102-002/1": ("cheque", Decimal("30.00")),
+    "L-20240102-002/2": ("especes", Decimal("30.00")),
+    "L-20240102-003/1": ("cb", Decimal("25.00")),
+    "L-20240102-003/2": ("especes", Decimal("20.00")),
+    "L-20240102-003/3": ("virement", Decimal("20.00")),
+    "L-20240103-001/1": ("virement", Decimal("70.00")),
+    "L-20240205-001/1": ("cheque", Decimal("45.00")),
+    "L-20240206-001/1": ("cb", Decimal("40.00")),
+    "L-20240206-001/2": ("cheque", Decimal("20.00")),
+}
+
+
+def by_method_xlsx(path: Path) -> Path:
+    """BY_METHOD as Excel keeps it: real dates and numbers, SUM formulas in the subtotal."""
+    rows: list[list[Any]] = []
+    for cells in BY_METHOD:
+        if len(cells) != 7 or cells is METHODS_HEADER:
+            rows.append(cells)
+            continue
+        day = datetime.strptime(cells[0], "%d/%m/%Y").date() if cells[0][:1].isdigit() else None
+        label = cells[0] if day is None and cells[0] else day
+        money = [float(c.replace(",", ".")) if c[:1].isdigit() else (c or None) for c in cells[2:]]
+        rows.append([label, cells[1] or None, *money])
+    rows[10][2:] = [f"=SUM({c}4:{c}10)" for c in "CDEFG"]  # no cached value: its label says
+    sheet = {"Recettes 2024": rows}
+    return write_xlsx(path, sheet, merge_title=False)
+
+
+# The same ledger as a CSV with other labels, another column order and '-' for nothing.
+CSV_METHODS_HEADER = ["Date", "Nom Prénom", "Carte bancaire", "Chq", "Liquide", "Vir.", "TOTAL €"]
+_CSV_ORDER = [0, 1, 4, 2, 3, 5, 6]  # BY_METHOD's columns in CSV_METHODS_HEADER's order
+
+
+def by_method_csv(path: Path) -> Path:
+    rows: list[list[Any]] = []
+    for n, cells in enumerate(BY_METHOD, start=1):
+        if cells is METHODS_HEADER:
+            rows.append(CSV_METHODS_HEADER)
+        elif len(cells) == 7:
+            moved = [cells[i] for i in _CSV_ORDER]
+            if n in (4, 5, 13, 14):
+                moved[2:6] = [c or "-" for c in moved[2:6]]
+            rows.append(moved)
+        else:
+            rows.append(cells)
+    return write_csv(path, rows)
+
+
+def payments_of(batch: SourceBatch) -> dict[str, tuple[str, Decimal]]:
+    return {
+        pid: (method, amount)
+        for pid, method, amount in zip(
+            column(batch, "payments", "payment_id"),
+            column(batch, "payments", "method"),
+            column(batch, "payments", "amount"),
+            strict=True,
+        )
+    }
+
+
+@pytest.mark.parametrize("kind", ["xlsx", "csv"])
+def test_a_ledger_with_one_amount_column_per_method(tmp_path: Path, kind: str) -> None:
+    if kind == "xlsx":
+        path = by_method_xlsx(tmp_path / "recettes.xlsx")
+        columns = "Chèque / Espèces / CB / Virement"
+    else:
+        path = by_method_csv(tmp_path / "recettes.csv")
+        columns = "Carte bancaire / Chq / Liquide / Vir."
+    assert ledger.detect(path)
+    batch = read(path)
+    (report,) = batch.files
+    # nothing lost: 15 rows below... and above the header, every one accounted for
+    assert (report.rows_read, report.accepted, report.quarantined, report.excluded) == (
+        15,
+        7,
+        3,
+        5,
+    )
+    assert report.reasons == {
+        "title_row": 1,
+        "blank_row": 2,
+        "subtotal_row": 1,
+        "total_row": 1,
+        "total_mismatch": 1,
+        "missing_amount": 1,
+        "bad_amount": 1,
+    }
+    total = "TOTAL €" if kind == "csv" else "Total"
+    rejected = {(r.source_row, r.column, r.rule) for r in batch.rejected}
+    assert rejected == {
+        (8, total, "total_mismatch"),
+        (9, columns, "missing_amount"),
+        (15, "Carte bancaire" if kind == "csv" else "CB", "bad_amount"),
+    }
+    invoices = dict(
+        zip(
+            column(batch, "invoices", "invoice_number"),
+            column(batch, "invoices", "amount"),
+            strict=True,
+        )
+    )
+    assert invoices == BY_METHOD_INVOICES  # a split row is one invoice of the sum
+    assert set(column(batch, "invoices", "status")) == {"paid"}
+    assert payments_of(batch) == BY_METHOD_PAYMENTS
+    # each payment points at the row it comes from
+    by_row = Counter(column(batch, "payments", "source_row"))
+    assert by_row == {4: 1, 5: 2, 6: 3, 7: 1, 13: 1, 14: 2}
+    assert len(column(batch, "consultations", "consultation_ref")) == 7
+    assert column(batch, "practitioners", "display_name") == ["Marie Martin"]
+
+
+def test_by_method_payments_sum_per_method_and_ids_are_stable(tmp_path: Path) -> None:
+    """Workbook and CSV (other order, other labels) give the same payments, ids included."""
+    xlsx = read(by_method_xlsx(tmp_path / "a.xlsx"))
+    csv_batch = read(by_method_csv(tmp_path / "b.csv"))
+    assert payments_of(xlsx) == payments_of(csv_batch)
+    by_method: dict[tuple[str, str], Decimal] = defaultdict(Decimal)
+    for paid_on, method, amount in zip(
+        column(xlsx, "payments", "paid_on"),
+        column(xlsx, "payments", "method"),
+        column(xlsx, "payments", "amount"),
+        strict=True,
+    ):
+        by_method[(f"{paid_on:%Y-%m}", method)] += amount
+    assert dict(by_method) == {
+        ("2024-01", "cb"): Decimal("80.00"),
+        ("2024-01", "cheque"): Decimal("30.00"),
+        ("2024-01", "especes"): Decimal("50.00"),
+        ("2024-01", "virement"): Decimal("90.00"),
+        ("2024-02", "cb"): Decimal("40.00"),
+        ("2024-02", "cheque"): Decimal("65.00"),
+    }
+    # the workbook and its CSV copy in one import: every CSV receipt is a duplicate
+    both = read(tmp_path / "a.xlsx", tmp_path / "b.csv")
+    assert [r.duplicates for r in both.files] == [0, 7]
+    assert payments_of(both) == BY_METHOD_PAYMENTS
+
+
+@pytest.mark.parametrize(
+    ("header", "row", "expected"),
+    [
+        (
+            ["Date", "Patient", "Cheque", "Especes", "Carte", "Virement", "Total"],
+            ["02/01/2024", "DUPONT Jean", "30", "25", "", "", "55"],
+            {"cheque": "30.00", "especes": "25.00"},
+        ),
+        (
+            ["DATE", "PATIENT", "CHQ", "LIQUIDE", "CB", "VIR.", "TOTAL"],
+            ["02/01/2024", "DUPONT Jean", "", "", "30", "25", "55"],
+            {"cb": "30.00", "virement": "25.00"},
+        ),
+        (  # no Total column: nothing to check
+            ["Date de séance", "Nom et prénom", "Chèques", "Espèces (€)", "Carte bleue", "Vir"],
+            ["02/01/2024", "DUPONT Jean", "", "25", "30", ""],
+            {"cb": "30.00", "especes": "25.00"},
+        ),
+        (  # an amount column stands for the Total
+            ["Date", "N° facture", "Patient", "Chèque", "Espèces", "CB", "Virement", "Montant"],
+            ["02/01/2024", "F-1", "DUPONT Jean", "30", "", "", "25", "55"],
+            {"cheque": "30.00", "virement": "25.00"},
+        ),
+        (
+            ["Date", "Nom", "Prénom", "Chèque", "CB", "Autre", "Total", "Observations"],
+            ["02/01/2024", "DUPONT", "Jean", "", "30", "25", "55", "chèques-vacances"],
+            {"cb": "30.00", "autre": "25.00"},
+        ),
+    ],
+)
+def test_method_column_labels_as_people_write_them(
+    tmp_path: Path, header: list[str], row: list[str], expected: dict[str, str]
+) -> None:
+    rows = [["Recettes 2024"], [], header, row, ["Total janvier", *[""] * (len(header) - 1)]]
+    path = write_csv(tmp_path / "r.csv", rows)
+    assert ledger.detect(path)
+    batch = read(path)
+    assert batch.rejected == []
+    assert batch.files[0].reasons == {"title_row": 1, "blank_row": 1, "subtotal_row": 1}
+    assert column(batch, "invoices", "amount") == [Decimal("55.00")]
+    assert column(batch, "patients", "family_name") == ["DUPONT"]
+    got = dict(
+        zip(
+            column(batch, "payments", "method"),
+            map(str, column(batch, "payments", "amount")),
+            strict=True,
+        )
+    )
+    assert got == expected
+
+
+def test_a_cheque_column_beside_a_payment_mode_is_not_an_amount(tmp_path: Path) -> None:
+    """One method-named column next to 'Mode de règlement' holds cheque numbers, not euros."""
+    rows = [
+        ["Date", "Patient", "Montant", "Mode de règlement", "Chèque"],
+        ["02/01/2024", "DUPONT Jean", "55", "Chèque", "1234567"],
+        ["02/01/2024", "MARTIN Marie", "60", "CB", ""],
+    ]
+    batch = read(write_csv(tmp_path / "r.csv", rows))
+    assert batch.rejected == []
+    assert payments_of(batch) == {
+        "L-20240102-001/1": ("cheque", Decimal("55.00")),
+        "L-20240102-002/1": ("cb", Decimal("60.00")),
+    }
+
+
+def test_a_wrong_total_is_quarantined_never_corrected(tmp_path: Path) -> None:
+    rows = [
+        METHODS_HEADER,
+        ["02/01/2024", "DUPONT Jean", "30", "", "20", "", "55"],  # 50 ≠ 55
+        ["02/01/2024", "MARTIN Marie", "", "", "", "", "55"],  # a Total, no method
+        ["02/01/2024", "PETIT Paul", "", "", "-", "", "—"],  # dashes only: nothing paid
+        ["02/01/2024", "LEROY Ana", "", "55", "", "", "55,00 €"],
+        ["02/01/2024", "ROUX Léo", "", "", "abc", "", "55"],
+        ["02/01/2024", "BLANC Eve", "20", "", "35", "", "x"],
+    ]
+    batch = read(write_csv(tmp_path / "r.csv", rows))
+    assert {(r.source_row, r.column, r.rule) for r in batch.rejected} == {
+        (2, "Total", "total_mismatch"),
+        (3, "Total", "total_mismatch"),
+        (6, "CB", "bad_amount"),
+        (7, "Total", "bad_amount"),
+    }
+    assert column(batch, "invoices", "amount") == [Decimal("0.00"), Decimal("55.00")]
+    assert payments_of(batch) == {"L-20240102-002/1": ("especes", Decimal("55.00"))}
+    (report,) = batch.files
+    assert (report.rows_read, report.accepted, report.quarantined) == (6, 2, 4)
+
+
+def test_split_rows_share_an_invoice_number_with_instalments(tmp_path: Path) -> None:
+    """A number repeated on later rows: the split row and the balance are one invoice."""
+    rows = [
+        ["Date", "N° facture", "Patient", "Chèque", "Espèces", "CB", "Total"],
+        ["02/01/2024", "F-12", "DUPONT Jean", "20", "10", "", "30"],
+        ["20/01/2024", "F-12", "DUPONT Jean", "", "", "30", "30"],
+        ["21/01/2024", "F-13", "MARTIN Marie", "", "", "-60", "-60"],  # a refund
+    ]
+    batch = read(write_csv(tmp_path / "r.csv", rows))
+    assert batch.rejected == []
+    invoices = {
+        n: (s, a)
+        for n, s, a in zip(
+            column(batch, "invoices", "invoice_number"),
+            column(batch, "invoices", "status"),
+            column(batch, "invoices", "amount"),
+            strict=True,
+        )
+    }
+    assert invoices == {
+        "F-12": ("paid", Decimal("60.00")),
+        "F-13": ("credit_note", Decimal("-60.00")),
+    }
+    assert payments_of(batch) == {
+        "F-12/1": ("cheque", Decimal("20.00")),
+        "F-12/2": ("especes", Decimal("10.00")),
+        "F-12/3": ("cb", Decimal("30.00")),
+        "F-13/1": ("cb", Decimal("-60.00")),
+    }
+    assert column(batch, "consultations", "consulted_on") == [date(2024, 1, 2)]
+
+
 # --- fuzzing ---------------------------------------------------------------------------
 
 _CELL = st.one_of(
@@ -548,6 +844,49 @@ def test_fuzzed_workbooks_never_raise_anything_but_input_error(
             read(path, password=lambda p: "pw")
         except InputError as exc:
             assert "\n" not in str(exc)
+
+
+_MONEY = st.one_of(
+    st.sampled_from(["", "", "", "0", "-", "55", "30,00", "-20", "1 234,50 €", "abc", "—"]),
+    st.decimals(min_value=-500, max_value=500, places=2).map(lambda d: str(d).replace(".", ",")),
+)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    rows=st.lists(
+        st.tuples(
+            st.sampled_from(["02/01/2024", "", "Total janvier", "x"]),
+            st.sampled_from(["DUPONT Jean", "MARTIN Marie", "", "Sous-total"]),
+            st.lists(_MONEY, min_size=5, max_size=5),
+        ),
+        max_size=12,
+    )
+)
+def test_fuzzed_method_columns_balance_and_add_up(
+    rows: list[tuple[str, str, list[str]]],
+) -> None:
+    """Whatever the cells: every row is accounted for, and a receipt is its payments."""
+    with tempfile.TemporaryDirectory() as tmp:
+        lines = [METHODS_HEADER, *([d, p, *money] for d, p, money in rows)]
+        batch = read(write_csv(Path(tmp) / "r.csv", lines))  # balanced, or it raises
+    paid: dict[str, Decimal] = defaultdict(Decimal)
+    for number, amount in zip(
+        column(batch, "payments", "invoice_number"),
+        column(batch, "payments", "amount"),
+        strict=True,
+    ):
+        paid[number] += amount
+    for number, amount, status in zip(
+        column(batch, "invoices", "invoice_number"),
+        column(batch, "invoices", "amount"),
+        column(batch, "invoices", "status"),
+        strict=True,
+    ):
+        if status != "cancelled":
+            assert paid.get(number, Decimal(0)) == amount, number
+    assert set(column(batch, "payments", "method")) <= {"cb", "cheque", "especes", "virement"}
+    assert 0 not in column(batch, "payments", "amount")
 
 
 # --- the synthetic practice, through the real pipeline ----------------------------------
@@ -648,6 +987,44 @@ def test_synthetic_ledger_money_matches_the_ground_truth(
             assert str(methods.get(method, Decimal("0.00"))) == amount, (key, method)
         assert got["new_patients"].get(key, 0) == month["new_patients"], key
     assert got["distinct_patients"][""] == truth["totals"]["distinct_patients"]
+
+
+def test_synthetic_december_sheets_have_one_column_per_method(synthetic_ledger: Path) -> None:
+    """Each workbook keeps December by method; read alone, it gives December's encaissé."""
+    truth = {m["month"]: m for m in _truth(synthetic_ledger)["months"]}
+    books = sorted(synthetic_ledger.glob("recettes-*.xlsx"))
+    assert len(books) == 2
+    for book in books:
+        year = book.stem[-4:]
+        sheet = openpyxl.load_workbook(book, read_only=True)[f"Décembre {year}"]
+        header = next(sheet.iter_rows(min_row=2, max_row=2, values_only=True))
+        assert list(header) == [
+            "Date",
+            "N° facture",
+            "Patient",
+            "Chèque",
+            "Espèces",
+            "CB",
+            "Virement",
+            "Total",
+            "Praticien",
+        ]
+        batch = read(book)
+        label = f"{book.name}#Décembre {year}"
+        (report,) = [r for r in batch.files if r.path.name == label]
+        assert report.quarantined == 0 and report.accepted > 100
+        assert report.reasons == {"title_row": 1, "subtotal_row": 1}
+        got: dict[str, Decimal] = defaultdict(Decimal)
+        for source, method, amount in zip(
+            column(batch, "payments", "source_file"),
+            column(batch, "payments", "method"),
+            column(batch, "payments", "amount"),
+            strict=True,
+        ):
+            if source == label:
+                got[method] += amount
+        expected = truth[f"{year}-12"]["received_by_method"]
+        assert {m: _euros(got[m]) for m in expected} == expected
 
 
 def test_synthetic_ledger_visits_and_invoices_follow_the_documented_rules(
@@ -800,3 +1177,53 @@ def test_osteo_import_format_ledger_reads_a_protected_workbook(tmp_path: Path) -
     assert "recettes.xlsx" in wrong.stderr and "Traceback" not in wrong.stderr
     assert "mot de passe incorrect" in wrong.stderr
     assert "Sésame 2024" not in wrong.stderr + wrong.stdout
+
+
+def test_osteo_import_and_metrics_of_a_ledger_by_payment_method(tmp_path: Path) -> None:
+    """Read without a mapping (--format auto), then encaissé by method from the metrics."""
+    ws = tmp_path / "ws"
+    env = {"OSTEO_PASSPHRASE": PASSPHRASE}
+    assert osteo("init", workspace=ws, env=env).returncode == 0
+    workbook = by_method_xlsx(tmp_path / "recettes-2024.xlsx")
+    done = osteo("import", str(workbook), "--json", workspace=ws, env=env)
+    assert done.returncode == 0, done.stderr
+    summary = json.loads(done.stdout)
+    assert summary["rows"]["invoices"] == 7 and summary["rows"]["payments"] == 10
+    (file,) = summary["files"]
+    assert (file["format"], file["rows_read"], file["accepted"], file["quarantined"]) == (
+        "xlsx",
+        15,
+        7,
+        3,
+    )
+    assert file["reasons"]["total_mismatch"] == 1
+    # its CSV copy: nothing new, and the wrong Total is explained in French
+    copy = osteo(
+        "import", str(by_method_csv(tmp_path / "recettes-2024.csv")), workspace=ws, env=env
+    )
+    assert copy.returncode == 0, copy.stderr
+    assert "total de la ligne différent de la somme des modes de règlement : 1" in copy.stdout
+    assert "Rien de nouveau" in copy.stdout and "DURAND" not in copy.stdout + copy.stderr
+    metrics = osteo(
+        "metrics", "--from", "2024-01-01", "--to", "2024-02-29", "--format", "json",
+        workspace=ws, env=env,
+    )  # fmt: skip
+    assert metrics.returncode == 0, metrics.stderr
+    months = {m["month"]: m for m in json.loads(metrics.stdout)["months"]}
+    assert months["2024-01"]["received_by_method"] == {
+        "cb": "80.00",
+        "cheque": "30.00",
+        "especes": "50.00",
+        "virement": "90.00",
+        "autre": "0.00",
+    }
+    assert months["2024-02"]["received_by_method"] == {
+        "cb": "40.00",
+        "cheque": "65.00",
+        "especes": "0.00",
+        "virement": "0.00",
+        "autre": "0.00",
+    }
+    assert [months[m]["revenue_received"] for m in ("2024-01", "2024-02")] == ["250.00", "105.00"]
+    assert [months[m]["revenue_invoiced"] for m in ("2024-01", "2024-02")] == ["250.00", "105.00"]
+    assert [months[m]["consultations_done"] for m in ("2024-01", "2024-02")] == [5, 2]

@@ -110,6 +110,23 @@ ALIASES: dict[str, tuple[str, ...]] = {
         "prestation",
         "consultation",
     ),
+    # In a ledger with one amount column per payment method: the row's total, checked
+    # against the methods. In a single-amount ledger it may stand for the amount column.
+    "total": (
+        "total",
+        "totaux",
+        "total ttc",
+        "total eur",
+        "total euros",
+        "total encaisse",
+        "total regle",
+        "total percu",
+        "total recette",
+        "total recettes",
+        "total jour",
+        "total ligne",
+        "montant total",
+    ),
     # recognised so that they never count as unknown, and never read: free text
     "notes": (
         "observations",
@@ -124,17 +141,44 @@ ALIASES: dict[str, tuple[str, ...]] = {
     ),
 }
 _ROLE_OF = {alias: role for role, aliases in ALIASES.items() for alias in aliases}
+# Canonical payment method → folded labels of a column holding the amounts paid that way
+# (the livre de recettes layout Date | Patient | Chèque | Espèces | CB | Virement | Total).
+METHOD_COLUMNS: dict[str, tuple[str, ...]] = {
+    "cb": ("cb", "carte", "cartes", "carte bancaire", "carte bleue", "tpe"),
+    "cheque": ("cheque", "cheques", "chq", "cheq"),
+    "especes": ("especes", "espece", "esp", "liquide", "liquides", "cash", "numeraire"),
+    "virement": ("virement", "virements", "vir", "vrt", "virt", "virement bancaire"),
+    "autre": (
+        "autre",
+        "autres",
+        "autre mode",
+        "autres modes",
+        "divers",
+        "ancv",
+        "cheque vacances",
+        "cheques vacances",
+        "cesu",
+    ),
+}
+_METHOD_OF = {alias: method for method, aliases in METHOD_COLUMNS.items() for alias in aliases}
+# Payment ids follow this order within a split row, whatever the order of the columns.
+METHOD_ORDER = ("cb", "cheque", "especes", "virement", "autre")
 # How far down a sheet the header may be (title rows, blank rows, a logo...).
 HEADER_SEARCH_ROWS = 30
 
 
 @dataclass(frozen=True, slots=True)
 class Layout:
-    """Column index of each logical field found in a header row (None when absent)."""
+    """Column index of each logical field found in a header row (None when absent).
+
+    Two layouts: a single ``amount`` column (with a 'Mode de règlement' ``method``
+    column or not), or one amount column per payment method (``methods`` not empty),
+    where ``amount`` is the row's Total column, checked against the methods, if any.
+    """
 
     width: int
     date: int
-    amount: int
+    amount: int | None
     patient: int | None
     family: int | None
     first: int | None
@@ -143,6 +187,19 @@ class Layout:
     practitioner: int | None
     act: int | None
     labels: tuple[str, ...]
+    # (canonical method, column index) of each per-method amount column, in column order
+    methods: tuple[tuple[str, int], ...] = ()
+
+    @property
+    def by_method(self) -> bool:
+        """True for a ledger with one amount column per payment method."""
+        return bool(self.methods)
+
+    @property
+    def money_columns(self) -> frozenset[int]:
+        """Every column that holds an amount (amount or Total, and the method columns)."""
+        found = {i for _, i in self.methods}
+        return frozenset(found if self.amount is None else found | {self.amount})
 
     def label(self, index: int | None, fallback: str) -> str:
         """The header label of a column, for quarantine reports."""
@@ -154,43 +211,66 @@ def _cell_text(value: Any) -> str:
 
 
 def header_layout(cells: Sequence[Any]) -> Layout | None:
-    """The layout if ``cells`` is a ledger header row: a date, an amount and a patient.
+    """The layout if ``cells`` is a ledger header row: a date, money and a patient.
+
+    Money is an amount column ('Montant', 'Honoraires'; 'Total' when there is no other)
+    or one column per payment method ('Chèque', 'Espèces', 'CB', 'Virement', 'Autre'...,
+    see :data:`METHOD_COLUMNS`). With method columns, the 'Total' column (else the
+    amount column) is the one checked against them, and a 'Mode de règlement' column
+    is not read: the columns say how each amount was paid.
 
     At least half of the filled cells must be known ledger labels (extra columns such as
     'Banque' or 'N° de chèque' are fine; another software's export is not). The patient
     is one column ('Patient', 'Nom Prénom') or a 'Nom' column (with or without 'Prénom').
-    The first column holding a label wins when a label repeats.
+    The first column holding a label wins when a label repeats; every method column is
+    read, even two for one method (their amounts are two payments). A single method
+    column next to a 'Mode de règlement' column is not one (a 'Chèque' column there holds
+    cheque numbers): the sheet has the single-amount layout.
     """
     found: dict[str, int] = {}
+    methods: list[tuple[str, int]] = []
     known = unknown = 0
     for i, value in enumerate(cells):
         text = _cell_text(value)
         if not text:
             continue
-        role = _ROLE_OF.get(fold(text))
-        if role is None:
-            unknown += 1
-        else:
+        folded = fold(text)
+        role = _ROLE_OF.get(folded)
+        if role is not None:
             known += 1
             found.setdefault(role, i)
+        elif folded in _METHOD_OF:
+            known += 1
+            methods.append((_METHOD_OF[folded], i))
+        else:
+            unknown += 1
     # A ledger's header is mostly ledger words; software exports (LibreOsteo's 40 columns
     # of ids, addresses, clinical fields) merely contain a date, an amount and a name.
-    if "date" not in found or "amount" not in found or unknown > known:
+    if "date" not in found or unknown > known:
+        return None
+    if len(methods) == 1 and "method" in found:
+        methods = []  # 'Mode de règlement' + a 'Chèque' column: the cheque's number, not euros
+    if methods:
+        amount = found.get("total", found.get("amount"))
+    elif "amount" in found or "total" in found:
+        amount = found.get("amount", found.get("total"))
+    else:
         return None
     if "patient" not in found and "family" not in found:
         return None
     return Layout(
         width=len(cells),
         date=found["date"],
-        amount=found["amount"],
+        amount=amount,
         patient=found.get("patient"),
         family=found.get("family") if "patient" not in found else None,
         first=found.get("first") if "patient" not in found else None,
         number=found.get("number"),
-        method=found.get("method"),
+        method=found.get("method") if not methods else None,
         practitioner=found.get("practitioner"),
         act=found.get("act"),
         labels=tuple(_cell_text(c) for c in cells),
+        methods=tuple(methods),
     )
 
 

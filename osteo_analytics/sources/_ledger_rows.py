@@ -8,6 +8,7 @@ Motif...) is never read; only the columns a receipt needs are.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -16,7 +17,13 @@ from typing import Any
 from ..pseudonymize import normalize_name
 from . import frenchparse as fp
 from ._ledger_files import Sheet, header_index
-from ._ledger_layout import Layout, header_layout, practitioner_in_title, total_rule
+from ._ledger_layout import (
+    METHOD_ORDER,
+    Layout,
+    header_layout,
+    practitioner_in_title,
+    total_rule,
+)
 from .base import FileReport, RejectedRow
 
 DEFAULT_PRACTITIONER = "Praticien du cabinet"
@@ -60,9 +67,17 @@ class Tally:
         self.report.reasons[rule] = self.report.reasons.get(rule, 0) + 1
 
 
+Part = tuple[str, Decimal]  # (payment method, amount) of one payment of a receipt
+
+
 @dataclass(slots=True)
 class Receipt:
-    """One parsed ledger row: money received (or refunded, < 0) from a patient on a day."""
+    """One parsed ledger row: money received (or refunded, < 0) from a patient on a day.
+
+    ``parts`` are its (method, amount) payments: one for a row of a single-amount ledger
+    (its amount may be 0), one per filled method column otherwise (a split payment when
+    several), zero amounts left out, in :data:`METHOD_ORDER`. ``amount`` is their sum.
+    """
 
     day: date
     number: str | None
@@ -70,7 +85,7 @@ class Receipt:
     first: str
     sex: str | None
     amount: Decimal
-    method: str
+    parts: tuple[Part, ...]
     practitioner: str
     ctype: str
     tally: Tally
@@ -80,6 +95,11 @@ class Receipt:
 
     def __post_init__(self) -> None:
         self.patient = (normalize_name(self.family), normalize_name(self.first))
+
+    @property
+    def method(self) -> str:
+        """The payment method; a split payment's methods joined by '+' ('cb+especes')."""
+        return "+".join(m for m, _ in self.parts) or "autre"
 
 
 class _RowError(Exception):
@@ -236,8 +256,9 @@ def _excluded_rule(
         and header_layout(cells) is not None
     ):
         return "header_row"
+    money = layout.money_columns
     for i, value in enumerate(cells):
-        if i != layout.amount and isinstance(value, str):
+        if i not in money and isinstance(value, str):
             rule = total_rule(value, strict=dated)
             if rule is not None:
                 return rule
@@ -245,12 +266,25 @@ def _excluded_rule(
     if all(i is None or not _filled(cells[i]) for i in identity):
         # only an amount: a total without a label when it equals a running sum
         try:
-            amount = parse.amount(cells[layout.amount])
+            amount = _row_money(cells, layout, parse)
         except fp.BadValue:
             return None
         if amount is not None and amount in (since, total) and amount != 0:
             return "total_row"
     return None
+
+
+def _row_money(cells: list[Any], layout: Layout, parse: _Parsers) -> Decimal | None:
+    """What a row without identity adds up to: its amount or Total, else its methods."""
+    if layout.amount is not None and _filled(cells[layout.amount]):
+        amount: Decimal | None = parse.amount(cells[layout.amount])
+        return amount
+    values = [
+        Decimal(0) if isinstance(v, str) and _DASHES.fullmatch(v) else parse.amount(v)
+        for v in (cells[i] for _, i in layout.methods)
+        if _filled(v)
+    ]
+    return sum(values, Decimal(0)) if values else None
 
 
 def _receipt(
@@ -264,13 +298,14 @@ def _receipt(
 ) -> Receipt:
     if day is None:  # neither its own date nor one above it
         raise _RowError(layout.label(layout.date, "Date"), "missing_date")
-    amount_label = layout.label(layout.amount, "Montant")
-    try:
-        amount = parse.amount(cells[layout.amount])
-    except fp.BadValue as exc:
-        raise _RowError(amount_label, exc.rule) from None
-    if amount is None:
-        raise _RowError(amount_label, "missing_amount")
+    if layout.by_method:
+        amount, parts = _split_payment(cells, layout, parse)
+    else:
+        single = _amount(cells, layout.amount, layout, parse)
+        if single is None:
+            raise _RowError(layout.label(layout.amount, "Montant"), "missing_amount")
+        method = parse.method(cells[layout.method]) if layout.method is not None else "autre"
+        amount, parts = single, ((method, single),)
     name = _patient(cells, layout, parse)
     number = _text(cells[layout.number]) if layout.number is not None else None
     if number is not None and len(number) > MAX_NUMBER_CHARS:
@@ -285,12 +320,55 @@ def _receipt(
         first=name.first,
         sex=name.sex,
         amount=amount,
-        method=parse.method(cells[layout.method]) if layout.method is not None else "autre",
+        parts=parts,
         practitioner=practitioner or context.practitioner or DEFAULT_PRACTITIONER,
         ctype=parse.ctype(cells[layout.act]) if layout.act is not None else "other",
         tally=tally,
         row=n,
     )
+
+
+def _amount(cells: list[Any], index: int | None, layout: Layout, parse: _Parsers) -> Decimal | None:
+    """The amount in column ``index``; a bad one quarantines the row under its label."""
+    if index is None:
+        return None
+    value = cells[index]
+    if layout.by_method and isinstance(value, str) and _DASHES.fullmatch(value):
+        return Decimal(0)  # '-' or '–': the accounting format's zero in an unused column
+    try:
+        amount: Decimal | None = parse.amount(value)
+    except fp.BadValue as exc:
+        raise _RowError(layout.label(index, "Montant"), exc.rule) from None
+    return amount
+
+
+_DASHES = re.compile(r"[\s€]*[-‐‑–—−]+[\s€]*")
+
+
+def _split_payment(
+    cells: list[Any], layout: Layout, parse: _Parsers
+) -> tuple[Decimal, tuple[Part, ...]]:
+    """(total, payments) of a row with one amount column per method.
+
+    Each filled, non-zero method cell is one payment. The Total column, when the row
+    fills it, must equal their sum (``total_mismatch`` otherwise: never corrected here).
+    """
+    parts: list[Part] = []
+    zero = False  # a 0 typed in a method column: a free session, not a missing amount
+    for method, index in layout.methods:
+        value = _amount(cells, index, layout, parse)
+        if value:
+            parts.append((method, value))
+        zero = zero or value is not None
+    total = _amount(cells, layout.amount, layout, parse)
+    amount = sum((v for _, v in parts), Decimal(0))
+    if total is not None and total != amount:
+        raise _RowError(layout.label(layout.amount, "Total"), "total_mismatch")
+    if not parts and not zero and total is None:
+        labels = " / ".join(layout.labels[i] for _, i in layout.methods)
+        raise _RowError(labels, "missing_amount")
+    parts.sort(key=lambda p: METHOD_ORDER.index(p[0]))  # stable: column order within a method
+    return amount, tuple(parts)
 
 
 def _patient(cells: list[Any], layout: Layout, parse: _Parsers) -> fp.PersonName:

@@ -3,7 +3,9 @@
 Input: the ledgers practitioners keep by hand in Excel or export as CSV, recognised by
 their header row without any mapping (Date / Date de séance / Date d'encaissement,
 N° facture / Facture / N°, Patient / Nom Prénom or Nom + Prénom, Montant / Honoraires /
-Recette, Mode de règlement / Paiement, optionally Praticien, Acte / Type, Observations).
+Recette, Mode de règlement / Paiement, optionally Praticien, Acte / Type, Observations),
+or with one amount column per payment method instead of Montant and Mode (Date | Patient |
+Chèque | Espèces | CB | Virement | Total: Chq, Liquide, Carte, Vir., Autre... as well).
 Files: CSV (UTF-8 with or without BOM, Windows-1252, UTF-16; ';', tab or ','; any line
 ending) and workbooks (.xlsx, .xlsm; one sheet per month, per year or a single sheet;
 password-protected ones decrypted in memory). See ``_ledger_files`` and ``_ledger_layout``.
@@ -22,16 +24,26 @@ Decisions:
 - **Rejected rows** (quarantined, never imported): ``bad_date`` / ``missing_date``,
   ``bad_amount`` / ``missing_amount``, ``missing_patient`` (no letter in the cell),
   ``bad_patient`` / ``bad_invoice_number`` / ``bad_practitioner`` (absurdly long cells),
-  ``invoice_number_conflict`` (a number already used for another patient). A blank date
+  ``invoice_number_conflict`` (a number already used for another patient),
+  ``total_mismatch`` (methods that do not add up to the row's Total). A blank date
   repeats the date of the receipt above it in the same sheet (ledgers often write the day
   once); never across a total row. Dates without a year take the sheet's or title's year.
+- **One column per method.** Each filled, non-zero method cell of a row is one payment
+  of that method; a row with several is a split payment: one receipt (one invoice
+  number) whose amount is their sum, with one payment each, numbered in the order cb,
+  cheque, especes, virement, autre whatever the columns' order. The Total column (else
+  a Montant column) is checked, never summed nor corrected: a row whose methods do not
+  add up to it is ``total_mismatch``; a Total with no method filled too. A row with
+  neither a method nor a Total is ``missing_amount``; '0' or '-' cells are nothing paid.
+  A 'Mode de règlement' column, if the sheet also has one, is not read.
 - **Duplicates**: the same date, patient, amount and invoice number twice in one import
   (e.g. a workbook and its CSV copy) count once; the repeats are ``duplicate``.
 - **Receipts → invoices.** Rows sharing an invoice number (same patient) are one invoice
   and its payments ``N/1``, ``N/2``... in date order: instalments, a split payment
-  (cheque + cash), a refund. Its amount is the net received when positive (status
-  ``paid``); net zero means it was refunded in full (``cancelled``, amount as issued);
-  with only negative rows it is a ``credit_note`` (negative amount, negative payment).
+  (cheque + cash, on two rows or in two method columns of one row), a refund. Its
+  amount is the net received when positive (status ``paid``); net zero means it was
+  refunded in full (``cancelled``, amount as issued); with only negative rows it is a
+  ``credit_note`` (negative amount, negative payment).
   A row without a number gets ``L-YYYYMMDD-NNN`` (NNN: its order among that day's
   receipts in its file; bumped past a number another file of the same import already
   uses). A zero amount gives an invoice of 0 and no payment. A credit note of -X cancels
@@ -413,13 +425,14 @@ def _payments_table(invoices: list[_Invoice]) -> pa.Table:
     for inv in invoices:
         seq = 0
         for r in inv.rows:
-            if r.amount == 0:  # nothing changed hands: no payment row
-                continue
-            seq += 1
-            cols["payment_id"].append(f"{inv.number}/{seq}")
-            cols["invoice_number"].append(inv.number)
-            cols["paid_on"].append(r.day)
-            cols["amount"].append(r.amount)
-            cols["method"].append(r.method)
-            _provenance(cols, r)
+            for method, amount in r.parts:  # several for a split payment
+                if amount == 0:  # nothing changed hands: no payment row
+                    continue
+                seq += 1
+                cols["payment_id"].append(f"{inv.number}/{seq}")
+                cols["invoice_number"].append(inv.number)
+                cols["paid_on"].append(r.day)
+                cols["amount"].append(amount)
+                cols["method"].append(method)
+                _provenance(cols, r)
     return table_from_columns(PAYMENTS_SCHEMA, cols)

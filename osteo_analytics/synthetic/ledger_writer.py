@@ -6,6 +6,11 @@ Mode de règlement / Praticien), one row per receipt, and a "Total" row whose SU
 carries its value. Its twin `recettes-YYYY.csv` (cp1252, ';', decimal comma, dd/mm/yyyy,
 CRLF) holds the header once and the same receipt rows, without title or total rows.
 
+December's sheet is kept the other common way, one amount column per payment method:
+Date / N° facture / Patient / Chèque / Espèces / CB / Virement / Total / Praticien, each
+receipt's amount in its method's column and in Total, and a total row summing every
+money column. Its rows are the same receipts, so they still repeat the CSV twin's.
+
 A ledger knows only money: each payment received is a row on the day it arrived (an
 instalment is a row of its own under its invoice's number), each refund a negative row
 (under the refunded invoice's number when a replacement invoice cancels it, under the
@@ -51,6 +56,7 @@ from .xlsx import (
     TOTAL,
     TOTAL_EURO,
     Workbook,
+    column_name,
     number_cell,
     text_cell,
 )
@@ -76,6 +82,21 @@ MONTHS_FR = [
 METHOD_LABEL = {"cb": "CB", "cheque": "Chèque", "especes": "Espèces", "virement": "Virement"}
 HEADER = ["Date", "N° facture", "Patient", "Montant", "Mode de règlement", "Praticien"]
 WIDTHS = [12, 12, 30, 13, 18, 22]
+# December's sheet: one amount column per method (D-G), their Total (H), the practitioner.
+BY_METHOD_MONTH = 12
+BY_METHOD_HEADER = [
+    "Date",
+    "N° facture",
+    "Patient",
+    "Chèque",
+    "Espèces",
+    "CB",
+    "Virement",
+    "Total",
+    "Praticien",
+]
+BY_METHOD_WIDTHS = [12, 12, 30, 12, 12, 12, 12, 13, 22]
+_METHOD_COLUMN = {"Chèque": "D", "Espèces": "E", "CB": "F", "Virement": "G"}
 LATE_MINUTES = 19 * 60 + 20
 _EPOCH = dt.date(1899, 12, 30).toordinal()
 # A credit note cancels an invoice of the last three weeks at most (model._plan_cancel):
@@ -300,6 +321,9 @@ class LedgerWriter:
         """Title, header, the month's receipts and a total row with a cached SUM formula."""
         if not self._key:
             return
+        if int(self._key[5:]) == BY_METHOD_MONTH:
+            self._write_by_method_sheet()
+            return
         book = self._book
         assert book is not None
         last = len(self._rows) + 3
@@ -338,6 +362,44 @@ class LedgerWriter:
         write(
             f'<row r="{last}">{text_cell(f"A{last}", "Total " + self._label, TOTAL)}'
             f"{sum_cell}</row>"
+        )
+        book.end_sheet()
+        self._rows = []
+        self._key = ""
+
+    def _write_by_method_sheet(self) -> None:
+        """The month with one amount column per method, a Total column and SUM totals."""
+        book = self._book
+        assert book is not None
+        last = len(self._rows) + 3
+        book.start_sheet(self._label, BY_METHOD_WIDTHS, rows=last, columns=len(BY_METHOD_HEADER))
+        title = f"Livre des recettes — {self._label} — {people.OFFICE_NAME}"
+        header = "".join(
+            text_cell(f"{column_name(i)}2", h, HEADER_STYLE) for i, h in enumerate(BY_METHOD_HEADER)
+        )
+        book.write(f'<row r="1">{text_cell("A1", title, TITLE)}</row><row r="2">{header}</row>')
+        sums = dict.fromkeys("DEFGH", 0)
+        for r, (day, number, name, amount, method, who) in enumerate(self._rows, start=3):
+            col = _METHOD_COLUMN[method]
+            sums[col] += amount
+            sums["H"] += amount
+            shown = _number(amount / 100)
+            book.write(
+                f'<row r="{r}"><c r="A{r}" s="{FR_DATE}" t="n"><v>{day - _EPOCH}</v></c>'
+                f"{text_cell(f'B{r}', number)}{text_cell(f'C{r}', name)}"
+                f'<c r="{col}{r}" s="{EURO}" t="n"><v>{shown}</v></c>'
+                f'<c r="H{r}" s="{EURO}" t="n"><v>{shown}</v></c>'
+                f"{text_cell(f'I{r}', who)}</row>"
+            )
+        cells = "".join(
+            f'<c r="{c}{last}" s="{TOTAL_EURO}"><f>SUM({c}3:{c}{last - 1})</f>'
+            f"<v>{total / 100!r}</v></c>"
+            if self._rows
+            else number_cell(f"{c}{last}", 0, TOTAL_EURO)
+            for c, total in sums.items()
+        )
+        book.write(
+            f'<row r="{last}">{text_cell(f"A{last}", "Total " + self._label, TOTAL)}{cells}</row>'
         )
         book.end_sheet()
         self._rows = []
