@@ -816,6 +816,16 @@ def test_a_partial_credit_note_needs_no_load_of_its_invoice_year(tmp_path: Path)
             assert loaded == (5 if years is None else 3)  # 2024's invoices stay unloaded
 
 
+def test_generator_truth_agrees_with_the_sql_on_partial_credit_notes(partial: Warehouse) -> None:
+    from osteo_analytics.synthetic.truth import TruthBook, record_exam
+    from tests.test_synthetic import partial_credit_exams
+
+    book = TruthBook(JAN_1, FEB_28)
+    for exam in partial_credit_exams():
+        record_exam(book, exam)
+    assert book.to_json() == metrics.headline(partial, JAN_1, FEB_28)
+
+
 # --- every metric is documented and states its basis ------------------------------------
 
 
