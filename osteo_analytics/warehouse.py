@@ -15,8 +15,15 @@ Layout inside DuckDB:
 - `store.patient_history`: per patient, first/last done consultation and last appointment
   over the WHOLE snapshot, even when `years=` loads only some partitions (new patients and
   retention need the full history);
+- `store.credited_invoices`: when `years=` loads only some partitions, the invoices of the
+  other years that a loaded credit note names (`cancels_invoice_number`), so that a partial
+  credit note of January still reduces facturé when its December invoice is not loaded;
+  empty on a full load;
 - views `patients`, `consultations`, `invoices`, `payments`, `practitioners`,
   `patient_history`: what metric SQL and power users read;
+- the shared definitions of `osteo_analytics/sql/_macros.sql`: the view `live_invoices`
+  (what counts as facturé, partial credit notes included) and the table macro
+  `invoice_balances(as_of)` (what each invoice still owes), written once for every metric;
 - one view per metric file (`osteo_analytics/sql/<name>.sql`), its `$name` parameters read
   from DuckDB variables (`getvariable('name')`) set to the defaults of `Warehouse.defaults()`;
   `SET VARIABLE grain = 'week'` changes them (variables are not configuration).
@@ -40,6 +47,7 @@ from zoneinfo import ZoneInfo
 import duckdb
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from . import snapshots
 from .errors import ReadOnlyError, SnapshotError, UsageError
@@ -51,6 +59,9 @@ if TYPE_CHECKING:
 
 ENV_PASSPHRASE = "OSTEO_PASSPHRASE"
 BASE_VIEWS = ("patients", "consultations", "invoices", "payments", "practitioners")
+# Views of sql/_macros.sql, shared by the metric files (its macros are not listed).
+SHARED_VIEWS = ("live_invoices",)
+SHARED_FILE = "_macros.sql"
 # `$name` placeholders of a metric file; names are lower-case by convention, so a regular
 # expression's `$'` or `$)` is never mistaken for one.
 _PARAM = re.compile(r"\$([a-z_][a-z0-9_]*)")
@@ -105,6 +116,11 @@ def metric_sql(name: str) -> MetricSQL:
             header[match.group(1)] = match.group(2).strip()
     params = tuple(dict.fromkeys(_PARAM.findall(text)))
     return MetricSQL(name, text.strip().rstrip(";"), params, header)
+
+
+def shared_sql() -> str:
+    """The statements of `sql/_macros.sql`: views and macros the metric files share."""
+    return (resources.files("osteo_analytics") / "sql" / SHARED_FILE).read_text("utf-8")
 
 
 # --- working days ----------------------------------------------------------------------
@@ -296,6 +312,7 @@ def open_warehouse(
         for dataset in snapshots.DATASETS:
             _load(con, f"store.{dataset}", tables.pop(dataset))
         _build_history(con, snapshots_dir, identities, name, wanted)
+        _build_credited_invoices(con, snapshots_dir, identities, name, wanted)
         for view in (*BASE_VIEWS, "patient_history"):
             con.execute(f"CREATE VIEW {view} AS SELECT * FROM store.{view}")
         today = dt.datetime.now(ZoneInfo(settings["timezone"])).date()
@@ -366,6 +383,49 @@ def _build_history(
     )
 
 
+def _build_credited_invoices(
+    con: duckdb.DuckDBPyConnection,
+    snapshots_dir: Path,
+    identities: Sequence[str],
+    name: str,
+    years: Sequence[int] | None,
+) -> None:
+    """store.credited_invoices: unloaded invoices that loaded credit notes name.
+
+    Whether a credit note is partial depends on its invoice's status and amount
+    (sql/_macros.sql), and the invoice may be in a year `years` leaves out. Only the
+    invoices named are kept from each other year, read one at a time.
+    """
+    con.execute("CREATE TABLE store.credited_invoices AS FROM store.invoices LIMIT 0")
+    if years is None:
+        return
+    missing = {
+        row[0]
+        for row in con.execute(
+            "SELECT DISTINCT cancels_invoice_number FROM store.invoices"
+            " WHERE status = 'credit_note' AND cancels_invoice_number IS NOT NULL"
+            " AND cancels_invoice_number NOT IN (SELECT invoice_number FROM store.invoices)"
+        ).fetchall()
+    }
+    if not missing:
+        return
+    manifest = snapshots.read_manifest(snapshots_dir / name, identities)
+    for year in sorted(set(manifest.years("invoices")) - set(years), reverse=True):
+        part = snapshots.read_snapshot(
+            snapshots_dir, identities, name=name, datasets=["invoices"], years=[year]
+        )["invoices"]
+        found = part.filter(pc.is_in(part.column("invoice_number"), pa.array(sorted(missing))))
+        if found.num_rows:
+            con.register("_incoming", found)
+            try:
+                con.execute("INSERT INTO store.credited_invoices SELECT * FROM _incoming")
+            finally:
+                con.unregister("_incoming")
+            missing -= set(found.column("invoice_number").to_pylist())
+        if not missing:
+            return
+
+
 def _span(con: duckdb.DuckDBPyConnection) -> tuple[dt.date, dt.date] | None:
     """First day of the first month .. last day of the last month with any dated row."""
     rows = con.execute(
@@ -385,8 +445,9 @@ def _span(con: duckdb.DuckDBPyConnection) -> tuple[dt.date, dt.date] | None:
 
 
 def _create_metric_views(warehouse: Warehouse) -> None:
-    """One view per metric, its parameters read from variables holding the defaults."""
+    """The shared definitions, then one view per metric reading variables set to the defaults."""
     con = warehouse.con
+    con.execute(shared_sql())  # several statements: DuckDB runs them in order
     for key, value in warehouse.defaults().items():
         # Identifiers come from our own table of defaults, values are bound.
         con.execute(f"SET VARIABLE {key} = $value", {"value": value})
@@ -397,8 +458,8 @@ def _create_metric_views(warehouse: Warehouse) -> None:
 
 
 def view_names() -> list[str]:
-    """Names of the views a power user can query (base datasets, history, metrics)."""
-    return [*BASE_VIEWS, "patient_history", *metric_names()]
+    """Names of the views a power user can query (base datasets, history, shared, metrics)."""
+    return [*BASE_VIEWS, "patient_history", *SHARED_VIEWS, *metric_names()]
 
 
 # --- read-only SQL ---------------------------------------------------------------------

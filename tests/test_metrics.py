@@ -88,8 +88,8 @@ _PAYMENTS = [
 ]
 
 
-def _consultations() -> pa.Table:
-    cols = list(zip(*_CONSULTATIONS, strict=True))
+def _consultations(rows: list[tuple[Any, ...]] = _CONSULTATIONS) -> pa.Table:
+    cols = list(zip(*rows, strict=True))
     return pa.table(
         {
             "consultation_id": cols[0],
@@ -100,13 +100,13 @@ def _consultations() -> pa.Table:
             "status": cols[5],
             "consultation_type": cols[6],
             "motif_category": pa.array(cols[7], pa.string()),
-            "source": ["synthetic"] * len(_CONSULTATIONS),
+            "source": ["synthetic"] * len(rows),
         }
     )
 
 
-def _invoices() -> pa.Table:
-    cols = list(zip(*_INVOICES, strict=True))
+def _invoices(rows: list[tuple[Any, ...]] = _INVOICES) -> pa.Table:
+    cols = list(zip(*rows, strict=True))
     return pa.table(
         {
             "invoice_number": cols[0],
@@ -118,13 +118,13 @@ def _invoices() -> pa.Table:
             "status": cols[6],
             "replaces_invoice_number": pa.array(cols[7], pa.string()),
             "cancels_invoice_number": pa.array(cols[8], pa.string()),
-            "source": ["synthetic"] * len(_INVOICES),
+            "source": ["synthetic"] * len(rows),
         }
     )
 
 
-def _payments() -> pa.Table:
-    cols = list(zip(*_PAYMENTS, strict=True))
+def _payments(rows: list[tuple[Any, ...]] = _PAYMENTS) -> pa.Table:
+    cols = list(zip(*rows, strict=True))
     return pa.table(
         {
             "payment_id": cols[0],
@@ -132,7 +132,7 @@ def _payments() -> pa.Table:
             "paid_on": pa.array(cols[1], pa.date32()),
             "amount": pa.array([E(a) for a in cols[2]], DEC),
             "method": cols[3],
-            "source": ["synthetic"] * len(_PAYMENTS),
+            "source": ["synthetic"] * len(rows),
         }
     )
 
@@ -585,6 +585,245 @@ def test_bad_parameters_are_refused_with_a_clear_error(hand: Warehouse) -> None:
         metrics.run(hand, "revenue", grains="month")
     with pytest.raises(UsageError, match="inconnue"):
         metrics.run(hand, "../warehouse")
+
+
+# --- partial credit notes: a second hand-made practice ------------------------------------
+
+P1, P2, P3 = "P-ONE", "P-TWO", "P-THREE"
+JAN_1 = D(2025, 1, 1)
+# January: three visits invoiced; February: a fourth, a full cancellation and three partial
+# credit notes (one on an unpaid invoice, one refunded under its own number, one refunded
+# under its invoice's number).
+PARTIAL_CONSULTATIONS = [
+    ("C-1", P1, A, D(2025, 1, 10), dt.time(9), "done", "first", "low_back"),
+    ("C-2", P2, A, D(2025, 1, 15), dt.time(10), "done", "follow_up", "neck"),
+    ("C-3", P3, A, D(2025, 1, 20), dt.time(11), "done", "urgent", "neck"),
+    ("C-4", P1, A, D(2025, 2, 17), dt.time(9), "done", "follow_up", "low_back"),
+]
+PARTIAL_INVOICES = [
+    ("25001", "C-1", P1, A, D(2025, 1, 10), "60.00", "paid", None, None),
+    ("25002", "C-2", P2, A, D(2025, 1, 15), "80.00", "issued", None, None),
+    ("25003", "C-3", P3, A, D(2025, 1, 20), "50.00", "cancelled", None, None),
+    ("25004", "C-3", P3, A, D(2025, 2, 3), "-50.00", "credit_note", None, "25003"),  # full
+    ("25005", "C-2", P2, A, D(2025, 2, 5), "-20.00", "credit_note", None, "25002"),  # partial
+    ("25006", "C-1", P1, A, D(2025, 2, 12), "-15.00", "credit_note", None, "25001"),  # partial
+    ("25007", "C-4", P1, A, D(2025, 2, 17), "70.00", "paid", None, None),
+    ("25008", "C-4", P1, A, D(2025, 2, 20), "-10.00", "credit_note", None, "25007"),  # partial
+]
+PARTIAL_PAYMENTS = [
+    ("25001/1", D(2025, 1, 10), "60.00", "cb"),
+    ("25003/1", D(2025, 1, 20), "50.00", "cheque"),
+    ("25004/1", D(2025, 2, 3), "-50.00", "cheque"),  # the full cancellation's refund
+    ("25006/1", D(2025, 2, 12), "-15.00", "cb"),  # refund booked on the credit note
+    ("25007/1", D(2025, 2, 17), "70.00", "cb"),
+    ("25007/2", D(2025, 2, 20), "-10.00", "especes"),  # refund booked on the invoice
+]
+
+
+def partial_tables() -> dict[str, pa.Table]:
+    """The practice with partial credit notes as canonical tables."""
+    patients = PATIENTS.slice(0, 3).set_column(0, "patient_key", pa.array([P1, P2, P3]))
+    return {
+        "practitioners": PRACTITIONERS,
+        "patients": patients,
+        "consultations": _consultations(PARTIAL_CONSULTATIONS),
+        "invoices": _invoices(PARTIAL_INVOICES),
+        "payments": _payments(PARTIAL_PAYMENTS),
+    }
+
+
+def partial_workspace(root: Path) -> workspace.Unlocked:
+    """A workspace whose current snapshot is the practice with partial credit notes."""
+    unlocked = workspace.init_workspace(root, PASSPHRASE, work_factor=10).unlocked
+    snapshots.write_snapshot(
+        unlocked.workspace.snapshots_dir, partial_tables(), unlocked.recipients()
+    )
+    return unlocked
+
+
+@pytest.fixture(scope="module")
+def partial(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    unlocked = partial_workspace(tmp_path_factory.mktemp("partial") / "ws")
+    with open_warehouse(unlocked) as wh:
+        yield wh
+
+
+def test_partial_credit_notes_reduce_the_month_they_are_issued_in(partial: Warehouse) -> None:
+    zero = {"cb": "0.00", "cheque": "0.00", "especes": "0.00", "virement": "0.00", "autre": "0.00"}
+    assert metrics.headline(partial, JAN_1, FEB_28) == {
+        "from": "2025-01-01",
+        "to": "2025-02-28",
+        "months": [
+            {
+                "month": "2025-01",
+                "consultations_done": 3,
+                "consultations_cancelled": 0,
+                "consultations_no_show": 0,
+                "new_patients": 3,
+                "active_patients": 3,
+                "revenue_invoiced": "140.00",  # 25001 + 25002, not the cancelled 25003
+                "revenue_received": "110.00",
+                "received_by_method": {**zero, "cb": "60.00", "cheque": "50.00"},
+                "unpaid_invoices": 1,  # 25002: 80 - 20 credited on 5 February, nothing paid
+                "unpaid_amount": "60.00",
+            },
+            {
+                "month": "2025-02",
+                "consultations_done": 1,
+                "consultations_cancelled": 0,
+                "consultations_no_show": 0,
+                "new_patients": 0,
+                "active_patients": 1,
+                "revenue_invoiced": "25.00",  # 70 (25007) - 20 - 15 - 10; 25004 removed
+                "revenue_received": "-5.00",  # -50 - 15 + 70 - 10
+                "received_by_method": {
+                    **zero,
+                    "cb": "55.00",
+                    "cheque": "-50.00",
+                    "especes": "-10.00",
+                },
+                "unpaid_invoices": 0,  # 25007: 70 - 10 credited = 70 - 10 refunded
+                "unpaid_amount": "0.00",
+            },
+        ],
+        "totals": {
+            "consultations_done": 4,
+            "consultations_cancelled": 0,
+            "consultations_no_show": 0,
+            "new_patients": 3,
+            "revenue_invoiced": "165.00",
+            "revenue_received": "105.00",
+            "received_by_method": {**zero, "cb": "115.00", "especes": "-10.00"},
+            "unpaid_invoices": 1,
+            "unpaid_amount": "60.00",
+            "distinct_patients": 3,
+        },
+    }
+
+
+def test_a_partial_credit_note_counts_from_its_own_day(partial: Warehouse) -> None:
+    january = metrics.headline(partial, JAN_1, D(2025, 1, 31))["months"][0]
+    assert (january["revenue_invoiced"], january["unpaid_amount"]) == ("140.00", "80.00")
+    # Credit notes of January invoices still reduce February on its own.
+    february = metrics.headline(partial, D(2025, 2, 1), FEB_28)["totals"]
+    assert (february["revenue_invoiced"], february["unpaid_invoices"]) == ("25.00", 0)
+    daily = metrics.revenue(partial, D(2025, 2, 12), D(2025, 2, 12), grain="day", basis="facture")
+    assert (daily["amount"][0], daily["items"][0]) == (E("-15.00"), 0)  # not an invoice
+
+
+def test_a_full_cancellation_still_removes_the_invoice_and_its_credit_note(
+    partial: Warehouse,
+) -> None:
+    live = partial.query("SELECT invoice_number, kind, amount FROM live_invoices ORDER BY 1")
+    assert [tuple(r.values()) for r in records(live)] == [
+        ("25001", "invoice", E("60.00")),
+        ("25002", "invoice", E("80.00")),
+        ("25005", "partial_credit_note", E("-20.00")),
+        ("25006", "partial_credit_note", E("-15.00")),
+        ("25007", "invoice", E("70.00")),
+        ("25008", "partial_credit_note", E("-10.00")),
+    ]  # neither 25003 (cancelled) nor 25004 (its credit note)
+    cancellations = records(metrics.cancellations(partial, JAN_1, FEB_28))
+    assert [
+        (
+            c["cancelled_invoices"],
+            c["credit_notes"],
+            c["credit_notes_amount"],
+            c["partial_credit_notes"],
+            c["partial_credit_notes_amount"],
+        )
+        for c in cancellations
+    ] == [(1, 0, E("0.00"), 0, E("0.00")), (0, 4, E("-95.00"), 3, E("-45.00"))]
+
+
+def test_every_facture_figure_nets_partial_credit_notes(partial: Warehouse) -> None:
+    facture = metrics.revenue(partial, JAN_1, FEB_28, basis="facture")
+    assert [(r["amount"], r["items"]) for r in records(facture)] == [
+        (E("140.00"), 2),
+        (E("25.00"), 1),
+    ]
+    yoy = records(metrics.revenue_yoy(partial, D(2025, 2, 1), FEB_28, basis="facture"))
+    assert yoy[0]["amount"] == E("25.00")
+    by_practitioner = records(
+        metrics.revenue_by_practitioner(partial, JAN_1, FEB_28, basis="facture")
+    )
+    assert [(p["practitioner_id"], p["amount"], p["items"]) for p in by_practitioner] == [
+        (A, E("165.00"), 3),
+        (B, E("0.00"), 0),
+    ]
+    acts = {
+        r["consultation_type"]: (r["amount"], r["items"])
+        for r in records(metrics.revenue_by_act_type(partial, JAN_1, FEB_28, basis="facture"))
+    }
+    # Each credit note counts for its invoice's consultation: 60 - 15; 80 - 20 + 70 - 10.
+    assert acts["first"] == (E("45.00"), 1) and acts["follow_up"] == (E("120.00"), 2)
+    assert acts["urgent"] == (E("0.00"), 0)
+    fees = records(metrics.average_fee(partial, JAN_1, FEB_28))
+    # The month's facturé over the invoices issued in it: February is 25 / 1.
+    assert [(f["invoices"], f["amount"], f["average_fee"]) for f in fees] == [
+        (2, E("140.00"), E("70.00")),
+        (1, E("25.00"), E("25.00")),
+    ]
+
+
+def test_amount_due_is_reduced_by_partial_credit_notes(partial: Warehouse) -> None:
+    unpaid = records(metrics.unpaid_invoices(partial, JAN_1, FEB_28))
+    assert [
+        (u["invoice_number"], u["amount"], u["credited"], u["received"], u["due"], u["bucket"])
+        for u in unpaid
+    ] == [("25002", E("80.00"), E("20.00"), E("0.00"), E("60.00"), "31-60")]
+    before = records(metrics.unpaid_invoices(partial, JAN_1, D(2025, 2, 4)))
+    assert [(u["credited"], u["due"]) for u in before] == [(E("0.00"), E("80.00"))]
+    aging = records(metrics.unpaid_aging(partial, JAN_1, FEB_28))
+    assert [(a["bucket"], a["invoices"], a["due"]) for a in aging] == [
+        ("0-30", 0, E("0.00")),
+        ("31-60", 1, E("60.00")),
+        ("61-90", 0, E("0.00")),
+        (">90", 0, E("0.00")),
+    ]
+    # 25007 received 70 - 10 for 70 - 10, 25001 60 - 15 (refunded on 25006) for 60 - 15.
+    assert metrics.reconciliation(partial, JAN_1, FEB_28).empty
+    ahead = records(metrics.reconciliation(partial, JAN_1, D(2025, 2, 11)))
+    assert ahead == []  # 25006 (12 February) not yet issued: 25001 owes and received 60
+
+
+def test_a_partial_credit_note_needs_no_load_of_its_invoice_year(tmp_path: Path) -> None:
+    """A January credit note on a December invoice reduces January even with 2025 alone."""
+    invoices = [
+        ("24001", "C-1", P1, A, D(2024, 12, 20), "60.00", "paid", None, None),
+        ("24002", "C-2", P2, A, D(2024, 12, 21), "80.00", "cancelled", None, None),
+        ("25001", "C-1", P1, A, D(2025, 1, 8), "-15.00", "credit_note", None, "24001"),
+        ("25002", "C-2", P2, A, D(2025, 1, 9), "-80.00", "credit_note", None, "24002"),
+        ("25003", "C-3", P3, A, D(2025, 1, 20), "50.00", "issued", None, None),
+    ]
+    tables = {
+        **partial_tables(),
+        "consultations": _consultations(PARTIAL_CONSULTATIONS[:3]),
+        "invoices": _invoices(invoices),
+        "payments": _payments([("24001/1", D(2024, 12, 20), "60.00", "cb")]),
+    }
+    unlocked = workspace.init_workspace(tmp_path / "ws", PASSPHRASE, work_factor=10).unlocked
+    snapshots.write_snapshot(unlocked.workspace.snapshots_dir, tables, unlocked.recipients())
+    for years in (None, [2025]):
+        with open_warehouse(unlocked, years=years) as wh:
+            january = metrics.headline(wh, JAN_1, D(2025, 1, 31))["months"][0]
+            assert january["revenue_invoiced"] == "35.00", years  # 50 - 15; 25002 full
+            by_practitioner = metrics.revenue_by_practitioner(
+                wh, JAN_1, D(2025, 1, 31), basis="facture"
+            )
+            assert by_practitioner["amount"][0] == E("35.00"), years
+            loaded = wh.query("SELECT count(*) AS n FROM invoices")["n"][0]
+            assert loaded == (5 if years is None else 3)  # 2024's invoices stay unloaded
+
+
+def test_generator_truth_agrees_with_the_sql_on_partial_credit_notes(partial: Warehouse) -> None:
+    from osteo_analytics.synthetic.truth import TruthBook, record_exam
+    from tests.test_synthetic import partial_credit_exams
+
+    book = TruthBook(JAN_1, FEB_28)
+    for exam in partial_credit_exams():
+        record_exam(book, exam)
+    assert book.to_json() == metrics.headline(partial, JAN_1, FEB_28)
 
 
 # --- every metric is documented and states its basis ------------------------------------

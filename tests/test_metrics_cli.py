@@ -294,3 +294,51 @@ def test_sql_reads_describes_explains_and_sets_variables(ws: Path) -> None:
     assert "\npayments\n" in out  # SHOW TABLES
     assert "physical_plan" in out and "analyzed_plan" in out
     assert "grain\nyear\n" in out and "reset_done\ntrue\n" in out.lower()
+
+
+# --- partial credit notes through the command line ---------------------------------------
+
+
+@pytest.fixture(scope="module")
+def partial_ws(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """tests/test_metrics.py's practice with partial credit notes, as a real snapshot."""
+    from tests.test_metrics import partial_workspace
+
+    root = tmp_path_factory.mktemp("partial-cli") / "ws"
+    partial_workspace(root)
+    return root
+
+
+def test_metrics_json_nets_partial_credit_notes_in_their_month(partial_ws: Path) -> None:
+    result = osteo("metrics", "--format", "json", workspace=partial_ws, env=ENV)
+    assert result.returncode == 0, result.stderr
+    document = json.loads(result.stdout)
+    assert (document["from"], document["to"]) == ("2025-01-01", "2025-02-28")
+    assert [
+        (m["month"], m["revenue_invoiced"], m["unpaid_invoices"], m["unpaid_amount"])
+        for m in document["months"]
+    ] == [("2025-01", "140.00", 1, "60.00"), ("2025-02", "25.00", 0, "0.00")]
+    totals = document["totals"]
+    assert (totals["revenue_invoiced"], totals["revenue_received"]) == ("165.00", "105.00")
+    assert (totals["unpaid_invoices"], totals["unpaid_amount"]) == (1, "60.00")
+    february = osteo(
+        "metrics", "--from", "2025-02-01", "--to", "2025-02-28", "--format", "json",
+        workspace=partial_ws, env=ENV,
+    )  # fmt: skip
+    assert february.returncode == 0, february.stderr
+    assert json.loads(february.stdout)["totals"]["revenue_invoiced"] == "25.00"
+
+
+def test_sql_live_invoices_view(partial_ws: Path) -> None:
+    result = osteo(
+        "sql", "-c", "SELECT kind, count(*) AS n, sum(amount) AS amount FROM live_invoices "
+        "GROUP BY kind ORDER BY kind", "--format", "json",
+        workspace=partial_ws, env=ENV,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout) == [
+        {"kind": "invoice", "n": 3, "amount": "210.00"},
+        {"kind": "partial_credit_note", "n": 3, "amount": "-45.00"},
+    ]
+    tables = osteo("sql", "--format", "csv", workspace=partial_ws, env=ENV, input=".tables\n")
+    assert "live_invoices" in tables.stdout.split()

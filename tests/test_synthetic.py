@@ -26,6 +26,8 @@ import pytest
 
 from osteo_analytics.errors import UsageError
 from osteo_analytics.synthetic import plan, synthesize, vocab
+from osteo_analytics.synthetic.model import Exam, Invoice, Payment
+from osteo_analytics.synthetic.truth import TruthBook, partial_credit_note, record_exam
 from osteo_analytics.synthetic.xlsx import ReportSheet
 from tests.conftest import LIBREOSTEO_SAMPLE
 
@@ -525,3 +527,87 @@ def test_patient_core_and_card_are_the_full_record_drawn_faster() -> None:
             full.city,
         )
         assert factory.ledger_names(index) == full.ledger_name
+
+
+# --- partial credit notes: the truth's rule on a hand-made chain ---------------------------
+
+
+def partial_credit_exams() -> list[Exam]:
+    """January visits, February credit notes: three partial ones and a full cancellation.
+
+    The practice of tests/test_metrics.py's `PARTIAL_*` tables (patient 0 is P-ONE, 1 P-TWO,
+    2 P-THREE), so that the truth can be compared with the SQL. The model links a credit
+    note through the invoice's `canceled_by`; only a full cancellation cancels (status 3).
+    """
+    t, d = dt.datetime, dt.date
+
+    def bill(
+        number: str, issued: dt.datetime, cents: int, *money: Payment, status: int = 2
+    ) -> Invoice:
+        kind = "creditnote" if cents < 0 else "invoice"
+        return Invoice(int(number), number, issued, cents, kind, status, "cb", 0, money=[*money])
+
+    def note(
+        invoice: Invoice, number: str, issued: dt.datetime, cents: int, *money: Payment
+    ) -> list[Invoice]:
+        invoice.canceled_by = bill(number, issued, cents, *money)
+        return [invoice, invoice.canceled_by]
+
+    one = bill("25001", t(2025, 1, 10, 9, 45), 6000, Payment(d(2025, 1, 10), "cb", 6000))
+    two = bill("25002", t(2025, 1, 15, 10, 45), 8000, status=1)  # issued unpaid
+    three = bill("25003", t(2025, 1, 20, 11, 45), 5000, Payment(d(2025, 1, 20), "cheque", 5000))
+    three.status = 3
+    four = bill(
+        "25007",
+        t(2025, 2, 17, 9, 45),
+        7000,
+        Payment(d(2025, 2, 17), "cb", 7000),
+        Payment(d(2025, 2, 20), "especes", -1000),  # the partial refund, booked on the invoice
+    )
+
+    def feb(day: int) -> dt.datetime:  # credit notes are made at the evening's closing
+        return t(2025, 2, day, 19, 30)
+
+    refund_one = Payment(d(2025, 2, 12), "cb", -1500)  # booked on the credit note
+    refund_three = Payment(d(2025, 2, 3), "cheque", -5000)
+    chains = [  # patient, start, LibreOsteo type, invoices
+        (0, t(2025, 1, 10, 9), 1, note(one, "25006", feb(12), -1500, refund_one)),
+        (1, t(2025, 1, 15, 10), 2, note(two, "25005", feb(5), -2000)),
+        (2, t(2025, 1, 20, 11), 4, note(three, "25004", feb(3), -5000, refund_three)),
+        (0, t(2025, 2, 17, 9), 2, note(four, "25008", feb(20), -1000)),
+    ]
+    return [
+        Exam(n, patient, 0, start, kind, "done", 2, "", "", invoices=invoices)
+        for n, (patient, start, kind, invoices) in enumerate(chains, start=1)
+    ]
+
+
+def test_truth_partial_credit_note_reduces_the_month_it_is_issued_in() -> None:
+    book = TruthBook(dt.date(2025, 1, 1), dt.date(2025, 2, 28))
+    for exam in partial_credit_exams():
+        record_exam(book, exam)
+    truth = book.to_json()
+    january, february = truth["months"]
+    # January: 60 + 80 (25003 is cancelled); February: 70 - 20 - 15 - 10.
+    assert (january["revenue_invoiced"], february["revenue_invoiced"]) == ("140.00", "25.00")
+    # 25002 owes 80 - 20 credited; 25001 and 25007 are settled net of credits and refunds.
+    assert (january["unpaid_invoices"], january["unpaid_amount"]) == (1, "60.00")
+    assert (february["unpaid_invoices"], february["unpaid_amount"]) == (0, "0.00")
+    assert truth["totals"]["revenue_invoiced"] == "165.00"
+    assert truth["totals"]["revenue_received"] == "105.00"
+
+
+def test_truth_full_cancellation_removes_the_invoice_and_its_credit_note() -> None:
+    exams = partial_credit_exams()
+    cancelled = exams[2].invoices[0]
+    assert partial_credit_note(cancelled) is None  # status 3: a full cancellation
+    book = TruthBook(dt.date(2025, 1, 1), dt.date(2025, 2, 28))
+    record_exam(book, exams[2])
+    truth = book.to_json()
+    assert [m["revenue_invoiced"] for m in truth["months"]] == ["0.00", "0.00"]
+    assert [m["revenue_received"] for m in truth["months"]] == ["50.00", "-50.00"]
+    # A credit note as large as an invoice that stands is not partial: it takes nothing off.
+    standing = exams[0].invoices[0]
+    assert partial_credit_note(standing) is exams[0].invoices[1]
+    standing.canceled_by.amount = -standing.amount  # type: ignore[union-attr]
+    assert partial_credit_note(standing) is None

@@ -67,9 +67,10 @@ def metrics(
 ) -> None:
     """Chiffres clés par mois : consultations, patients, facturé, encaissé, impayés.
 
-    Facturé = factures par date d'émission, hors factures annulées et avoirs ; encaissé =
-    paiements par date d'encaissement (remboursements en négatif). Sans --from/--to :
-    tous les mois de l'instantané.
+    Facturé = factures par date d'émission, hors factures annulées et leurs avoirs ; un
+    avoir partiel est déduit le mois de son émission. Encaissé = paiements par date
+    d'encaissement (remboursements en négatif). Sans --from/--to : tous les mois de
+    l'instantané.
     """
     from ..metrics import headline
     from ..warehouse import open_warehouse
@@ -163,9 +164,10 @@ def _print_headline(document: dict[str, Any], console: Console) -> None:
         )
     console.print(money)
     console.print(
-        "Facturé : factures par date d'émission, hors annulées et avoirs. Encaissé : "
-        "paiements par date d'encaissement, remboursements déduits. Impayées : factures "
-        f"du mois non soldées au {document['to']}."
+        "Facturé : factures par date d'émission, hors annulées et leurs avoirs ; un avoir "
+        "partiel est déduit le mois de son émission. Encaissé : paiements par date "
+        "d'encaissement, remboursements déduits. Impayées : factures du mois non soldées "
+        f"au {document['to']}."
     )
 
 

@@ -1,6 +1,6 @@
 -- metric: headline
 -- title: Chiffres clés par mois
--- basis: both, in separate columns: revenue_invoiced = facturé (live invoices by issued_on); revenue_received and received_* = encaissé (payments by paid_on, refunds negative); unpaid_* = live invoices issued in the month still due on $date_to
+-- basis: both, in separate columns: revenue_invoiced = facturé (live_invoices by issued_on: invoices that stand, partial credit notes negative in their own month); revenue_received and received_* = encaissé (payments by paid_on, refunds negative); unpaid_* = invoices that stand issued in the month still due on $date_to (invoice_balances)
 -- params: date_from, date_to
 -- One row per month of [$date_from, $date_to], months without activity included with zeros.
 -- Consultations count by consulted_on and status. new_patients: patients whose first done
@@ -33,9 +33,8 @@ newcomers AS (
 ),
 invoiced AS (
     SELECT CAST(date_trunc('month', issued_on) AS DATE) AS month, sum(amount) AS amount
-    FROM invoices
-    WHERE status IN ('issued', 'paid')
-      AND issued_on BETWEEN CAST($date_from AS DATE) AND CAST($date_to AS DATE)
+    FROM live_invoices
+    WHERE issued_on BETWEEN CAST($date_from AS DATE) AND CAST($date_to AS DATE)
     GROUP BY 1
 ),
 received AS (
@@ -50,21 +49,13 @@ received AS (
     WHERE paid_on BETWEEN CAST($date_from AS DATE) AND CAST($date_to AS DATE)
     GROUP BY 1
 ),
-settled AS (  -- what each invoice had received by the end of the period
-    SELECT invoice_number, sum(amount) AS received
-    FROM payments
-    WHERE paid_on <= CAST($date_to AS DATE)
-    GROUP BY 1
-),
-unpaid AS (
-    SELECT CAST(date_trunc('month', i.issued_on) AS DATE) AS month,
+unpaid AS (  -- what each invoice still owed at the end of the period
+    SELECT CAST(date_trunc('month', issued_on) AS DATE) AS month,
            count(*) AS invoices,
-           sum(i.amount - coalesce(s.received, 0)) AS amount
-    FROM invoices AS i
-    LEFT JOIN settled AS s USING (invoice_number)
-    WHERE i.status IN ('issued', 'paid')
-      AND i.issued_on BETWEEN CAST($date_from AS DATE) AND CAST($date_to AS DATE)
-      AND i.amount > coalesce(s.received, 0)
+           sum(due) AS amount
+    FROM invoice_balances(CAST($date_to AS DATE))
+    WHERE issued_on BETWEEN CAST($date_from AS DATE) AND CAST($date_to AS DATE)
+      AND due > 0
     GROUP BY 1
 )
 SELECT

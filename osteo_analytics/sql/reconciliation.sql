@@ -1,15 +1,19 @@
 -- metric: reconciliation
 -- title: Rapprochement paiements / factures
--- basis: facture (invoices issued in the period) against encaisse (their payments with paid_on <= $date_to); payments without invoice by paid_on
+-- basis: facture (invoices issued in the period, net of their partial credit notes issued up to $date_to) against encaisse (their payments with paid_on <= $date_to); payments without invoice by paid_on
 -- params: date_from, date_to
 -- One row per discrepancy:
---   overpaid                 a live invoice (issued or paid) received more than its amount;
---   underpaid                a live invoice received less than its amount although it is
---                            marked paid or part-paid (never-paid ones: see unpaid_invoices);
+--   overpaid                 an invoice that stands (issued or paid) received more than its
+--                            amount net of its partial credit notes (invoice_balances);
+--   underpaid                an invoice that stands received less than that net amount
+--                            although it is marked paid or part-paid (never-paid ones: see
+--                            unpaid_invoices);
 --   cancelled_not_refunded   a cancelled invoice whose receipts, net of the refunds booked
 --                            on it and on the credit notes that cancel it, are not zero;
 --   payment_without_invoice  a payment in the period whose invoice number is unknown.
--- difference = received - amount (what was received too much when positive).
+-- difference = received - amount (what was received too much when positive); for an
+-- invoice that stands, amount is its net amount and received includes the refunds booked
+-- on its partial credit notes.
 WITH received AS (
     SELECT invoice_number, sum(amount) AS received
     FROM payments
@@ -22,14 +26,19 @@ period_invoices AS (
     LEFT JOIN received AS r USING (invoice_number)
     WHERE i.issued_on BETWEEN CAST($date_from AS DATE) AND CAST($date_to AS DATE)
 ),
+balances AS (
+    SELECT invoice_number, issued_on, status, net_amount AS amount, received
+    FROM invoice_balances(CAST($date_to AS DATE))
+    WHERE issued_on BETWEEN CAST($date_from AS DATE) AND CAST($date_to AS DATE)
+),
 live AS (
     SELECT 'overpaid' AS kind, invoice_number, issued_on, amount, received
-    FROM period_invoices
-    WHERE status IN ('issued', 'paid') AND received > amount
+    FROM balances
+    WHERE received > amount
     UNION ALL
     SELECT 'underpaid', invoice_number, issued_on, amount, received
-    FROM period_invoices
-    WHERE status IN ('issued', 'paid') AND received < amount
+    FROM balances
+    WHERE received < amount
       AND (status = 'paid' OR received > 0)
 ),
 refunded AS (  -- refunds booked on the credit notes that cancel an invoice

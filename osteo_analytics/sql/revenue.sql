@@ -1,9 +1,10 @@
 -- metric: revenue
 -- title: Recettes par période
--- basis: $basis: encaisse = payments by paid_on (refunds negative); facture = live invoices (status issued or paid) by issued_on; one basis per call, stated in the basis column
+-- basis: $basis: encaisse = payments by paid_on (refunds negative); facture = live_invoices by issued_on (invoices that stand, partial credit notes negative); one basis per call, stated in the basis column
 -- params: date_from, date_to, grain (day|week|month|year), basis (encaisse|facture)
 -- One row per period of [$date_from, $date_to] (weeks start on Monday), empty periods
--- included with zeros. items = number of payments or invoices.
+-- included with zeros. items = number of payments (refunds included) or of invoices that
+-- stand (a partial credit note lowers the amount; it is not an item).
 WITH periods AS (
     SELECT CAST(p AS DATE) AS period_start
     FROM generate_series(
@@ -18,21 +19,20 @@ WITH periods AS (
     ) AS t(p)
 ),
 amounts AS (
-    SELECT paid_on AS day, amount
+    SELECT paid_on AS day, amount, TRUE AS item
     FROM payments
     WHERE $basis = 'encaisse'
       AND paid_on BETWEEN CAST($date_from AS DATE) AND CAST($date_to AS DATE)
     UNION ALL
-    SELECT issued_on AS day, amount
-    FROM invoices
+    SELECT issued_on AS day, amount, kind = 'invoice' AS item
+    FROM live_invoices
     WHERE $basis = 'facture'
-      AND status IN ('issued', 'paid')
       AND issued_on BETWEEN CAST($date_from AS DATE) AND CAST($date_to AS DATE)
 ),
 totals AS (
     SELECT CAST(date_trunc($grain, day) AS DATE) AS period_start,
            sum(amount) AS amount,
-           count(*) AS items
+           count(*) FILTER (WHERE item) AS items
     FROM amounts
     GROUP BY 1
 )

@@ -1,30 +1,30 @@
 -- metric: revenue_by_act_type
 -- title: Recettes par type d'acte
--- basis: $basis: encaisse = payments by paid_on; facture = live invoices by issued_on; the act type is the consultation_type of the invoice's consultation
+-- basis: $basis: encaisse = payments by paid_on; facture = live_invoices by issued_on (partial credit notes negative, with their invoice's consultation); the act type is the consultation_type of the invoice's consultation
 -- params: date_from, date_to, basis (encaisse|facture)
 -- One row per consultation type (first, follow_up, return, urgent, home, other: always
--- all six) plus `unknown` for money whose invoice has no linked consultation.
+-- all six) plus `unknown` for money whose invoice has no linked consultation. items =
+-- payments (refunds included) or invoices that stand (partial credit notes are not items).
 WITH types(consultation_type, position) AS (
     VALUES ('first', 1), ('follow_up', 2), ('return', 3), ('urgent', 4), ('home', 5),
            ('other', 6), ('unknown', 7)
 ),
 amounts AS (
-    SELECT i.consultation_id, p.amount
+    SELECT i.consultation_id, p.amount, TRUE AS item
     FROM payments AS p
     LEFT JOIN invoices AS i USING (invoice_number)
     WHERE $basis = 'encaisse'
       AND p.paid_on BETWEEN CAST($date_from AS DATE) AND CAST($date_to AS DATE)
     UNION ALL
-    SELECT consultation_id, amount
-    FROM invoices
+    SELECT consultation_id, amount, kind = 'invoice' AS item
+    FROM live_invoices
     WHERE $basis = 'facture'
-      AND status IN ('issued', 'paid')
       AND issued_on BETWEEN CAST($date_from AS DATE) AND CAST($date_to AS DATE)
 ),
 totals AS (
     SELECT coalesce(c.consultation_type, 'unknown') AS consultation_type,
            sum(a.amount) AS amount,
-           count(*) AS items
+           count(*) FILTER (WHERE a.item) AS items
     FROM amounts AS a
     LEFT JOIN consultations AS c USING (consultation_id)
     GROUP BY 1

@@ -1,24 +1,24 @@
 -- metric: revenue_by_practitioner
 -- title: Recettes par praticien
--- basis: $basis: encaisse = payments by paid_on, attributed to the practitioner of their invoice; facture = live invoices by issued_on, by issuing practitioner
+-- basis: $basis: encaisse = payments by paid_on, attributed to the practitioner of their invoice; facture = live_invoices by issued_on, by issuing practitioner (a partial credit note counts for its invoice's practitioner)
 -- params: date_from, date_to, basis (encaisse|facture)
 -- One row per practitioner (zeros included); payments whose invoice is unknown form a
--- row with a null practitioner_id.
+-- row with a null practitioner_id. items = payments (refunds included) or invoices that
+-- stand (partial credit notes are not items).
 WITH amounts AS (
-    SELECT i.practitioner_id, p.amount
+    SELECT i.practitioner_id, p.amount, TRUE AS item
     FROM payments AS p
     LEFT JOIN invoices AS i USING (invoice_number)
     WHERE $basis = 'encaisse'
       AND p.paid_on BETWEEN CAST($date_from AS DATE) AND CAST($date_to AS DATE)
     UNION ALL
-    SELECT practitioner_id, amount
-    FROM invoices
+    SELECT practitioner_id, amount, kind = 'invoice' AS item
+    FROM live_invoices
     WHERE $basis = 'facture'
-      AND status IN ('issued', 'paid')
       AND issued_on BETWEEN CAST($date_from AS DATE) AND CAST($date_to AS DATE)
 ),
 totals AS (
-    SELECT practitioner_id, sum(amount) AS amount, count(*) AS items
+    SELECT practitioner_id, sum(amount) AS amount, count(*) FILTER (WHERE item) AS items
     FROM amounts
     GROUP BY 1
 )

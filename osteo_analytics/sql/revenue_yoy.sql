@@ -1,6 +1,6 @@
 -- metric: revenue_yoy
 -- title: Recettes comparées à l'année précédente
--- basis: $basis: encaisse = payments by paid_on; facture = live invoices by issued_on; the same basis for both years
+-- basis: $basis: encaisse = payments by paid_on; facture = live_invoices by issued_on (partial credit notes negative); the same basis for both years
 -- params: date_from, date_to, basis (encaisse|facture)
 -- One row per month of [$date_from, $date_to]: the month's amount, the same calendar month
 -- one year earlier (needs that year loaded), the difference and the change in percent
@@ -23,8 +23,8 @@ amounts AS (
     WHERE $basis = 'encaisse' AND paid_on BETWEEN low AND high
     UNION ALL
     SELECT issued_on AS day, amount
-    FROM invoices, bounds
-    WHERE $basis = 'facture' AND status IN ('issued', 'paid') AND issued_on BETWEEN low AND high
+    FROM live_invoices, bounds
+    WHERE $basis = 'facture' AND issued_on BETWEEN low AND high
 ),
 monthly AS (
     SELECT CAST(date_trunc('month', day) AS DATE) AS month, sum(amount) AS amount

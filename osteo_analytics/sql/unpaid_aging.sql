@@ -1,26 +1,18 @@
 -- metric: unpaid_aging
 -- title: Ancienneté des impayés
--- basis: facture (live invoices issued in the period) against encaisse up to $date_to
+-- basis: facture (invoices that stand, issued in the period, net of their partial credit notes issued up to $date_to) against encaisse up to $date_to
 -- params: date_from, date_to
 -- One row per aging bucket (0-30, 31-60, 61-90, >90 days between issue and $date_to;
--- always all four): unpaid invoices and the amount still due after partial payments.
+-- always all four): unpaid invoices and the amount still due (invoice_balances: after
+-- partial payments and partial credit notes).
 WITH buckets(bucket, low, high) AS (
     VALUES ('0-30', 0, 30), ('31-60', 31, 60), ('61-90', 61, 90), ('>90', 91, NULL)
 ),
-settled AS (
-    SELECT invoice_number, sum(amount) AS received
-    FROM payments
-    WHERE paid_on <= CAST($date_to AS DATE)
-    GROUP BY 1
-),
 due AS (
-    SELECT CAST($date_to AS DATE) - i.issued_on AS age_days,
-           i.amount - coalesce(s.received, 0) AS due
-    FROM invoices AS i
-    LEFT JOIN settled AS s USING (invoice_number)
-    WHERE i.status IN ('issued', 'paid')
-      AND i.issued_on BETWEEN CAST($date_from AS DATE) AND CAST($date_to AS DATE)
-      AND i.amount > coalesce(s.received, 0)
+    SELECT CAST($date_to AS DATE) - issued_on AS age_days, due
+    FROM invoice_balances(CAST($date_to AS DATE))
+    WHERE issued_on BETWEEN CAST($date_from AS DATE) AND CAST($date_to AS DATE)
+      AND due > 0
 )
 SELECT
     b.bucket,

@@ -1,34 +1,28 @@
 -- metric: unpaid_invoices
 -- title: Factures impayées
--- basis: facture (live invoices issued in the period) against encaisse up to $date_to (payments with paid_on <= $date_to)
+-- basis: facture (invoices that stand, issued in the period, net of their partial credit notes issued up to $date_to) against encaisse up to $date_to (payments with paid_on <= $date_to, on the invoice or its partial credit notes)
 -- params: date_from, date_to
--- One row per live invoice issued in [$date_from, $date_to] whose payments up to $date_to
--- are less than its amount: what is still due, its age in days on $date_to and its
--- aging bucket (0-30, 31-60, 61-90, >90 days).
-WITH settled AS (
-    SELECT invoice_number, sum(amount) AS received
-    FROM payments
-    WHERE paid_on <= CAST($date_to AS DATE)
-    GROUP BY 1
-)
+-- One row per invoice that stands (live_invoices), issued in [$date_from, $date_to], still
+-- owing something on $date_to (invoice_balances): its amount, what partial credit notes
+-- took off (credited), what was received, what is still due, its age in days on $date_to
+-- and its aging bucket (0-30, 31-60, 61-90, >90 days).
 SELECT
-    i.invoice_number,
-    i.issued_on,
-    i.patient_key,
-    i.practitioner_id,
-    CAST(i.amount AS DECIMAL(18, 2)) AS amount,
-    CAST(coalesce(s.received, 0) AS DECIMAL(18, 2)) AS received,
-    CAST(i.amount - coalesce(s.received, 0) AS DECIMAL(18, 2)) AS due,
-    CAST($date_to AS DATE) - i.issued_on AS age_days,
+    invoice_number,
+    issued_on,
+    patient_key,
+    practitioner_id,
+    CAST(amount AS DECIMAL(18, 2)) AS amount,
+    CAST(credited AS DECIMAL(18, 2)) AS credited,
+    CAST(received AS DECIMAL(18, 2)) AS received,
+    CAST(due AS DECIMAL(18, 2)) AS due,
+    CAST($date_to AS DATE) - issued_on AS age_days,
     CASE
-        WHEN CAST($date_to AS DATE) - i.issued_on <= 30 THEN '0-30'
-        WHEN CAST($date_to AS DATE) - i.issued_on <= 60 THEN '31-60'
-        WHEN CAST($date_to AS DATE) - i.issued_on <= 90 THEN '61-90'
+        WHEN CAST($date_to AS DATE) - issued_on <= 30 THEN '0-30'
+        WHEN CAST($date_to AS DATE) - issued_on <= 60 THEN '31-60'
+        WHEN CAST($date_to AS DATE) - issued_on <= 90 THEN '61-90'
         ELSE '>90'
     END AS bucket
-FROM invoices AS i
-LEFT JOIN settled AS s USING (invoice_number)
-WHERE i.status IN ('issued', 'paid')
-  AND i.issued_on BETWEEN CAST($date_from AS DATE) AND CAST($date_to AS DATE)
-  AND i.amount > coalesce(s.received, 0)
-ORDER BY i.issued_on, i.invoice_number
+FROM invoice_balances(CAST($date_to AS DATE))
+WHERE issued_on BETWEEN CAST($date_from AS DATE) AND CAST($date_to AS DATE)
+  AND due > 0
+ORDER BY issued_on, invoice_number

@@ -5,8 +5,10 @@ code), so the metrics can be tested against it. Definitions (DESIGN.md, "Headlin
 consultations by consultation date and status; `new_patients` = patients whose first done
 consultation falls in the month; `active_patients` = distinct patients with a done
 consultation in the month; `revenue_invoiced` = invoices by issue date, excluding cancelled
-invoices and credit notes; `revenue_received` / `received_by_method` = payments by payment
-date, refunds negative; `unpaid_*` = invoices issued in the month not fully paid on `to`.
+invoices and the credit notes that cancel a whole invoice (a partial credit note reduces the
+month it is issued in); `revenue_received` / `received_by_method` = payments by payment
+date, refunds negative; `unpaid_*` = invoices issued in the month not fully paid on `to`
+(net of partial credit notes and of the refunds booked on them).
 `totals` sums the additive keys (`active_patients` is a distinct count, so it is not summed)
 and adds `distinct_patients`.
 """
@@ -17,7 +19,7 @@ import datetime as dt
 from decimal import Decimal
 from typing import Any
 
-from .model import Exam
+from .model import Exam, Invoice
 
 METHODS = ("cb", "cheque", "especes", "virement", "autre")
 _CENT = Decimal("0.01")
@@ -103,6 +105,10 @@ class TruthBook:
             month.unpaid_count += 1
             month.unpaid_amount += due
 
+    def partial_credit_note(self, issued: dt.date, amount: int) -> None:
+        """A partial credit note (amount < 0): it lowers facturé of the month it is issued in."""
+        self._list[issued.year * 12 + issued.month - self._base].invoiced += amount
+
     def money(self, day: dt.date, method: str, amount: int) -> None:
         """A payment (> 0) or a refund (< 0) received on `day`."""
         month = self._list[day.year * 12 + day.month - self._base]
@@ -171,16 +177,37 @@ def _euros(cents: int) -> str:
     return str((Decimal(cents) / 100).quantize(_CENT))
 
 
+def partial_credit_note(invoice: Invoice) -> Invoice | None:
+    """The credit note taking part of a standing invoice off, if any (docs/metrics.md).
+
+    A credit note is linked to the invoice it cancels by that invoice's `canceled_by`; a
+    full cancellation also cancels the invoice (status 3), a partial one leaves it standing
+    and is smaller than it.
+    """
+    note = invoice.canceled_by
+    if note is None or note.kind != "creditnote" or invoice.status == 3:
+        return None
+    return note if 0 < -note.amount < invoice.amount else None
+
+
 def record_exam(book: TruthBook, exam: Exam, method_of: dict[str, str] | None = None) -> None:
     """Feed one final exam: its consultation, its live invoices and every money movement.
 
-    `method_of` renames means of payment for a format that cannot express some of them.
+    A partial credit note lowers facturé in its own month and what its invoice owes; a
+    refund booked on it settles that invoice too. `method_of` renames means of payment for
+    a format that cannot express some of them.
     """
     book.consultation(exam.start.date(), exam.outcome, exam.patient)
     for invoice in exam.invoices:
         if invoice.kind == "invoice" and invoice.status != 3:
+            owed = invoice.amount
             received = sum(p.amount for p in invoice.money)
-            book.invoice(invoice.issued.date(), invoice.amount, invoice.amount - received)
+            note = partial_credit_note(invoice)
+            if note is not None:
+                book.partial_credit_note(note.issued.date(), note.amount)
+                owed += note.amount
+                received += sum(p.amount for p in note.money)
+            book.invoice(invoice.issued.date(), invoice.amount, owed - received)
         for payment in invoice.money:
             method = method_of.get(payment.method, payment.method) if method_of else payment.method
             book.money(payment.paid_on, method, payment.amount)
