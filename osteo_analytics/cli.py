@@ -19,6 +19,8 @@ from .clitools import (
     ENV_NEW_PASSPHRASE,
     ENV_PASSPHRASE,
     ENV_RECOVERY_CODE,
+    EnvVarOption,
+    Group,
     open_workspace,
     secret,
     unlock,
@@ -46,10 +48,11 @@ def _fail(message: str, code: int) -> None:
     sys.exit(code)
 
 
-@click.group(context_settings=CONTEXT_SETTINGS)
+@click.group(cls=Group, context_settings=CONTEXT_SETTINGS)
 @click.version_option(__version__, prog_name="osteo")
 @click.option(
     "--workspace",
+    cls=EnvVarOption,
     type=click.Path(file_okay=False, path_type=Path),
     envvar=ENV_WORKSPACE,
     show_envvar=True,
@@ -203,7 +206,7 @@ def rotate(ctx: click.Context) -> None:
 
 
 @cli.command(name="import")
-@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path), metavar="[CHEMIN]...")
 @click.option(
     "--format",
     "fmt",
