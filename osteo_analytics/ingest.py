@@ -28,7 +28,7 @@ from . import snapshots, vault
 from .atomic import make_private_dir, write_new_file
 from .canonical import PROVENANCE, pseudonymize_batch, strip_provenance
 from .contracts import check, load_contracts
-from .errors import InputError, UsageError
+from .errors import Hint, InputError, UsageError
 from .sources import ADAPTERS, FileReport, SourceBatch, detect_format, generic, ledger
 from .workspace import Unlocked
 
@@ -96,7 +96,10 @@ def read_sources(
     password-protected workbook of a ledger (never given on the command line).
     """
     if mapping is not None and fmt not in ("auto", "generic"):
-        raise UsageError("--mapping ne s'utilise qu'avec --format generic")
+        raise UsageError(
+            f"un fichier de correspondance ne sert qu'au format generic (format demandé : {fmt})",
+            hint=Hint.MAPPING_WITHOUT_GENERIC,
+        )
     if mapping is not None:
         fmt = "generic"
     if not paths:
@@ -109,8 +112,8 @@ def read_sources(
         if None in found:
             bad = next(p for p in paths if detect_format(p) is None)
             raise InputError(
-                f"{bad.name} : format non reconnu (formats connus : {', '.join(ADAPTERS)}) ;"
-                " précisez --format"
+                f"{bad.name} : format non reconnu (formats connus : {', '.join(ADAPTERS)})",
+                hint=Hint.CHOOSE_FORMAT,
             )
         if len(found) > 1:
             raise UsageError(
