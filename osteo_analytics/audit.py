@@ -34,7 +34,7 @@ from typing import Any
 from cryptography.hazmat.primitives import hashes, hmac
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
-from osteo_analytics.errors import AuditError
+from osteo_analytics.errors import AuditError, Hint
 
 if sys.platform != "win32":
     import fcntl
@@ -179,7 +179,7 @@ class AuditLog:
             tail = f.read()
             if not tail.endswith(b"\n"):
                 raise AuditError(
-                    "audit.log se termine par une ligne incomplète : lancez `osteo audit verify`"
+                    "audit.log se termine par une ligne incomplète", hint=Hint.VERIFY_AUDIT
                 )
             # A last line longer than the tail is cut here and fails below: entries this
             # module writes are far shorter, so such a line is not one of ours anyway.
@@ -190,7 +190,8 @@ class AuditLog:
             mac = None
         if not (isinstance(mac, str) and re.fullmatch(r"[0-9a-f]{64}", mac)):
             raise AuditError(
-                "audit.log's last line is not an audit entry; run `osteo audit verify`"
+                "audit.log : la dernière ligne n'est pas une entrée du journal",
+                hint=Hint.VERIFY_AUDIT,
             )
         return mac
 

@@ -19,11 +19,13 @@ from .clitools import (
     ENV_NEW_PASSPHRASE,
     ENV_PASSPHRASE,
     ENV_RECOVERY_CODE,
+    EnvVarOption,
+    Group,
     open_workspace,
     secret,
     unlock,
 )
-from .errors import OsteoError, UsageError
+from .errors import Hint, OsteoError, UsageError
 from .settings import ENV_WORKSPACE, resolve_workspace
 from .sources import ADAPTERS
 
@@ -46,10 +48,41 @@ def _fail(message: str, code: int) -> None:
     sys.exit(code)
 
 
-@click.group(context_settings=CONTEXT_SETTINGS)
+# How to fix what the library reports, in this surface's words (options, commands,
+# environment variables): the library only says what went wrong and gives a Hint.
+# Each text follows the library's message on the same line.
+ADVICE: dict[Hint, str] = {
+    Hint.CHOOSE_FORMAT: " ; précisez le format avec --format",
+    Hint.MAPPING_REQUIRED: (
+        " : ajoutez --mapping M.yaml (un brouillon : osteo import --suggest-mapping FICHIER)"
+    ),
+    Hint.MAPPING_WITHOUT_GENERIC: " : retirez --mapping ou ajoutez --format generic",
+    Hint.DESCRIBE_COLUMNS: (
+        " ; renommez les colonnes ou décrivez-les dans un fichier de correspondance"
+        " (--format generic --mapping M.yaml)"
+    ),
+    Hint.EXCEL_PASSWORD: (
+        f" ; indiquez le mot de passe dans {ENV_EXCEL_PASSWORD} ou quand la commande le demande"
+    ),
+    Hint.EXCEL_PASSWORD_WRONG: f" ; vérifiez {ENV_EXCEL_PASSWORD} ou le mot de passe saisi",
+    Hint.CREATE_WORKSPACE: " : créez-le avec `osteo init` ou indiquez le bon avec --workspace",
+    Hint.RECOVER_PASSPHRASE: " (oubliée ? `osteo keys recover` avec le code de secours)",
+    Hint.IMPORT_FIRST: " ; importez d'abord des données avec `osteo import`",
+    Hint.VERIFY_AUDIT: " : lancez `osteo audit verify`",
+}
+
+
+def describe(error: OsteoError) -> str:
+    """The line a person reads: what went wrong, then how to fix it with this command line."""
+    advice = ADVICE.get(error.hint, "") if error.hint is not None else ""
+    return f"{error}{advice}"
+
+
+@click.group(cls=Group, context_settings=CONTEXT_SETTINGS)
 @click.version_option(__version__, prog_name="osteo")
 @click.option(
     "--workspace",
+    cls=EnvVarOption,
     type=click.Path(file_okay=False, path_type=Path),
     envvar=ENV_WORKSPACE,
     show_envvar=True,
@@ -203,7 +236,7 @@ def rotate(ctx: click.Context) -> None:
 
 
 @cli.command(name="import")
-@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path), metavar="[CHEMIN]...")
 @click.option(
     "--format",
     "fmt",
@@ -344,7 +377,7 @@ def main() -> None:
         exc.show()
         sys.exit(2)
     except OsteoError as exc:
-        _fail(str(exc), exc.exit_code)
+        _fail(describe(exc), exc.exit_code)
     except KeyboardInterrupt:
         _fail("interrompu.", 1)
     except Exception as exc:  # a bug: say so in one line; the traceback only on request

@@ -1,19 +1,46 @@
 """Typed errors raised by the library.
 
 Only the command line (`cli.py`) and the dashboards turn these into messages for a
-person. Every message is one line that says what went wrong and how to fix it; it never
-contains a secret, a patient value or the path of a temporary file.
+person. Every message is one French line that says what went wrong; it never contains a
+secret, a patient value or the path of a temporary file. How to fix it is phrased by the
+surface: a fix that depends on the surface (a command-line option or command, an
+environment variable, a dashboard button) is never written here, the error carries a
+`Hint` instead and each surface words its own advice.
 
 Exit codes (DESIGN.md): 1 = the operation failed, 2 = bad usage or unreadable input.
 """
 
 from __future__ import annotations
 
+from enum import StrEnum
+
+
+class Hint(StrEnum):
+    """What the person can do about an error, for the surface to phrase (stable codes)."""
+
+    CHOOSE_FORMAT = "choose_format"  # the format of a file was not recognized: name it
+    MAPPING_REQUIRED = "mapping_required"  # the generic format needs a mapping file
+    MAPPING_WITHOUT_GENERIC = "mapping_without_generic"  # a mapping given for another format
+    DESCRIBE_COLUMNS = "describe_columns"  # no known header: rename or map the columns
+    EXCEL_PASSWORD = "excel_password"  # a protected workbook needs its password
+    EXCEL_PASSWORD_WRONG = "excel_password_wrong"  # the workbook password given is wrong
+    CREATE_WORKSPACE = "create_workspace"  # no workspace there: create one or point to it
+    RECOVER_PASSPHRASE = "recover_passphrase"  # wrong passphrase: the recovery code resets it
+    IMPORT_FIRST = "import_first"  # nothing imported yet
+    VERIFY_AUDIT = "verify_audit"  # the audit log's end is damaged: check the whole log
+
 
 class OsteoError(Exception):
-    """Base class of every error this package raises on purpose."""
+    """Base class of every error this package raises on purpose.
+
+    `hint` says what the person can do, when the fix depends on the surface.
+    """
 
     exit_code = 1
+
+    def __init__(self, message: str, *, hint: Hint | None = None) -> None:
+        super().__init__(message)
+        self.hint = hint
 
 
 # --- bad usage or unreadable input (exit 2) -------------------------------------------

@@ -29,7 +29,7 @@ from . import snapshots, vault
 from .atomic import make_private_dir, write_new_file
 from .canonical import PROVENANCE, pseudonymize_batch, strip_provenance
 from .contracts import check, load_contracts
-from .errors import InputError, UsageError
+from .errors import Hint, InputError, UsageError
 from .settings import load_settings
 from .sources import ADAPTERS, FileReport, SourceBatch, detect_format, generic, ledger, libreosteo
 from .workspace import Unlocked
@@ -100,7 +100,10 @@ def read_sources(
     the practice's time zone for exported instants (default: the adapter's, Europe/Paris).
     """
     if mapping is not None and fmt not in ("auto", "generic"):
-        raise UsageError("--mapping ne s'utilise qu'avec --format generic")
+        raise UsageError(
+            f"un fichier de correspondance ne sert qu'au format generic (format demandé : {fmt})",
+            hint=Hint.MAPPING_WITHOUT_GENERIC,
+        )
     if mapping is not None:
         fmt = "generic"
     if not paths:
@@ -113,8 +116,8 @@ def read_sources(
         if None in found:
             bad = next(p for p in paths if detect_format(p) is None)
             raise InputError(
-                f"{bad.name} : format non reconnu (formats connus : {', '.join(ADAPTERS)}) ;"
-                " précisez --format"
+                f"{bad.name} : format non reconnu (formats connus : {', '.join(ADAPTERS)})",
+                hint=Hint.CHOOSE_FORMAT,
             )
         if len(found) > 1:
             raise UsageError(

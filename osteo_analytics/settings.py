@@ -90,7 +90,9 @@ def load_settings(workspace: Path) -> dict[str, Any]:
     for name, value in data.items():
         setting = _BY_NAME.get(name)
         if setting is None:
-            raise InputError(f"config.toml : réglage inconnu « {name} » (voir `osteo --help`)")
+            raise InputError(
+                f"config.toml : réglage inconnu « {name} » (réglages : {', '.join(_BY_NAME)})"
+            )
         if not isinstance(value, type(setting.default)):
             raise InputError(
                 f"config.toml : « {name} » doit être de type {type(setting.default).__name__}"

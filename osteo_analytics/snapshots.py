@@ -34,7 +34,7 @@ import pyarrow.parquet as pq
 
 from . import vault
 from .atomic import atomic_write, fsync_dir, make_private_dir, write_new_file
-from .errors import DecryptionError, IntegrityError, SnapshotError
+from .errors import DecryptionError, Hint, IntegrityError, SnapshotError
 
 SCHEMA_VERSION = 1
 DATASETS = ("practitioners", "patients", "consultations", "invoices", "payments")
@@ -304,7 +304,9 @@ def read_snapshot(
     """
     name = name or current_snapshot(snapshots_dir)
     if name is None:
-        raise SnapshotError("aucun instantané : importez d'abord des données (`osteo import`)")
+        raise SnapshotError(
+            "aucun instantané : rien n'a encore été importé", hint=Hint.IMPORT_FIRST
+        )
     snapshot_dir = snapshots_dir / name
     manifest = read_manifest(snapshot_dir, identities)
     expected = {f.name for f in manifest.files} | {MANIFEST}

@@ -50,7 +50,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from . import snapshots
-from .errors import ReadOnlyError, SnapshotError, UsageError
+from .errors import Hint, ReadOnlyError, SnapshotError, UsageError
 from .settings import SETTINGS as _SETTINGS
 from .settings import load_settings, resolve_workspace
 
@@ -293,7 +293,9 @@ def open_warehouse(
     settings = load_settings(root) if root is not None else {s.name: s.default for s in _SETTINGS}
     name = snapshots.current_snapshot(snapshots_dir)
     if name is None:
-        raise SnapshotError("aucun instantané : importez d'abord des données (`osteo import`)")
+        raise SnapshotError(
+            "aucun instantané : rien n'a encore été importé", hint=Hint.IMPORT_FIRST
+        )
     wanted = sorted(set(years)) if years is not None else None
     tables = snapshots.read_snapshot(snapshots_dir, identities, name=name, years=wanted)
     con = duckdb.connect(

@@ -24,7 +24,7 @@ from pathlib import Path
 from . import snapshots, vault
 from .atomic import atomic_write, fsync_dir, make_private_dir
 from .audit import AuditLog, audit_key
-from .errors import DecryptionError, WorkspaceError
+from .errors import DecryptionError, Hint, WorkspaceError
 from .pseudonymize import derive_key
 
 IDENTITY = "keys/identity.age"
@@ -73,7 +73,7 @@ class Workspace:
     def require(self) -> Workspace:
         if not self.exists():
             raise WorkspaceError(
-                f"aucun espace de travail dans {self.root} : créez-le avec `osteo init`"
+                f"aucun espace de travail dans {self.root}", hint=Hint.CREATE_WORKSPACE
             )
         return self
 
@@ -118,8 +118,7 @@ class Workspace:
                 cached = vault.Secrets.from_bytes(vault.decrypt_with_passphrase(data, passphrase))
             except DecryptionError:
                 raise DecryptionError(
-                    "phrase de passe incorrecte "
-                    "(oubliée ? `osteo keys recover` avec le code de secours)"
+                    "phrase de passe incorrecte", hint=Hint.RECOVER_PASSPHRASE
                 ) from None
             _UNLOCKED[key] = cached
         return Unlocked(self, cached)

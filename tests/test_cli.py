@@ -54,7 +54,7 @@ def test_every_command_has_help_text(path: tuple[str, ...]) -> None:
             assert param.help, f"osteo {' '.join(path)} {param.opts[0]} has no help"
     result = CliRunner().invoke(cli, [*path, "--help"])
     assert result.exit_code == 0, result.output
-    assert "Usage:" in result.output
+    assert "Usage :" in result.output
 
 
 def test_the_group_has_help_and_a_workspace_option() -> None:

@@ -11,7 +11,7 @@ import pyarrow as pa
 import pytest
 
 from osteo_analytics import snapshots, vault
-from osteo_analytics.errors import DecryptionError, IntegrityError, SnapshotError
+from osteo_analytics.errors import DecryptionError, Hint, IntegrityError, SnapshotError
 
 MARKER = "P-MARKERMARKERMAR"
 
@@ -231,8 +231,9 @@ def test_a_failed_write_leaves_the_previous_snapshot_current(
 
 
 def test_no_snapshot_yet_is_a_clear_error(tmp_path: Path, key: vault.Identity) -> None:
-    with pytest.raises(SnapshotError, match="osteo import"):
+    with pytest.raises(SnapshotError, match="aucun instantané") as caught:
         snapshots.read_snapshot(tmp_path, [key.secret])
+    assert caught.value.hint is Hint.IMPORT_FIRST  # the command line advises `osteo import`
 
 
 def test_reencryption_changes_ciphertexts_not_content(

@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from osteo_analytics import snapshots, sources, workspace
-from osteo_analytics.errors import InputError, MappingError
+from osteo_analytics.errors import Hint, InputError, MappingError
 from osteo_analytics.ingest import import_paths
 from osteo_analytics.sources import generic
 from osteo_analytics.sources._generic_suggest import guess
@@ -358,8 +358,9 @@ def test_malformed_mapping_files(tmp_path: Path, text: str, names: str) -> None:
 
 def test_missing_mapping_or_mapped_header(tmp_path: Path) -> None:
     path = write_csv(tmp_path / "s.csv", [["Nom", "Prénom"], ["A", "B"]])
-    with pytest.raises(MappingError, match="--mapping"):
+    with pytest.raises(MappingError, match="demande un fichier de correspondance") as caught:
         generic.read([path])
+    assert caught.value.hint is Hint.MAPPING_REQUIRED  # the command line names --mapping
     mapping = write_mapping(tmp_path, MAPPING)
     with pytest.raises(InputError, match="« Date »"):
         generic.read([path], mapping=mapping)

@@ -1176,6 +1176,7 @@ def test_osteo_import_format_ledger_reads_a_protected_workbook(tmp_path: Path) -
     assert wrong.returncode == 2
     assert "recettes.xlsx" in wrong.stderr and "Traceback" not in wrong.stderr
     assert "mot de passe incorrect" in wrong.stderr
+    assert "vérifiez OSTEO_EXCEL_PASSWORD" in wrong.stderr  # the command line's advice
     assert "Sésame 2024" not in wrong.stderr + wrong.stdout
 
 

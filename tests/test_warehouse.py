@@ -18,7 +18,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from osteo_analytics import metrics, snapshots, workspace
-from osteo_analytics.errors import DecryptionError, SnapshotError
+from osteo_analytics.errors import DecryptionError, Hint, SnapshotError
 from osteo_analytics.warehouse import BASE_VIEWS, Warehouse, metric_names, open_warehouse
 from tests.conftest import PASSPHRASE, ROOT
 from tests.test_metrics import ADULT, OLD, hand_tables, hand_workspace
@@ -357,8 +357,9 @@ def test_a_folder_and_the_passphrase_from_the_environment(
 
 def test_no_snapshot_is_a_clear_error(tmp_path: Path) -> None:
     unlocked = workspace.init_workspace(tmp_path / "ws", PASSPHRASE, work_factor=10).unlocked
-    with pytest.raises(SnapshotError, match="osteo import"):
+    with pytest.raises(SnapshotError, match="aucun instantané") as caught:
         open_warehouse(unlocked)
+    assert caught.value.hint is Hint.IMPORT_FIRST  # the command line advises `osteo import`
 
 
 def test_importing_the_package_stays_cheap_and_exports_open_warehouse() -> None:

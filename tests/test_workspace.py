@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from osteo_analytics import snapshots, vault, workspace
-from osteo_analytics.errors import DecryptionError, WeakPassphraseError, WorkspaceError
+from osteo_analytics.errors import DecryptionError, Hint, WeakPassphraseError, WorkspaceError
 from tests.test_snapshots import small_tables
 
 PASSPHRASE = "cheval agrafe batterie correcte"
@@ -158,5 +158,7 @@ def test_a_rotation_interrupted_mid_swap_is_repaired_on_unlock(tmp_path: Path) -
 
 
 def test_commands_refuse_a_missing_workspace(tmp_path: Path) -> None:
-    with pytest.raises(WorkspaceError, match="osteo init"):
+    # What went wrong; the advice (`osteo init`) is the command line's, from the hint.
+    with pytest.raises(WorkspaceError, match="aucun espace de travail") as caught:
         workspace.Workspace(tmp_path / "nothing").unlock(PASSPHRASE)
+    assert caught.value.hint is Hint.CREATE_WORKSPACE

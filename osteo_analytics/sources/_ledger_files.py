@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..errors import InputError
+from ..errors import Hint, InputError
 from ._ledger_layout import HEADER_SEARCH_ROWS, header_layout
 
 CSV_EXTENSIONS = frozenset({".csv", ".txt", ".tsv"})
@@ -119,10 +119,7 @@ def _decrypt(path: Path, data: bytes, password: Password | None) -> bytes:
             " (Classeur Excel)"
         )
     if password is None:
-        raise InputError(
-            f"{name} : classeur protégé par mot de passe ; indiquez-le dans"
-            " OSTEO_EXCEL_PASSWORD ou quand la commande le demande"
-        )
+        raise InputError(f"{name} : classeur protégé par mot de passe", hint=Hint.EXCEL_PASSWORD)
     secret = password(path)
     out = io.BytesIO()
     try:
@@ -130,8 +127,8 @@ def _decrypt(path: Path, data: bytes, password: Password | None) -> bytes:
         office.decrypt(out)
     except InvalidKeyError:
         raise InputError(
-            f"{name} : mot de passe incorrect pour ce classeur Excel ; vérifiez"
-            " OSTEO_EXCEL_PASSWORD ou le mot de passe saisi"
+            f"{name} : mot de passe incorrect pour ce classeur Excel",
+            hint=Hint.EXCEL_PASSWORD_WRONG,
         ) from None
     except Exception:
         raise InputError(
@@ -239,8 +236,8 @@ def _csv_sheet(path: Path, text: str) -> Sheet:
     if delimiter is None:
         raise InputError(
             f"{path.name} : aucune ligne d'en-tête (Date, Patient, Montant...) dans les"
-            f" {HEADER_SEARCH_ROWS} premières lignes ; renommez les colonnes ou utilisez"
-            " --format generic avec un fichier de correspondance"
+            f" {HEADER_SEARCH_ROWS} premières lignes",
+            hint=Hint.DESCRIBE_COLUMNS,
         )
     rows: list[tuple[int, list[Any]]] = []
     n = 0

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from ..errors import InputError
+from ..errors import Hint, InputError
 
 PARIS = ZoneInfo("Europe/Paris")  # LibreOsteo's default; the `timezone` setting decides
 CENT = Decimal("0.01")
@@ -206,8 +206,8 @@ def open_export(path: Path) -> ExportFile:
     kind = classify_header(header)
     if kind is None:
         raise InputError(
-            f"{path.name} : pas un export LibreOsteo (ligne d'en-tête non reconnue) ;"
-            " choisissez un autre format avec --format"
+            f"{path.name} : pas un export LibreOsteo (ligne d'en-tête non reconnue)",
+            hint=Hint.CHOOSE_FORMAT,
         )
     return ExportFile(path, fmt, kind, header, resolve_columns(header, kind, path.name), rows)
 

@@ -37,7 +37,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from ..errors import InputError, MappingError
+from ..errors import Hint, InputError, MappingError
 from ..pseudonymize import motif_category, normalize_name
 from . import _generic_values as gv
 from . import frenchparse as fp
@@ -68,7 +68,7 @@ def read(paths: Sequence[Path], *, mapping: Path | None = None) -> SourceBatch:
     """
     if mapping is None:
         raise MappingError(
-            "le format generic demande un fichier de correspondance : --mapping M.yaml"
+            "le format generic demande un fichier de correspondance", hint=Hint.MAPPING_REQUIRED
         )
     spec = load_mapping(mapping)
     files = _collect(paths)

@@ -80,7 +80,7 @@ from typing import Any
 
 import pyarrow as pa
 
-from ..errors import InputError
+from ..errors import Hint, InputError
 from ..pseudonymize import normalize_name
 from . import _ledger_files as lf
 from . import _ledger_rows as lr
@@ -202,8 +202,8 @@ def _read_file(
     if not any_header:
         raise InputError(
             f"{path.name} : aucune ligne d'en-tête (Date, Patient, Montant...) en haut de ses"
-            " feuilles ; renommez les colonnes ou utilisez --format generic avec un fichier de"
-            " correspondance"
+            " feuilles",
+            hint=Hint.DESCRIBE_COLUMNS,
         )
     return receipts
 

@@ -67,13 +67,19 @@ def _validate(
     formats: Sequence[str],
 ) -> None:
     if not isinstance(years, int) or years < 1:
-        raise UsageError(f"--years doit être un nombre entier au moins égal à 1 (reçu : {years!r})")
+        raise UsageError(
+            f"nombre d'années : un entier au moins égal à 1 est attendu (reçu : {years!r})"
+        )
     if not isinstance(practitioners, int) or practitioners < 1:
-        raise UsageError(f"--practitioners doit valoir au moins 1 (reçu : {practitioners!r})")
+        raise UsageError(
+            f"nombre de praticiens : au moins 1 est attendu (reçu : {practitioners!r})"
+        )
     if patients is not None and (not isinstance(patients, int) or patients < 1):
-        raise UsageError(f"--patients doit valoir au moins 1 (reçu : {patients!r})")
+        raise UsageError(f"taille de la patientèle : au moins 1 est attendu (reçu : {patients!r})")
     if not scale > 0:
-        raise UsageError(f"--scale doit être supérieur à 0 (reçu : {scale!r})")
+        raise UsageError(
+            f"multiplicateur d'activité : une valeur supérieure à 0 est attendue (reçu : {scale!r})"
+        )
     unknown = [f for f in formats if f not in FORMATS]
     if unknown or not formats:
         raise UsageError(
