@@ -69,6 +69,7 @@ ADVICE: dict[Hint, str] = {
     Hint.RECOVER_PASSPHRASE: " (oubliée ? `osteo keys recover` avec le code de secours)",
     Hint.IMPORT_FIRST: " ; importez d'abord des données avec `osteo import`",
     Hint.VERIFY_AUDIT: " : lancez `osteo audit verify`",
+    Hint.LIST_QUARANTINES: " ; `osteo quarantine list` donne celles de l'espace de travail",
 }
 
 

@@ -28,6 +28,7 @@ class Hint(StrEnum):
     RECOVER_PASSPHRASE = "recover_passphrase"  # wrong passphrase: the recovery code resets it
     IMPORT_FIRST = "import_first"  # nothing imported yet
     VERIFY_AUDIT = "verify_audit"  # the audit log's end is damaged: check the whole log
+    LIST_QUARANTINES = "list_quarantines"  # an unknown quarantine set: list the known ones
 
 
 class OsteoError(Exception):

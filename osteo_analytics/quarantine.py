@@ -29,7 +29,7 @@ import pyarrow.parquet as pq
 
 from . import vault
 from .contracts import load_contracts
-from .errors import DecryptionError, IntegrityError, UsageError
+from .errors import DecryptionError, Hint, IntegrityError, UsageError
 from .ingest import ORDER
 from .workspace import Unlocked, Workspace
 
@@ -104,6 +104,11 @@ CATALOGUE: dict[str, Explanation] = {
     "missing_patient": _e(
         "patient absent",
         f"indiquez le nom et le prénom du patient dans le fichier d'origine, {_AGAIN}",
+    ),
+    "total_mismatch": _e(
+        "les montants des colonnes de règlement ne font pas le total de la ligne",
+        "corrigez le montant d'un mode de règlement ou le total dans le fichier d'origine, "
+        + _AGAIN,
     ),
     "missing_value": _e(
         "valeur obligatoire absente", f"remplissez la cellule dans le fichier d'origine, {_AGAIN}"
@@ -419,15 +424,12 @@ def set_folder(workspace: Workspace, stamp: str) -> Path:
     """
     if not _is_stamp(stamp):
         raise UsageError(
-            "ceci n'est pas une quarantaine (attendu : AAAAMMJJTHHMMSSxxxxxxZ) ; "
-            "`osteo quarantine list` donne celles de l'espace de travail"
+            "ceci n'est pas une quarantaine (attendu : AAAAMMJJTHHMMSSxxxxxxZ)",
+            hint=Hint.LIST_QUARANTINES,
         )
     folder = workspace.quarantine_dir / stamp
     if not folder.is_dir():
-        raise UsageError(
-            f"aucune quarantaine {stamp} ; `osteo quarantine list` donne celles de l'espace "
-            "de travail"
-        )
+        raise UsageError(f"aucune quarantaine {stamp}", hint=Hint.LIST_QUARANTINES)
     return folder
 
 

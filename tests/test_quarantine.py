@@ -420,6 +420,14 @@ def _ledger_rows() -> list[list[Any]]:
     ]
 
 
+def _ledger_method_rows() -> list[list[Any]]:
+    """A livre de recettes with one amount column per payment method and a Total."""
+    header = ["Date", "Patient", "Chèque", "Espèces", "CB", "Virement", "Total"]
+    return [header] + [
+        [_day(d), NAMES[d % 5], f"{50 + d},00", "", "", "", f"{50 + d},00"] for d in range(1, 41)
+    ]
+
+
 def _generic_rows() -> list[list[Any]]:
     """Rows of the sheet data_contracts/sources/example-visits.yaml describes."""
     rows: list[dict[str, str]] = []
@@ -497,6 +505,10 @@ def rules_given_by_the_adapters(tmp: Path) -> dict[str, set[str]]:
         read([folder], "libreosteo")
         ledger = write_csv(tmp / f"ledger-{i}.csv", _broken(_ledger_rows(), bad), encoding="utf-8")
         read([ledger], "ledger")
+        methods = write_csv(
+            tmp / f"ledger-methods-{i}.csv", _broken(_ledger_method_rows(), bad), encoding="utf-8"
+        )
+        read([methods], "ledger")
         generic = write_csv(
             tmp / f"generic-{i}.csv", _broken(_generic_rows(), bad), encoding="utf-8"
         )

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
-from ..clitools import open_workspace, unlock
+from ..clitools import Group, open_workspace, unlock
 from .metrics import FORMATS, _console, _print_result
 
 if TYPE_CHECKING:
@@ -55,7 +55,7 @@ def _fmt(ctx: click.Context, own: str | None) -> str:
     return own or parent or "table"
 
 
-@click.group(name="quarantine", invoke_without_command=True)
+@click.group(name="quarantine", cls=Group, invoke_without_command=True)
 @_format_option
 @click.pass_context
 def quarantine(ctx: click.Context, fmt: str | None) -> None:
@@ -79,11 +79,11 @@ def list_(ctx: click.Context, fmt: str | None) -> None:
 
 
 @quarantine.command()
-@click.argument("stamp")
+@click.argument("stamp", metavar="HORODATAGE")
 @_format_option
 @click.pass_context
 def show(ctx: click.Context, stamp: str, fmt: str | None) -> None:
-    """Le détail d'une quarantaine (STAMP, donné par `osteo quarantine list`).
+    """Le détail d'une quarantaine (HORODATAGE, donné par `osteo quarantine list`).
 
     Une ligne par ligne mise de côté : fichier, ligne, colonne, règle et explication.
     """
