@@ -10,7 +10,6 @@ from __future__ import annotations
 import csv
 import json
 import shutil
-import time
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -671,10 +670,11 @@ def test_bad_amounts(text):
         lf.amount(text)
 
 
-def test_ten_thousand_rows_read_fast(tmp_path):
-    """10k examinations + 9.8k invoices (CSV) read in about a second.
+def test_ten_thousand_rows_read_whole(tmp_path):
+    """10k examinations + 9.8k invoices (CSV) are all read and linked.
 
-    The bound is loose on purpose (shared CI machines); it catches quadratic behaviour.
+    Speed is measured by `make bench` (ratios against a baseline in the same process),
+    never by a stopwatch in the test suite, which a loaded machine makes flaky.
     """
     with (SAMPLE / "examinations.csv").open(encoding="utf-8", newline="") as fh:
         exam_rows = list(csv.reader(fh))
@@ -698,9 +698,7 @@ def test_ten_thousand_rows_read_fast(tmp_path):
         with (tmp_path / name).open("w", encoding="utf-8", newline="") as fh:
             csv.writer(fh, lineterminator="\r\n").writerows(rows)
     shutil.copy(SAMPLE / "patients.xlsx", tmp_path)
-    start = time.perf_counter()
     batch = read_libreosteo([tmp_path])
-    elapsed = time.perf_counter() - start
     assert batch.consultations.num_rows == 10_000
     assert batch.invoices.num_rows == 244 * 40
-    assert elapsed < 3.0, f"{elapsed:.2f} s"
+    assert batch.rejected == []
