@@ -19,6 +19,8 @@ RULE_LABELS = {
     "not_null": "valeur obligatoire absente",
     "unique": "identifiant en double",
     "allowed_values": "valeur non autorisée",
+    "unknown_patient": "patient introuvable",
+    "ambiguous_patient": "patient homonyme non départagé",
 }
 
 
