@@ -971,3 +971,99 @@ def test_an_ambiguous_invoice_reaches_the_encrypted_quarantine_with_its_reason(t
     assert {r["rule"] for r in records} == {"ambiguous_patient"}
     assert all(r["reason"].startswith("patient ambigu : 2 patients") for r in records)
     assert b"Morvan" not in plain
+
+
+# --- the synthetic practice, namesakes included -----------------------------------------------
+
+MONEY_KEYS = ("revenue_invoiced", "revenue_received", "received_by_method")
+MONEY_KEYS += ("unpaid_invoices", "unpaid_amount")
+METHODS = ("cb", "cheque", "especes", "virement", "autre")
+
+
+@pytest.fixture(scope="module")
+def synthetic_export(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A one-year practice of 150 patients with its namesakes (see synthetic.people)."""
+    from osteo_analytics.synthetic import synthesize
+
+    out = tmp_path_factory.mktemp("synth") / "out"
+    synthesize(out, seed=7, years=1, patients=150, formats=("libreosteo",))
+    return out / "libreosteo"
+
+
+def _stage1_months(batch: SourceBatch, months: list[str]) -> dict[str, dict[str, Any]]:
+    """The ground truth's monthly figures, recomputed with SQL on the adapter's tables."""
+    con = connect(batch)
+    out: dict[str, dict[str, Any]] = {
+        m: {
+            "revenue_invoiced": "0.00",
+            "revenue_received": "0.00",
+            "received_by_method": dict.fromkeys(METHODS, "0.00"),
+            "unpaid_invoices": 0,
+            "unpaid_amount": "0.00",
+            "consultations_done": 0,
+            "consultations_cancelled": 0,
+            "consultations_no_show": 0,
+            "new_patients": 0,
+            "active_patients": 0,
+        }
+        for m in months
+    }  # fmt: skip
+    live = "status IN ('issued', 'paid')"
+    for month, value in con.execute(
+        f"SELECT strftime(issued_on, '%Y-%m'), sum(amount) FROM invoices WHERE {live} GROUP BY 1"
+    ).fetchall():
+        out[month]["revenue_invoiced"] = str(value)
+    sql = "SELECT strftime(paid_on, '%Y-%m'), method, sum(amount) FROM payments GROUP BY 1, 2"
+    for month, method, value in con.execute(sql).fetchall():
+        out[month]["received_by_method"][method] = str(value)
+    for figures in out.values():
+        total = sum(Decimal(v) for v in figures["received_by_method"].values())
+        figures["revenue_received"] = str(total.quantize(CENT))
+    sql = f"""WITH got AS (SELECT invoice_number, sum(amount) AS paid FROM payments GROUP BY 1),
+                   due AS (SELECT strftime(issued_on, '%Y-%m') AS month,
+                                  amount - coalesce(paid, 0) AS due
+                           FROM invoices LEFT JOIN got USING (invoice_number) WHERE {live})
+              SELECT month, count(*), sum(due) FROM due WHERE due > 0 GROUP BY 1"""
+    for month, count, value in con.execute(sql).fetchall():
+        out[month]["unpaid_invoices"], out[month]["unpaid_amount"] = count, str(value)
+    sql = (
+        "SELECT strftime(consulted_on, '%Y-%m'), status, count(*) FROM consultations GROUP BY 1, 2"
+    )
+    for month, status, count in con.execute(sql).fetchall():
+        out[month][f"consultations_{status}"] = count
+    patient = "(lower(patient_family_name), lower(patient_first_name), patient_birth_date)"
+    done = f"SELECT {MONTH} AS month, {patient} AS who FROM consultations WHERE status = 'done'"
+    sql = f"SELECT month, count(DISTINCT who) FROM ({done}) GROUP BY 1"
+    for month, count in con.execute(sql).fetchall():
+        out[month]["active_patients"] = count
+    for (month,) in con.execute(f"SELECT min(month) FROM ({done}) GROUP BY who").fetchall():
+        out[month]["new_patients"] += 1
+    return out
+
+
+@pytest.mark.parametrize(
+    "files",
+    [
+        ["."],
+        ["patients.csv", "examinations.csv", "invoices.csv"],
+        ["patients.csv", "examinations.csv", "invoices.xlsx"],
+    ],
+    ids=["full", "csv", "served"],
+)
+def test_synthetic_namesakes_are_all_linked_and_the_truth_reproduced(synthetic_export, files):
+    """Zero quarantined rows, every invoice on its true patient, the truth month by month.
+
+    The CSV files alone have no session status: only the money figures can be compared.
+    """
+    truth = json.loads((synthetic_export / "ground_truth.json").read_text(encoding="utf-8"))
+    batch = read_libreosteo([synthetic_export / f for f in files])
+    assert batch.rejected == []
+    for report in batch.files:
+        report.assert_balanced()
+        assert report.quarantined == 0
+    full = read_libreosteo([synthetic_export])
+    assert _birth_by_invoice(batch) == _birth_by_invoice(full)  # the xlsx link is exact
+    got = _stage1_months(batch, [m["month"] for m in truth["months"]])
+    keys = [k for k in truth["months"][0] if k != "month"] if files == ["."] else MONEY_KEYS
+    for month in truth["months"]:
+        assert {k: got[month["month"]][k] for k in keys} == {k: month[k] for k in keys}
