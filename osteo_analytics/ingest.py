@@ -278,6 +278,7 @@ def _write_quarantine(
             "source_row": r.source_row,
             "column": r.column,
             "rule": r.rule,
+            **({"reason": r.reason} if r.reason else {}),
         }
         for r in batch.rejected
     ]

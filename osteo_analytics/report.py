@@ -20,6 +20,8 @@ RULE_LABELS = {
     "unique": "identifiant en double",
     "allowed_values": "valeur non autorisée",
     "total_mismatch": "total de la ligne différent de la somme des modes de règlement",
+    "unknown_patient": "patient introuvable",
+    "ambiguous_patient": "patient homonyme non départagé",
 }
 
 

@@ -45,10 +45,11 @@ class BadValue(ValueError):
 # --- column selection ------------------------------------------------------------------
 # A selector is a raw DRF key / label (first occurrence), or (label, k) for the k-th
 # occurrence of a repeated label (negative k counts from the end), or
-# ("<before>" + label, 0) for the column just left of `label`. Repeated labels (Ville,
-# Prénom, État...) are told apart by position: LibreOsteo's serializers emit nested
-# blocks in a fixed order.
-Selector = str | tuple[str, int]
+# ("<before>" + label, 0) for the column just left of `label`, or (label, anchor, offset)
+# for the column `offset` places from the first `anchor`, if it is labelled `label`.
+# Repeated labels (Ville, Prénom, État...) are told apart by position: LibreOsteo's
+# serializers emit nested blocks in a fixed order.
+Selector = str | tuple[str, int] | tuple[str, str, int]
 
 PATIENT_COLUMNS: dict[str, tuple[Selector, ...]] = {
     "id": ("id", ("ID", 0)),
@@ -58,6 +59,9 @@ PATIENT_COLUMNS: dict[str, tuple[Selector, ...]] = {
     "birth_date": ("birth_date", ("Date de naissance", 0)),
     "sex": ("sex", ("Sexe", 0)),
     "postcode": ("address_zipcode", ("Code postal", 0)),
+    "street": ("address_street", ("Rue", 0)),
+    "complement": ("address_complement", ("Complément d'adresse", 0)),
+    "city": ("address_city", ("Ville", 0)),
     "registered_on": ("creation_date", ("Date de création", 0)),
 }
 PATIENT_REQUIRED = ("family_name", "first_name", "birth_date")
@@ -95,6 +99,21 @@ INVOICE_COLUMNS: dict[str, tuple[Selector, ...]] = {
     "patient_family": ("patient_family_name", "Nom d'usage du patient", ("Nom de famille", 0)),
     "patient_first": ("patient_first_name", "Prénom du patient", ("Prénom", 0)),
     "patient_birth_name": ("patient_original_name", "Nom du patient", ("Nom de naissance", 0)),
+    # The patient's address: invoices.csv sorts keys (office block first, then Ville,
+    # Complément, Rue, Code postal of the patient), invoices.xlsx keeps the serializer's
+    # order (Rue, Complément, Code postal, Ville of the patient, then the office's).
+    "patient_street": ("patient_address_street", ("Rue", 0)),
+    "patient_complement": (
+        "patient_address_complement",
+        ("Complément d'adresse", "Rue", -1),
+        ("Complément d'adresse", "Rue", 1),
+    ),
+    "patient_zipcode": (
+        "patient_address_zipcode",
+        ("Code postal", "Rue", 1),
+        ("Code postal", "Rue", 2),
+    ),
+    "patient_city": ("patient_address_city", ("Ville", "Rue", -2), ("Ville", "Rue", 3)),
     "therapist_first": ("therapeut_first_name", "Prénom du thérapeute"),
     "therapist_last": ("therapeut_name", "Nom du thérapeute"),
     "paiments_list": ("paiments_list",),
@@ -161,6 +180,11 @@ def _select(sel: Selector, positions: dict[str, list[int]], header: Sequence[str
     if isinstance(sel, str):
         hits = positions.get(sel)
         return hits[0] if hits else None
+    if len(sel) == 3:
+        label, near, offset = sel
+        around = positions.get(near)
+        idx = around[0] + offset if around else -1
+        return idx if 0 <= idx < len(header) and header[idx] == label else None
     label, k = sel
     if label.startswith("<before>"):
         anchor = positions.get(label.removeprefix("<before>"))

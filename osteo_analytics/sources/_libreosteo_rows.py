@@ -3,12 +3,15 @@
 Each reader walks one file, keeps only the fields the canonical datasets need, and drops
 the rest of the row at once: clinical free text (antécédents, examen, diagnostic,
 conclusion...), contact details and addresses never leave this module. The reason for
-consultation is turned into a motif category here and not kept either.
+consultation is turned into a motif category here and not kept either. What tells
+namesakes apart (birth name and address, on patient files and invoices) leaves it only as
+`Marks`: one digest per field, enough to compare two rows, never the text.
 """
 
 from __future__ import annotations
 
 import functools
+import hashlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, tzinfo
@@ -16,8 +19,13 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from ..pseudonymize import normalize_name
 from . import _libreosteo_files as lf
 from .base import FileReport, RejectedRow
+
+# Digests of birth name, street, complement, postcode and city (None: column absent).
+Marks = tuple[bytes | None, ...]
+MARK_FIELDS = ("birth name", "street", "complement", "postcode", "city")
 
 
 class Tally:
@@ -37,11 +45,11 @@ class Tally:
             r.excluded += 1
         r.reasons[reason] = r.reasons.get(reason, 0) + 1
 
-    def quarantine(self, row: int, column: str, rule: str) -> None:
+    def quarantine(self, row: int, column: str, rule: str, reason: str = "") -> None:
         """Count a row the adapter cannot use and record why (never the value)."""
         self.report.quarantined += 1
         self.report.reasons[rule] = self.report.reasons.get(rule, 0) + 1
-        self._rejected.append(RejectedRow(self.name, row, column, rule))
+        self._rejected.append(RejectedRow(self.name, row, column, rule, reason))
 
 
 class RowError(Exception):
@@ -118,6 +126,7 @@ class Patient:
     registered_on: date | None
     tally: Tally
     row: int
+    marks: Marks = ()
 
 
 @dataclass(slots=True)
@@ -164,11 +173,53 @@ class Invoice:
     ref: str | None = None
     birth_date: date | None = None
     replaced_on: date | None = None  # a cancelled invoice: day its replacement was issued
+    marks: Marks = ()  # the patient's birth name and address as the invoice copied them
 
 
 def patient_key(family: str, first: str, birth: date | None) -> tuple[str, str, date | None]:
     """LibreOsteo keeps (first name, family name, birth date) unique, case-insensitively."""
     return (lf.fold(family), lf.fold(first), birth)
+
+
+@functools.lru_cache(maxsize=65536)  # addresses repeat; cleared when the read ends
+def fingerprint(value: Any, xlsx: bool = False, postcode: bool = False) -> bytes:
+    """A digest of a cell holding a name or an address part, folded as names are.
+
+    Case, accents, punctuation and spacing do not count ('12, rue' = '12 RUE', as in
+    pseudonymize.normalize_name); an empty cell has a digest too (no complement = no
+    complement).
+    """
+    text = _postcode(value) if postcode else lf.text(value, xlsx)
+    return hashlib.blake2b(normalize_name(text).encode(), digest_size=16).digest()
+
+
+@functools.lru_cache(maxsize=65536)  # names repeat; cleared when the read ends
+def name_key(family: str, first: str) -> tuple[str, str]:
+    """Names as LibreOsteo normalizes them, folded: 'Jean Pierre' = 'JEAN-PIERRE'."""
+    return (normalize_name(family), normalize_name(first))
+
+
+def _mark_columns(export: lf.ExportFile, fields: tuple[str, ...]) -> list[tuple[int, bool]]:
+    """(column, is postcode) of each Marks field, column -1 when the file lacks it."""
+    cols = [export.cols.get(name) for name in fields]
+    return [(-1 if c is None else c, i == 3) for i, c in enumerate(cols)]
+
+
+def _marks(cells: list[Any], columns: list[tuple[int, bool]], xlsx: bool) -> Marks:
+    """Marks of a row: birth name, street, complement, postcode, city (None if no column)."""
+    return tuple(
+        None if c < 0 else fingerprint(cells[c], xlsx, postcode) for c, postcode in columns
+    )
+
+
+_PATIENT_MARKS = ("birth_name", "street", "complement", "postcode", "city")
+_INVOICE_MARKS = (
+    "patient_birth_name",
+    "patient_street",
+    "patient_complement",
+    "patient_zipcode",
+    "patient_city",
+)
 
 
 # --- codes -----------------------------------------------------------------------------
@@ -216,6 +267,7 @@ def exam_status(code: int | None, reason: str | None) -> str:
 
 def read_patients(export: lf.ExportFile, tally: Tally, seen: dict[Any, Patient]) -> None:
     """Add the file's patients to ``seen`` (first file wins on the identity key)."""
+    mark_columns = _mark_columns(export, _PATIENT_MARKS)
     for n, r in walk(export, tally):
         try:
             family = r.text("family_name", required=True)
@@ -241,6 +293,7 @@ def read_patients(export: lf.ExportFile, tally: Tally, seen: dict[Any, Patient])
             registered,
             tally,
             n,
+            _marks(r.cells, mark_columns, r.xlsx),
         )
 
 
@@ -325,6 +378,7 @@ def read_invoices(
     ``zone`` is the practice's time zone: CSV date-times become local days in it.
     """
     paiment_cols = _paiment_columns(export.header) if export.format == "csv" else {}
+    mark_columns = _mark_columns(export, _INVOICE_MARKS)
     for n, r in walk(export, tally):
         try:
             number = r.parse("number", lf.identifier, r.xlsx)
@@ -379,6 +433,7 @@ def read_invoices(
             paiments=paiments,
             tally=tally,
             row=n,
+            marks=_marks(r.cells, mark_columns, r.xlsx),
         )
 
 

@@ -131,6 +131,7 @@ class RejectedRow:
     source_row: int
     column: str
     rule: str
+    reason: str = ""  # French, for the quarantine record, when the rule alone says too little
 
 
 @dataclass(slots=True)

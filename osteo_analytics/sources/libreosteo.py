@@ -17,7 +17,8 @@ Decisions (the sample's README and ground_truth.json are the reference):
 - **CSV-only imports lose** what only ``examinations.xlsx`` holds: status (every session is
   ``done``: no cancellation or no-show is visible), type (``follow_up`` when the reason
   starts with "Suite", ``other`` otherwise) and the invoice ↔ examination link, rebuilt
-  by patient name and same local day (re-issues on another day stay unlinked).
+  as the patient's session on the invoice's local day (re-issues on another day stay
+  unlinked).
   ``patients.csv`` has no creation date: ``registered_on`` is null.
 - **Invoices.** status 1 → ``issued``, 2 → ``paid``, 3 → ``cancelled``, type creditnote →
   ``credit_note`` (negative amount); drafts (status 0) are excluded. ``canceled_by`` (an
@@ -34,10 +35,18 @@ Decisions (the sample's README and ground_truth.json are the reference):
   received, nothing is counted twice, and over a period where every correction is
   complete, payments add up to the ground truth's ``paid_amount``. Unpaid (status 1)
   invoices yield nothing.
-- **Invoice → patient.** Through the examination when linked (the invoice only holds a
-  snapshot of the name), else by family + first name, unique among the batch's patients;
-  otherwise the invoice is quarantined (``unknown_patient`` / ``ambiguous_patient``): its
-  patient key cannot be computed.
+- **Invoice → patient.** The invoice holds no patient id, only a snapshot of family,
+  birth and first name and address. Through the examination when linked by
+  examinations.xlsx, else through the invoice it cancels or replaces. Otherwise among the
+  patients (patients files, then examinations) of that family and first name, folded as
+  LibreOsteo and pseudonymize fold names: the only one; else the one that some
+  combination of birth name, street, complement, postcode and city names alone (a patient
+  who moved since is still named by what did not change); else, for an invoice issued
+  within ``CORRECTION_WINDOW`` after a credit note with the same snapshot, that credit
+  note's patient (a corrective invoice, at a time with no session); else the one of them
+  with a session that day not yet invoiced, started before the invoice. What stays
+  ambiguous is quarantined ``ambiguous_patient``, with a French reason giving how many
+  patients it could be (never their names); no one of that name: ``unknown_patient``.
 - **Practitioners.** From therapist names on examinations and invoices. The one with the
   most examinations (invoices if none) is ``titular``; the others ``replacement``.
 - **Minimization.** Clinical free text, contact details and addresses are never copied;
@@ -49,7 +58,8 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable, Sequence
-from datetime import date, tzinfo
+from dataclasses import dataclass
+from datetime import date, timedelta, tzinfo
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -78,7 +88,6 @@ KNOWN_FILE_NAMES = frozenset(
     for ext in ("csv", "xlsx")
 )
 _FORMAT_PRIORITY = {"xlsx": 0, "csv": 1}
-_Identity = tuple[str, str, date | None, str | None]  # family, first, birth date, birth name
 _KIND_ORDER = ("patients", "examinations", "invoices")
 
 
@@ -106,7 +115,9 @@ def read_libreosteo(paths: Sequence[Path], *, zone: tzinfo = lf.PARIS) -> Source
     try:
         return _read(paths, zone)
     finally:
-        lf.fold.cache_clear()  # the cache holds names: keep them no longer than the read
+        # the caches hold names and addresses: keep them no longer than the read
+        for cached in (lf.fold, lr.fingerprint, lr.name_key):
+            cached.cache_clear()
 
 
 def _read(paths: Sequence[Path], zone: tzinfo) -> SourceBatch:
@@ -192,6 +203,133 @@ def _motif_classifier() -> Callable[[str], str | None]:
 
 # --- linking ---------------------------------------------------------------------------
 
+# A corrective invoice follows its credit note within minutes (LibreOsteo's sample: 3).
+CORRECTION_WINDOW = timedelta(minutes=30)
+
+
+@dataclass(slots=True, eq=False)
+class _Person:
+    """A patient known in the batch (patients files first, then examinations)."""
+
+    family: str
+    first: str
+    birth_date: date | None
+    marks: lr.Marks  # birth name and address digests; all None when only seen in sessions
+
+
+class _Linker:
+    """Finds each invoice's patient and session; invoices must come in chronological order.
+
+    An invoice names its patient by family, birth and first name and address only. Among
+    the patients of that family and first name, it goes to the one that some combination
+    of its other fields names alone; else to the patient of the credit note it corrects
+    (issued minutes before, same snapshot); else to the one of them who had a session
+    that day, not yet invoiced, started before the invoice.
+    """
+
+    def __init__(self, patients: list[lr.Patient], exams: list[lr.Exam]) -> None:
+        self.people: dict[Any, _Person] = {}  # by lr.patient_key
+        self.named: dict[tuple[str, str], list[_Person]] = {}
+        unknown: lr.Marks = (None,) * len(lr.MARK_FIELDS)
+        for p in patients:
+            self._add(p.family, p.first, p.birth_date, p.marks or unknown)
+        self.sessions: dict[tuple[tuple[str, str], date], list[tuple[lr.Exam, _Person]]] = {}
+        for e in exams:
+            person = self._add(e.family, e.first, e.birth_date, unknown)
+            self.sessions.setdefault((lr.name_key(e.family, e.first), e.at.date()), []).append(
+                (e, person)
+            )
+        self.claimed: set[str] = set()  # refs of sessions an invoice already belongs to
+        self.notes: dict[tuple[tuple[str, str], date], list[tuple[lr.Invoice, _Person]]] = {}
+
+    def _add(self, family: str, first: str, birth: date | None, marks: lr.Marks) -> _Person:
+        key = lr.patient_key(family, first, birth)
+        person = self.people.get(key)
+        if person is None:
+            person = self.people[key] = _Person(family, first, birth, marks)
+            self.named.setdefault(lr.name_key(family, first), []).append(person)
+        return person
+
+    def person_of(self, exam: lr.Exam) -> _Person:
+        return self.people[lr.patient_key(exam.family, exam.first, exam.birth_date)]
+
+    def resolve(self, inv: lr.Invoice) -> tuple[_Person | None, int]:
+        """The invoice's patient, or None and how many patients it could be (0: nobody)."""
+        name = lr.name_key(inv.family, inv.first)
+        candidates = self.named.get(name, [])
+        if len(candidates) <= 1:
+            return (candidates[0] if candidates else None), len(candidates)
+        named, consistent = _compare(candidates, inv.marks)
+        if len(named) == 1:
+            return named[0], 1
+        # "still match": those that nothing in the invoice contradicts (or all, if none)
+        pool = named if named else consistent if len(consistent) > 1 else candidates
+        day = (name, inv.at.date())
+        if inv.status != "credit_note":
+            corrected = {
+                id(who): who
+                for note, who in self.notes.get(day, [])
+                if inv.at - CORRECTION_WINDOW <= note.at <= inv.at
+                and note.marks == inv.marks
+                and any(who is c for c in pool)
+            }
+            if len(corrected) == 1:
+                return next(iter(corrected.values())), 1
+        open_sessions = [
+            (e, who)
+            for e, who in self.sessions.get(day, [])
+            if e.ref not in self.claimed and any(who is c for c in pool)
+        ]
+        started = [s for s in open_sessions if s[0].at < inv.at] or open_sessions
+        seen = {id(who): who for _, who in started}
+        if len(seen) == 1:
+            return next(iter(seen.values())), 1
+        return None, len(seen) if len(seen) > 1 else len(pool)
+
+    def session(self, inv: lr.Invoice, person: _Person) -> str | None:
+        """Without examinations.xlsx: the patient's session that day, if any."""
+        same_day = [
+            e
+            for e, who in self.sessions.get((lr.name_key(inv.family, inv.first), inv.at.date()), [])
+            if who is person
+        ]
+        if not same_day:
+            return None
+        # the invoice is issued when the session is closed: latest session started before
+        before = [e for e in same_day if e.at <= inv.at]
+        return (
+            max(before, key=lambda e: e.at) if before else min(same_day, key=lambda e: e.at)
+        ).ref
+
+    def linked(self, inv: lr.Invoice, person: _Person) -> None:
+        """Remember what the invoice settled: its session, or its credit note's patient."""
+        if inv.status == "credit_note":
+            day = (lr.name_key(inv.family, inv.first), inv.at.date())
+            self.notes.setdefault(day, []).append((inv, person))
+        elif inv.ref:
+            self.claimed.add(inv.ref)
+
+
+def _compare(candidates: list[_Person], marks: lr.Marks) -> tuple[list[_Person], list[_Person]]:
+    """(named alone, consistent): what the invoice's fields say of each namesake.
+
+    A combination of fields names a candidate alone when the candidate agrees with the
+    invoice on each of them and every other candidate differs on one (an unknown field
+    differs from nothing); the best combination of a candidate is all it agrees on. A
+    consistent candidate differs from the invoice on no field.
+    """
+    agree, differ = [], []
+    for c in candidates:
+        known = [(m, c.marks[i]) for i, m in enumerate(marks) if m is not None]
+        agree.append({i for i, (m, mine) in enumerate(known) if mine == m})
+        differ.append({i for i, (m, mine) in enumerate(known) if mine is not None and mine != m})
+    named = [
+        c
+        for k, c in enumerate(candidates)
+        if all(agree[k] & differ[j] for j in range(len(candidates)) if j != k)
+    ]
+    return named, [c for k, c in enumerate(candidates) if not differ[k]]
+
 
 def _link_invoices(
     invoices: list[lr.Invoice], exams: list[lr.Exam], patients: list[lr.Patient]
@@ -201,54 +339,44 @@ def _link_invoices(
     ref_of_id = {i: e.ref for e in exams for i in e.invoice_ids}
     for inv in invoices:
         inv.ref = ref_of_id.get(inv.inv_id) if inv.inv_id else None
-    _link_same_day(invoices, exams)
     _follow_chains(invoices)
-
-    # (family, first) folded → identities known in the batch, patients files first
-    people: dict[tuple[str, str], dict[Any, _Identity]] = {}
-    for p in patients:
-        key = lr.patient_key(p.family, p.first, p.birth_date)
-        people.setdefault(key[:2], {})[key] = (p.family, p.first, p.birth_date, p.birth_name)
-    for e in exams:
-        key = lr.patient_key(e.family, e.first, e.birth_date)
-        people.setdefault(key[:2], {}).setdefault(key, (e.family, e.first, e.birth_date, None))
-
-    kept = []
-    for inv in invoices:
+    by_number = {i.number: i for i in invoices}
+    linker = _Linker(patients, exams)
+    whose: dict[int, _Person] = {}  # id(invoice) -> patient, for the corrections that follow
+    # chronological: a credit note or replacement comes after the invoice it corrects
+    order = sorted(invoices, key=lambda i: (i.at, i.status != "credit_note"))
+    for inv in order:
         exam = by_ref.get(inv.ref) if inv.ref else None
+        before = by_number.get(inv.cancels or inv.replaces or "")
+        person = whose.get(id(before)) if before is not None else None
         if exam is not None:
+            person = linker.person_of(exam)
             inv.family, inv.first, inv.birth_date = exam.family, exam.first, exam.birth_date
-            kept.append(inv)
-            continue
-        found = list(people.get(lr.patient_key(inv.family, inv.first, None)[:2], {}).values())
-        if len(found) > 1 and inv.birth_name:  # namesakes: the birth name may tell them apart
-            wanted = lf.fold(inv.birth_name)
-            found = [c for c in found if lf.fold(c[3] or "") == wanted]
-        if len(found) != 1:
-            rule = "unknown_patient" if not found else "ambiguous_patient"
-            inv.tally.quarantine(inv.row, "*", rule)
-            continue
-        inv.family, inv.first, inv.birth_date, _ = found[0]
-        kept.append(inv)
-    return kept
+        elif person is not None and before is not None:  # the invoice it corrects tells
+            inv.ref = inv.ref or before.ref
+            inv.family, inv.first, inv.birth_date = person.family, person.first, person.birth_date
+        else:
+            person, count = linker.resolve(inv)
+            if person is None:
+                rule, reason = _unlinked(count)
+                inv.tally.quarantine(inv.row, "*", rule, reason)
+                continue
+            if inv.status != "credit_note":
+                inv.ref = linker.session(inv, person)
+            inv.family, inv.first, inv.birth_date = person.family, person.first, person.birth_date
+        whose[id(inv)] = person
+        linker.linked(inv, person)
+    return [i for i in invoices if id(i) in whose]
 
 
-def _link_same_day(invoices: list[lr.Invoice], exams: list[lr.Exam]) -> None:
-    """Without examinations.xlsx: an invoice belongs to its patient's session that day."""
-    by_day: dict[tuple[str, str, Any], list[lr.Exam]] = {}
-    for e in exams:
-        by_day.setdefault((lf.fold(e.family), lf.fold(e.first), e.at.date()), []).append(e)
-    for inv in invoices:
-        if inv.ref or inv.status == "credit_note":
-            continue
-        same_day = by_day.get((lf.fold(inv.family), lf.fold(inv.first), inv.at.date()), [])
-        if same_day:
-            # the invoice is issued when the session is closed: latest session started before
-            before = [e for e in same_day if e.at <= inv.at]
-            chosen = (
-                max(before, key=lambda e: e.at) if before else min(same_day, key=lambda e: e.at)
-            )
-            inv.ref = chosen.ref
+def _unlinked(count: int) -> tuple[str, str]:
+    """Rule and French reason of an invoice without a patient (never a name)."""
+    if count == 0:
+        return "unknown_patient", "aucun patient de l'export ne porte ces nom et prénom"
+    return "ambiguous_patient", (
+        f"patient ambigu : {count} patients portent ces nom et prénom, et ni le nom de"
+        " naissance, ni l'adresse, ni un avoir, ni une séance ce jour-là ne les départagent"
+    )
 
 
 def _follow_chains(invoices: list[lr.Invoice]) -> None:

@@ -15,8 +15,8 @@ A ledger knows only money: each payment received is a row on the day it arrived 
 instalment is a row of its own under its invoice's number), each refund a negative row
 (under the refunded invoice's number when a replacement invoice cancels it, under the
 credit note's own number otherwise). The 'Praticien' column names who issued the invoice,
-as a shared cabinet's ledger does. Patients are written 'NOM Prénom' (unique by
-construction).
+as a shared cabinet's ledger does. Patients are written 'NOM Prénom', the second of two
+namesakes 'NOM Prénom (2)' (`people.ledger_name`): unique.
 
 Its ground truth is what the ledger adapter's rules (``sources/ledger.py``) recover, redone
 here while the rows are written, in date order and with bounded memory:

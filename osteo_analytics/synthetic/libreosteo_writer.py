@@ -18,6 +18,14 @@ What LibreOsteo cannot express, and how its ground truth follows:
   `vocab.REASONS_NO_SHOW`; other status-3 reasons (`vocab.REASONS_FREE`) are done sessions.
   Status 0 (still open on the export day) is a done session not yet invoiced.
 
+Namesakes (`people.namesake_of`): patients sharing family, first and birth name, living
+elsewhere, in the same city or at the same address. Invoices print no patient id, only that
+snapshot, so a correct importer tells them apart by their address, by the credit note a
+corrective invoice follows (issued at 19:33, when no session closes: see
+`model.Practice._plan_correction`), or by the day of their session (namesakes at one
+address never come the same day); examinations.xlsx links every invoice anyway. Nothing is
+ambiguous by design: the ground truth counts every invoice, and an import quarantines none.
+
 How a correct importer recovers money from these files:
 - an invoice whose `paiment_mode` is cash/check/ecard was paid in full on its date;
 - an invoice issued `notpaid` was paid by its `paiments_list` rows (several for

@@ -8,6 +8,11 @@ money movement. Everything a visit will ever do is decided when it happens; only
 cancellations (a few days later, needing new invoice ids) keep an exam pending, so the
 reorder buffer holds a couple of weeks at most. Events dated after `end` never happen.
 
+Namesakes living at one address (`people.housemate_of`) are never booked the same day nor
+corrected the same evening, and the later one's first paid invoice of the credit-note
+period is corrected a few days later (credit note, then a new invoice): the cases an
+importer must tell apart without the examination link.
+
 Money is in integer cents. `Invoice.money` lists the true money movements of a row:
 the payment at closing, later payments (instalments), and refunds (negative) when the
 invoice is cancelled. It is what the ground truth sums and what a ledger records.
@@ -27,7 +32,18 @@ from typing import TypeVar
 import holidays
 
 from . import vocab
-from .people import DISCOUNT, MALE, Patient, PatientFactory, Practitioner, core_of, randint
+from .people import (
+    DISCOUNT,
+    MALE,
+    SAME_ADDRESS,
+    Patient,
+    PatientFactory,
+    Practitioner,
+    core_of,
+    housemate_of,
+    namesake_of,
+    randint,
+)
 
 T = TypeVar("T")
 # 45-minute sessions, 14 a day: about 2,500 appointments per practitioner and year at
@@ -53,6 +69,7 @@ SESSION = dt.timedelta(minutes=45)  # the invoice is issued when the session is 
 LATE_PAYMENT_TIME = dt.time(19, 20)
 CANCEL_TIME = dt.time(19, 30)
 REISSUE_TIME = dt.time(19, 33)
+CORRECTION_DELAY = dt.timedelta(days=3)  # a namesake's forced correction (_plan_correction)
 
 # Booking probability of a slot by month: August dip, September and January peaks.
 SEASON = {
@@ -194,6 +211,8 @@ class Practice:
         self.due: list[list[tuple[int, int, int, int, str]]] = [[] for _ in practitioners]
         self.events: dict[int, list[tuple[Exam, Invoice, int, str | None]]] = {}
         self.next_exam = self.next_invoice = 1
+        self.booked_today: set[int] = set()  # patients with an appointment today, any practitioner
+        self.corrected: set[int] = set()  # namesakes whose forced correction is planned
         self.seq = 0
         self.year_seq: dict[int, int] = {}
         self.exam_count = 0
@@ -236,6 +255,7 @@ class Practice:
     def _day(self, day: dt.date, buffer: deque[Exam]) -> list[Patient | Exam]:
         created: list[Patient | Exam] = []
         if self.is_open(day):
+            self.booked_today.clear()
             bookings = []
             for p in range(len(self.practitioners)):
                 if not self.on_vacation(p, day):
@@ -259,6 +279,7 @@ class Practice:
         today = day.toordinal()
         due = self.due[p]
         seen: set[int] = set()
+        booked = self.booked_today
         bookings = []
         for s, slot in enumerate(SLOTS):
             if (wd, 0 if s < MORNING_SLOTS else 1) not in schedule:
@@ -269,26 +290,29 @@ class Practice:
             for _ in range(count):
                 if due and due[0][0] <= today:
                     _, _, index, kind, motif = heapq.heappop(due)
-                    if index in seen:  # already booked today: come back tomorrow
-                        self._schedule(p, index, today + 1, kind, motif)
+                    if index in seen or _housemate_booked(index, booked):
+                        self._schedule(p, index, today + 1, kind, motif)  # come back tomorrow
                         continue
                 elif self.known[p] and rng.random() < P_EMERGENCY:
                     index = self.known[p][randint(rng.getrandbits, 0, len(self.known[p]) - 1)]
                     kind, motif = 4, ""
-                    if index in seen:
+                    if index in seen or _housemate_booked(index, booked):
                         continue
                 elif self.patient_cap is None or len(self.created) < self.patient_cap:
                     index, kind, motif = len(self.created), 1, ""
+                    if _housemate_booked(index, booked):
+                        continue  # the newcomer comes another day
                     self._register(index, day, created)
                     self.known[p].append(index)
                 elif self.known[p]:
                     index = self.known[p][randint(rng.getrandbits, 0, len(self.known[p]) - 1)]
                     kind, motif = 3, ""
-                    if index in seen:
+                    if index in seen or _housemate_booked(index, booked):
                         continue
                 else:
                     continue
                 seen.add(index)
+                booked.add(index)
                 bookings.append((slot, p, index, kind, motif))
         return bookings
 
@@ -402,6 +426,8 @@ class Practice:
             exam.status = 2
             if rng.random() < P_CANCEL_INVOICE:
                 self._plan_cancel(exam, invoice)
+            elif self._wants_correction(exam):
+                self._plan_correction(exam, invoice)
             return
         invoice = self._invoice(exam, when, amount, "invoice", None, 1)
         exam.status = 1
@@ -432,8 +458,8 @@ class Practice:
     def _plan_cancel(self, exam: Exam, original: Invoice) -> None:
         """Cancel a paid invoice a few days later: corrected amount or means of payment."""
         rng = self.rng
-        on = self.next_open(
-            original.issued.date() + dt.timedelta(days=_choice(rng, [0, 1, 2, 5, 9]))
+        on = self._cancel_day(
+            exam.patient, original.issued.date() + dt.timedelta(days=_choice(rng, [0, 1, 2, 5, 9]))
         )
         if on > self.end:
             return
@@ -455,6 +481,43 @@ class Practice:
         )
         exam.pending += 1
         self.events.setdefault(on.toordinal(), []).append((exam, original, new_amount, method))
+
+    def _cancel_day(self, patient: int, day: dt.date) -> dt.date:
+        """The open day from `day` on when no cancellation of the patient's housemate is planned.
+
+        Two namesakes at one address corrected the same evening would leave two credit notes
+        with the same snapshot at 19:30: nothing in the invoices could tell whose is whose.
+        """
+        on = self.next_open(day)
+        mate = housemate_of(patient)
+        while mate is not None and any(
+            e[0].patient == mate for e in self.events.get(on.toordinal(), ())
+        ):
+            on = self.next_open(on + dt.timedelta(days=1))
+        return on
+
+    def _wants_correction(self, exam: Exam) -> bool:
+        """A same-address namesake's first paid invoice is corrected (once, credit-note mode)."""
+        namesake = namesake_of(exam.patient)
+        if namesake is None or namesake[1] != SAME_ADDRESS or exam.patient in self.corrected:
+            return False
+        return self._cancel_day(exam.patient, exam.start.date() + CORRECTION_DELAY) < (
+            self.replacement_from
+        )
+
+    def _plan_correction(self, exam: Exam, original: Invoice) -> None:
+        """Credit note then corrected invoice (10 € less) a few days later, without drawing.
+
+        Whoever reads only the invoices then meets an invoice of a namesake issued at 19:33,
+        when no session is open: only the credit note just before tells whose it is.
+        """
+        self.corrected.add(exam.patient)
+        on = self._cancel_day(exam.patient, exam.start.date() + CORRECTION_DELAY)
+        amount = (
+            original.amount - 1000 if original.amount - 1000 >= MIN_FEE else original.amount + 500
+        )
+        exam.pending += 1
+        self.events.setdefault(on.toordinal(), []).append((exam, original, amount, original.method))
 
     def _cancel(
         self, day: dt.date, exam: Exam, original: Invoice, new_amount: int, method: str | None
@@ -523,6 +586,12 @@ def _pick(rng: random.Random, weighted: tuple[tuple[str, float], ...]) -> str:
         if u < 0:
             return value
     return weighted[-1][0]
+
+
+def _housemate_booked(index: int, booked: set[int]) -> bool:
+    """Namesakes living together never come the same day (see people.housemate_of)."""
+    mate = housemate_of(index)
+    return mate is not None and mate in booked
 
 
 def _weekday(day: dt.date) -> dt.date:

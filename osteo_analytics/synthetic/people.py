@@ -8,8 +8,11 @@ writer that prints the patient on each visit asks for a `Card` (identity and add
 start of the stream, cheap to redraw), kept in a small recency cache, and the full
 `Patient` record is drawn once, when the patient is created. So memory does not grow with
 the size of the patient base beyond a few bytes per patient. Identities are unique by
-construction (see `_identity`): no two patients share a folded "NOM Prénom", so name-based
-matching in an importer is exact.
+construction (see `_identity`), except for namesakes (`namesake_of`): one patient in
+every `NAMESAKE_BLOCK` bears the family, first and birth name of an earlier one, living
+elsewhere, in the same city or at the same address. Namesakes never share a birth date
+(LibreOsteo keeps first name, family name and birth date unique), and a hand-kept ledger
+tells them apart by a mark ('MARTIN Julie (2)', see `ledger_name`).
 """
 
 from __future__ import annotations
@@ -170,8 +173,8 @@ class Patient:
 
     @property
     def ledger_name(self) -> str:
-        """How a hand-kept ledger names the patient: 'NOM Prénom'."""
-        return f"{self.family_name.upper()} {self.first_name}"
+        """How a hand-kept ledger names the patient: 'NOM Prénom' (see `ledger_name`)."""
+        return ledger_name(self.index)
 
 
 # Female patients are 11 in 20 (by index), so identity is a pure function of the index.
@@ -184,8 +187,41 @@ _LO_FEMALE = [lo_first(name) for name in vocab.FEMALE_FIRST]
 _LO_MALE = [lo_first(name) for name in vocab.MALE_FIRST]
 
 
+# Namesakes: in each block of NAMESAKE_BLOCK patient indexes, the patient at NAMESAKE_OFFSET
+# takes the family, first and birth name of the one at ELDER_OFFSET (same sex: the offsets
+# are 40 apart, twice the sex cycle of 20), and where they live depends on the block:
+# another city, the same city (another street), or the same address (a parent and child
+# of the same name: only the day of their sessions tells their invoices apart).
+NAMESAKE_BLOCK, ELDER_OFFSET, NAMESAKE_OFFSET = 50, 5, 45
+ELSEWHERE, SAME_CITY, SAME_ADDRESS = 0, 1, 2
+NAMESAKE_KINDS = (ELSEWHERE, SAME_CITY, SAME_ADDRESS)  # by block, in turn
+
+
+def namesake_of(index: int) -> tuple[int, int] | None:
+    """(elder index, kind) when this patient is the namesake of an earlier one, else None."""
+    block, offset = divmod(index, NAMESAKE_BLOCK)
+    if offset != NAMESAKE_OFFSET:
+        return None
+    return block * NAMESAKE_BLOCK + ELDER_OFFSET, NAMESAKE_KINDS[block % len(NAMESAKE_KINDS)]
+
+
+def housemate_of(index: int) -> int | None:
+    """The namesake living at the same address as this patient (both ways), if any."""
+    block, offset = divmod(index, NAMESAKE_BLOCK)
+    if NAMESAKE_KINDS[block % len(NAMESAKE_KINDS)] != SAME_ADDRESS:
+        return None
+    if offset == NAMESAKE_OFFSET:
+        return block * NAMESAKE_BLOCK + ELDER_OFFSET
+    if offset == ELDER_OFFSET:
+        return block * NAMESAKE_BLOCK + NAMESAKE_OFFSET
+    return None
+
+
 def _identity(index: int) -> tuple[str, str, bool]:
-    """Family name, first name and sex for a patient index; injective by construction."""
+    """Family name, first name and sex for a patient index; injective but for namesakes."""
+    namesake = namesake_of(index)
+    if namesake is not None:
+        return _identity(namesake[0])
     block, bucket = divmod(index, 20)
     female = bucket < _FEMALE_PER_20
     if female:
@@ -310,9 +346,13 @@ class Card:
 
 
 def ledger_name(index: int) -> str:
-    """How a hand-kept ledger names the patient: 'NOM Prénom' (see `Patient.ledger_name`)."""
+    """How a hand-kept ledger names the patient: 'NOM Prénom', 'NOM Prénom (2)' for a namesake.
+
+    A ledger has nothing else to tell namesakes apart, so its keeper marks the second one.
+    """
     family, first, _ = _identity(index)
-    return f"{family.upper()} {first}"
+    mark = " (2)" if namesake_of(index) is not None else ""
+    return f"{family.upper()} {first}{mark}"
 
 
 _CARD, _CORE, _FULL = 0, 1, 2
@@ -368,6 +408,11 @@ class PatientFactory:
 
         family, first, female = _identity(index)
         birth = created - dt.timedelta(days=_age_days(rng))
+        namesake = namesake_of(index)
+        # the elder was registered before (smaller index): its card can be drawn
+        elder = self.cards(namesake[0]) if namesake is not None else None
+        if elder is not None and birth == elder.birth_date:
+            birth -= dt.timedelta(days=1)  # LibreOsteo would refuse a second identical identity
         age = (created - birth).days // 365
         minor = age < 18
         original = ""
@@ -381,8 +426,20 @@ class PatientFactory:
         number = randint(rng.getrandbits, 1, 180)
         suffix = choice(_SUFFIXES)
         comma = "," if rnd() < 0.25 else ""
-        street = f"{number}{suffix}{comma} {choice(self._streets)}"
+        street_name = choice(self._streets)
+        street = f"{number}{suffix}{comma} {street_name}"
         complement = choice(vocab.ADDRESS_COMPLEMENTS) if rnd() < 0.3 else ""
+        if elder is not None and namesake is not None:  # after the draws: streams stay aligned
+            original = elder.original_name
+            if namesake[1] == SAME_ADDRESS:
+                street, complement = elder.street, elder.complement
+                zipcode, city = elder.zipcode, elder.city
+            elif namesake[1] == SAME_CITY:
+                zipcode, city = elder.zipcode, elder.city
+                if street.replace(",", "") == elder.street.replace(",", ""):
+                    street = f"{number % 180 + 1}{suffix}{comma} {street_name}"
+            elif city == elder.city:
+                zipcode, city = next((z, c) for z, c in self._cities if c != elder.city)
         if level == _CARD:
             return Card(index, family, original, first, birth, street, complement, zipcode, city)
         domain = choice(vocab.EMAIL_DOMAINS)
