@@ -19,7 +19,7 @@ import openpyxl
 import pytest
 from msoffcrypto.format.ooxml import OOXMLFile
 
-from osteo_analytics import errors, snapshots, workspace
+from osteo_analytics import errors, quarantine, snapshots, workspace
 from osteo_analytics.cli import ADVICE, cli, describe
 from osteo_analytics.errors import Hint, OsteoError
 from osteo_analytics.ingest import read_sources
@@ -216,6 +216,14 @@ TRIGGERS: dict[str, tuple[Hint, Callable[[Path], object]]] = {
     "no snapshot to analyse": (Hint.IMPORT_FIRST, lambda tmp: open_warehouse(_unlocked(tmp))),
     "audit log cut short": (Hint.VERIFY_AUDIT, _broken_audit_tail),
     "audit log with a foreign last line": (Hint.VERIFY_AUDIT, _not_an_audit_entry),
+    "unknown quarantine set": (
+        Hint.LIST_QUARANTINES,
+        lambda tmp: quarantine.set_folder(_unlocked(tmp).workspace, "20240101T000000000000Z"),
+    ),
+    "not a quarantine stamp": (
+        Hint.LIST_QUARANTINES,
+        lambda tmp: quarantine.set_folder(_unlocked(tmp).workspace, "../keys"),
+    ),
 }
 
 

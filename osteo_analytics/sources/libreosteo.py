@@ -358,8 +358,10 @@ def _link_invoices(
         else:
             person, count = linker.resolve(inv)
             if person is None:
-                rule, reason = _unlinked(count)
-                inv.tally.quarantine(inv.row, "*", rule, reason)
+                if count == 0:
+                    inv.tally.quarantine(inv.row, "*", "unknown_patient", _NO_ONE)
+                else:
+                    inv.tally.quarantine(inv.row, "*", "ambiguous_patient", _ambiguous(count))
                 continue
             if inv.status != "credit_note":
                 inv.ref = linker.session(inv, person)
@@ -369,11 +371,12 @@ def _link_invoices(
     return [i for i in invoices if id(i) in whose]
 
 
-def _unlinked(count: int) -> tuple[str, str]:
-    """Rule and French reason of an invoice without a patient (never a name)."""
-    if count == 0:
-        return "unknown_patient", "aucun patient de l'export ne porte ces nom et prénom"
-    return "ambiguous_patient", (
+_NO_ONE = "aucun patient de l'export ne porte ces nom et prénom"
+
+
+def _ambiguous(count: int) -> str:
+    """French reason of an invoice `count` namesakes could own (never a name)."""
+    return (
         f"patient ambigu : {count} patients portent ces nom et prénom, et ni le nom de"
         " naissance, ni l'adresse, ni un avoir, ni une séance ce jour-là ne les départagent"
     )
