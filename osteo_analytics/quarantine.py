@@ -106,7 +106,7 @@ CATALOGUE: dict[str, Explanation] = {
         f"indiquez le nom et le prénom du patient dans le fichier d'origine, {_AGAIN}",
     ),
     "total_mismatch": _e(
-        "les montants des colonnes de règlement ne font pas le total de la ligne",
+        "les montants par mode de règlement ne font pas le total de la ligne",
         "corrigez le montant d'un mode de règlement ou le total dans le fichier d'origine, "
         + _AGAIN,
     ),

@@ -11,18 +11,28 @@ from rich.table import Table
 
 from .formatting import count
 from .ingest import STEPS, ImportResult
+from .quarantine import CATALOGUE
 from .synthetic import SynthSummary
 
+# Rows set aside without being quarantined (duplicates and excluded rows). Quarantine
+# rules are worded once, in quarantine.CATALOGUE, which `osteo quarantine` also shows.
 RULE_LABELS = {
     "duplicate": "doublon dans l'import",
     "already_imported": "déjà importé",
-    "not_null": "valeur obligatoire absente",
-    "unique": "identifiant en double",
-    "allowed_values": "valeur non autorisée",
-    "total_mismatch": "total de la ligne différent de la somme des modes de règlement",
-    "unknown_patient": "patient introuvable",
-    "ambiguous_patient": "patient homonyme non départagé",
+    "blank_row": "ligne vide",
+    "title_row": "ligne de titre",
+    "header_row": "ligne d'en-tête répétée",
+    "subtotal_row": "sous-total",
+    "total_row": "ligne de total",
+    "running_total_row": "total cumulé",
+    "sheet_without_header": "feuille sans en-tête reconnu",
 }
+
+
+def rule_label(rule: str) -> str:
+    """The French words for a reason a row was set aside (its code when none is known)."""
+    explanation = CATALOGUE.get(rule)
+    return explanation.problem if explanation is not None else RULE_LABELS.get(rule, rule)
 
 
 @contextmanager
@@ -64,7 +74,7 @@ def print_import(result: ImportResult, console: Console | None = None) -> None:
         for rule, n in f.reasons.items():
             reasons[rule] = reasons.get(rule, 0) + n
     for rule, n in sorted(reasons.items()):
-        console.print(f"  {RULE_LABELS.get(rule, rule)} : {n}")
+        console.print(f"  {rule_label(rule)} : {n}")
     if result.quarantine:
         console.print(f"Lignes refusées chiffrées dans quarantine/{result.quarantine}/")
     if result.changed:

@@ -1203,7 +1203,7 @@ def test_osteo_import_and_metrics_of_a_ledger_by_payment_method(tmp_path: Path) 
         "import", str(by_method_csv(tmp_path / "recettes-2024.csv")), workspace=ws, env=env
     )
     assert copy.returncode == 0, copy.stderr
-    assert "total de la ligne différent de la somme des modes de règlement : 1" in copy.stdout
+    assert "montants par mode de règlement ne font pas le total de la ligne : 1" in copy.stdout
     assert "Rien de nouveau" in copy.stdout and "DURAND" not in copy.stdout + copy.stderr
     metrics = osteo(
         "metrics", "--from", "2024-01-01", "--to", "2024-02-29", "--format", "json",

@@ -957,7 +957,7 @@ def test_an_ambiguous_invoice_reaches_the_encrypted_quarantine_with_its_reason(t
     workspace.init_workspace(ws, PASSPHRASE, work_factor=10)
     result = osteo("import", str(export), workspace=ws, env={"OSTEO_PASSPHRASE": PASSPHRASE})
     assert result.returncode == 0, result.stderr
-    assert "patient homonyme non départagé : 3" in result.stdout
+    assert "facture au nom de plusieurs patients homonymes : 3" in result.stdout
     assert "Morvan" not in result.stdout + result.stderr
     unlocked = workspace.Workspace(ws).unlock(PASSPHRASE)
     (folder,) = unlocked.workspace.quarantine_dir.iterdir()
