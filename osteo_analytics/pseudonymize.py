@@ -18,6 +18,9 @@ guards it):
 Collision bound: with N = 80 bits and n values in one domain, the birthday bound gives
 p ≈ n² / 2^(N+1): n = 10^6 patients → p ≈ 4e-13; n = 10^7 consultations → p ≈ 4e-11.
 A collision would merge two patients, so the margin is kept far below any data error.
+
+Generated invoice numbers (sources without numbers): ``generated_number`` (bound in its
+docstring).
 """
 
 from __future__ import annotations
@@ -171,6 +174,29 @@ def consultation_id(
     """``C-`` + pseudonym of (patient_key, date, HH:MM or empty, practitioner_id)."""
     hhmm = start_time.strftime("%H:%M") if start_time is not None else ""
     return pseudonym(derived_key, "C", patient_key, consulted_on.isoformat(), hhmm, practitioner_id)
+
+
+GENERATED_NUMBER_BITS = 60
+
+
+def generated_number(derived_key: bytes, prefix: str, day: date, *parts: str) -> str:
+    """``<prefix>-YYYYMMDD-`` + 12 base32 characters keyed on the receipt's content.
+
+    For invoices a source does not number (``L`` ledgers, ``G`` generic sheets, ``W`` Word
+    files). The digest is HMAC-SHA256(derived_key, ``prefix`` ␟ ``YYYY-MM-DD`` ␟ part1 ␟ …)
+    truncated to 60 bits, base32 (RFC 4648, no padding); the parts are the receipt's
+    content with its patient as a ``patient_key`` (keyed: a number is stored and shared
+    with the accountant, and an unkeyed hash of a name and a day could be brute-forced).
+    The readable day is kept in front, so only receipts of one prefix and one day can
+    collide: with n of them the birthday bound is p ≈ n² / 2^61, i.e. 4e-16 for a busy
+    practice's 30 receipts a day (3e-12 over 20 years) and 9e-13 a day (7e-9 over 20
+    years) for 1,400 a day, a pooled network's 10^7 consultations.
+    """
+    mac = _hmac(derived_key)
+    mac.update(_message(prefix, [day.isoformat(), *parts]))
+    n = int.from_bytes(mac.finalize()[:8], "big") >> (64 - GENERATED_NUMBER_BITS)
+    digest = "".join(_B32_PAIRS[(n >> shift) & 1023] for shift in range(50, -1, -10))
+    return f"{prefix}-{day:%Y%m%d}-{digest}"
 
 
 def repseudonymize(derived_key: bytes, value: str) -> str:

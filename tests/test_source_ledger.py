@@ -131,7 +131,7 @@ def assert_reference_ledger(batch: SourceBatch) -> None:
     assert invoices == {
         "240001": ("cancelled", Decimal("55.00"), None),
         "240002": ("paid", Decimal("60.00"), None),
-        "L-20240106-001": ("paid", Decimal("65.00"), None),
+        "L-20240106-#1": ("paid", Decimal("65.00"), None),
         "240003": ("credit_note", Decimal("-55.00"), "240001"),
         "240004": ("paid", Decimal("1050.00"), None),
         "240005": ("credit_note", Decimal("-10.00"), None),
@@ -146,7 +146,7 @@ def assert_reference_ledger(batch: SourceBatch) -> None:
     assert payments == {
         "240001/1": "cb",
         "240002/1": "cheque",
-        "L-20240106-001/1": "especes",
+        "L-20240106-#1/1": "especes",
         "240003/1": "cb",
         "240004/1": "virement",
         "240005/1": "especes",
@@ -226,9 +226,9 @@ def test_separate_name_columns_practitioner_and_act(tmp_path: Path) -> None:
         "Praticien du cabinet": "associate",
     }
     assert column(batch, "invoices", "invoice_number")[:3] == [
-        "L-20240102-001",
-        "L-20240102-002",
-        "L-20240103-001",
+        "L-20240102-#1",
+        "L-20240102-#2",
+        "L-20240103-#3",
     ]
 
 
@@ -293,14 +293,14 @@ def test_instalments_refunds_and_duplicates(tmp_path: Path) -> None:
         "100": ("paid", "55.00"),
         "101": ("cancelled", "60.00"),
         "102": ("paid", "0.00"),
-        "L-20240103-002": ("credit_note", "-20.00"),
+        "L-20240103-#1": ("credit_note", "-20.00"),
     }
     assert column(batch, "payments", "payment_id") == [
         "100/1",
         "100/2",
         "101/1",
         "101/2",
-        "L-20240103-002/1",
+        "L-20240103-#1/1",
     ]
     assert len(column(batch, "consultations", "consultation_ref")) == 2  # Jean and Marie, 02/01
     refs = column(batch, "invoices", "consultation_ref")
