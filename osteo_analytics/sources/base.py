@@ -150,6 +150,8 @@ class FileReport:
 
     ``rows_read`` counts data records (header excluded). ``reasons`` counts every row that
     was not accepted, by rule (``bad_date``, ``duplicate``, ``blank_row``...).
+    ``conflicts`` counts accepted rows that replaced a stored row of the same natural key
+    with different content (a subset of ``accepted``; set by the import, not the adapter).
     """
 
     path: Path
@@ -160,6 +162,7 @@ class FileReport:
     duplicates: int = 0
     excluded: int = 0
     reasons: dict[str, int] = field(default_factory=dict)
+    conflicts: int = 0
     # What the rows' source_file holds when it is not the file name (a Word file is named
     # after its patient, so its rows say "docx-3").
     label: str | None = None
@@ -183,6 +186,8 @@ class FileReport:
             )
         if sum(self.reasons.values()) != self.quarantined + self.duplicates + self.excluded:
             raise AssertionError(f"{self.path.name}: reasons do not add up to the rows set aside")
+        if not 0 <= self.conflicts <= self.accepted:
+            raise AssertionError(f"{self.path.name}: conflicts are not a part of the accepted rows")
 
 
 class GeneratedNumbers:
