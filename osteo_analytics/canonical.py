@@ -90,13 +90,13 @@ def _generated_numbers(key: bytes, invoices: pa.Table) -> dict[str, str]:
         ),
         strict=True,
     )
-    final: dict[str, str] = {}
-    for number, basis, source, day, patient, practitioner in rows:
-        if patient is None:
-            continue
-        prefix = number.partition("-")[0]
-        final[number] = ps.generated_number(key, prefix, day, source, patient, practitioner, basis)
-    return final
+    keyed = [
+        (number, (number.partition("-")[0], day, (source, patient, practitioner, basis)))
+        for number, basis, source, day, patient, practitioner in rows
+        if patient is not None
+    ]
+    finals = ps.generated_numbers(key, (row for _, row in keyed))
+    return {number: final for (number, _), final in zip(keyed, finals, strict=True)}
 
 
 def _renumber(
