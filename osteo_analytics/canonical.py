@@ -4,6 +4,11 @@ This is the only place where the identity columns of a `SourceBatch` are read, a
 it returns holds none of them (docs/datasets.md). Provenance (`source_row`) is kept for
 quarantine reports; `provenance=False` strips it (and `source_file`, which can be a
 patient's name for Word files) before anything is stored.
+
+Invoice numbers a source did not give (`number_basis` set) are computed here, where the
+keyed patient key exists: `pseudonymize.generated_number` over the source, the basis, the
+patient key and the practitioner id. Every reference follows the provisional number it
+replaces: payments' `invoice_number` and `payment_id`, `replaces_`/`cancels_invoice_number`.
 """
 
 from __future__ import annotations
@@ -11,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from . import pseudonymize as ps
 from .contracts import load_contracts
@@ -60,6 +66,53 @@ def _consultation_ids(
         ],
         pa.string(),
     )
+
+
+def _generated_numbers(key: bytes, invoices: pa.Table) -> dict[str, str]:
+    """Provisional number → final number, for the invoices whose number was generated.
+
+    `invoices` holds the stage-1 columns plus `patient_key` and `practitioner_id`. A row
+    whose patient cannot be keyed keeps its provisional number: the contract check
+    quarantines it for the missing key.
+    """
+    generated = invoices.filter(pc.is_valid(invoices.column("number_basis")))
+    rows = zip(
+        *(
+            generated.column(c).to_pylist()
+            for c in (
+                "invoice_number",
+                "number_basis",
+                "source",
+                "issued_on",
+                "patient_key",
+                "practitioner_id",
+            )
+        ),
+        strict=True,
+    )
+    keyed = [
+        (number, (number.partition("-")[0], day, (source, patient, practitioner, basis)))
+        for number, basis, source, day, patient, practitioner in rows
+        if patient is not None
+    ]
+    finals = ps.generated_numbers(key, (row for _, row in keyed))
+    return {number: final for (number, _), final in zip(keyed, finals, strict=True)}
+
+
+def _renumber(
+    table: pa.Table, column: str, final: Mapping[str, str], *, suffix: bool = False
+) -> pa.Table:
+    """Replace provisional numbers in `column` (`suffix`: also `<number>/<n>` values)."""
+    values = table.column(column).to_pylist()
+    out = []
+    for value in values:
+        if value is not None and suffix:
+            head, slash, tail = value.rpartition("/")
+            if slash and head in final:
+                value = f"{final[head]}/{tail}"
+        out.append(final.get(value, value) if value is not None else None)
+    index = table.schema.get_field_index(column)
+    return table.set_column(index, table.schema.field(index), pa.array(out, pa.string()))
 
 
 def _select(table: pa.Table, dataset: str, provenance: bool) -> pa.Table:
@@ -117,12 +170,20 @@ def pseudonymize_batch(
         )
     )
 
+    payments = batch.payments
+    final = _generated_numbers(key, invoices)
+    if final:
+        for column in ("invoice_number", "replaces_invoice_number", "cancels_invoice_number"):
+            invoices = _renumber(invoices, column, final)
+        payments = _renumber(payments, "invoice_number", final)
+        payments = _renumber(payments, "payment_id", final, suffix=True)
+
     tables = {
         "practitioners": practitioners,
         "patients": patients,
         "consultations": consultations,
         "invoices": invoices,
-        "payments": batch.payments,
+        "payments": payments,
     }
     return {name: _select(table, name, provenance) for name, table in tables.items()}
 

@@ -5,6 +5,9 @@ Nothing is lost (DESIGN invariant 2): for every file, rows read = accepted + qua
 one of its canonical rows breaks a contract rule; a *duplicate* when everything it
 yields is already in the current snapshot, identical (so re-importing an export changes
 nothing); *excluded* rows are titles, blanks and totals recognised by the adapter.
+An accepted row is also a *conflict* when one of its canonical rows replaces a stored
+row of the same natural key with different content: the newer row wins (a re-export
+where an invoice became paid is an update), but it is counted, never silent.
 
 The merged tables are written as a new snapshot only when something changed. Rejected
 rows go, pseudonymized and with their rule, column and source row, to an encrypted
@@ -78,6 +81,7 @@ class ImportResult:
                     "quarantined": f.quarantined,
                     "duplicates": f.duplicates,
                     "excluded": f.excluded,
+                    "conflicts": f.conflicts,
                     "reasons": dict(sorted(f.reasons.items())),
                 }
                 for f in self.files
@@ -213,6 +217,13 @@ def _split_duplicates(dataset: str, new: pa.Table, old: pa.Table) -> tuple[pa.Ta
     return new.filter(pc.invert(mask)), new.filter(mask)
 
 
+def _replacing(dataset: str, fresh: pa.Table, old: pa.Table) -> pa.Table:
+    """The fresh rows whose natural key is stored already: their content differs from it
+    (rows identical to a stored one are duplicates, never fresh)."""
+    key = load_contracts()[dataset].primary_key()[0]
+    return fresh.filter(pc.is_in(fresh.column(key), value_set=old.column(key)))
+
+
 def _merge(dataset: str, old: pa.Table, new: pa.Table) -> pa.Table:
     """Upsert on the natural key: new rows replace stored rows with the same key."""
     if new.num_rows == 0:
@@ -239,8 +250,10 @@ def _account(
     rejected: Mapping[str, pa.Table],
     fresh: Mapping[str, pa.Table],
     duplicates: Mapping[str, pa.Table],
+    replacing: Mapping[str, pa.Table],
 ) -> None:
-    """Move rows the adapter accepted into quarantined or duplicates, once per source row."""
+    """Move rows the adapter accepted into quarantined or duplicates, once per source row;
+    count the accepted ones that replace a different stored row as conflicts."""
     quarantined: dict[tuple[str, int], str] = {}
     for table in rejected.values():
         for f, r, rule in zip(
@@ -253,6 +266,7 @@ def _account(
     useful = set().union(*(_source_rows(t) for t in fresh.values()))
     seen_dup = set().union(*(_source_rows(t) for t in duplicates.values()))
     only_dup = seen_dup - useful - set(quarantined)
+    conflicts = set().union(*(_source_rows(t) for t in replacing.values())) - set(quarantined)
     by_file = {r.source_label: r for r in reports}
     for (file, _row), rule in quarantined.items():
         report = by_file.get(file)
@@ -266,6 +280,10 @@ def _account(
             report.accepted -= 1
             report.duplicates += 1
             report.reasons["already_imported"] = report.reasons.get("already_imported", 0) + 1
+    for file, _row in conflicts:
+        report = by_file.get(file)
+        if report is not None:
+            report.conflicts += 1
 
 
 def _write_quarantine(
@@ -328,11 +346,13 @@ def import_batch(
     step(3)
     fresh: dict[str, pa.Table] = {}
     duplicates: dict[str, pa.Table] = {}
+    replacing: dict[str, pa.Table] = {}
     for dataset in ORDER:
         fresh[dataset], duplicates[dataset] = _split_duplicates(
             dataset, accepted[dataset], current[dataset]
         )
-    _account(batch.files, rejected, fresh, duplicates)
+        replacing[dataset] = _replacing(dataset, fresh[dataset], current[dataset])
+    _account(batch.files, rejected, fresh, duplicates, replacing)
     for report in batch.files:
         report.assert_balanced()
     stamp = snapshots.new_snapshot_name(now)
@@ -360,6 +380,7 @@ def import_batch(
         "quarantined": sum(f.quarantined for f in batch.files),
         "duplicates": sum(f.duplicates for f in batch.files),
         "excluded": sum(f.excluded for f in batch.files),
+        "conflicts": sum(f.conflicts for f in batch.files),
     }
     unlocked.audit().append("import", actor=actor, snapshot=name, counts=totals, now=now)
     return ImportResult(

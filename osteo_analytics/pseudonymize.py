@@ -18,13 +18,16 @@ guards it):
 Collision bound: with N = 80 bits and n values in one domain, the birthday bound gives
 p ≈ n² / 2^(N+1): n = 10^6 patients → p ≈ 4e-13; n = 10^7 consultations → p ≈ 4e-11.
 A collision would merge two patients, so the margin is kept far below any data error.
+
+Generated invoice numbers (sources without numbers): ``generated_number`` (bound in its
+docstring).
 """
 
 from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from datetime import date, time
 from typing import Any, TypeAlias
 
@@ -171,6 +174,43 @@ def consultation_id(
     """``C-`` + pseudonym of (patient_key, date, HH:MM or empty, practitioner_id)."""
     hhmm = start_time.strftime("%H:%M") if start_time is not None else ""
     return pseudonym(derived_key, "C", patient_key, consulted_on.isoformat(), hhmm, practitioner_id)
+
+
+GENERATED_NUMBER_BITS = 60
+
+
+def generated_number(derived_key: bytes, prefix: str, day: date, *parts: str) -> str:
+    """``<prefix>-YYYYMMDD-`` + 12 base32 characters keyed on the receipt's content.
+
+    For invoices a source does not number (``L`` ledgers, ``G`` generic sheets, ``W`` Word
+    files). The digest is HMAC-SHA256(derived_key, ``prefix`` ␟ ``YYYY-MM-DD`` ␟ part1 ␟ …)
+    truncated to 60 bits, base32 (RFC 4648, no padding); the parts are the receipt's
+    content with its patient as a ``patient_key`` (keyed: a number is stored and shared
+    with the accountant, and an unkeyed hash of a name and a day could be brute-forced).
+    The readable day is kept in front, so only receipts of one prefix and one day can
+    collide: with n of them the birthday bound is p ≈ n² / 2^61, i.e. 4e-16 for a busy
+    practice's 30 receipts a day (3e-12 over 20 years) and 9e-13 a day (7e-9 over 20
+    years) for 1,400 a day, a pooled network's 10^7 consultations.
+    """
+    return generated_numbers(derived_key, [(prefix, day, parts)])[0]
+
+
+def generated_numbers(
+    derived_key: bytes, rows: Iterable[tuple[str, date, Sequence[str]]]
+) -> list[str]:
+    """generated_number of each (prefix, day, parts) row, with one HMAC key setup."""
+    base = _hmac(derived_key)
+    out = []
+    t = _B32_PAIRS
+    for prefix, day, parts in rows:
+        mac = base.copy()
+        mac.update(_message(prefix, [day.isoformat(), *parts]))
+        n = int.from_bytes(mac.finalize()[:8], "big") >> (64 - GENERATED_NUMBER_BITS)
+        out.append(
+            f"{prefix}-{day:%Y%m%d}-{t[n >> 50]}{t[(n >> 40) & 1023]}{t[(n >> 30) & 1023]}"
+            f"{t[(n >> 20) & 1023]}{t[(n >> 10) & 1023]}{t[n & 1023]}"
+        )
+    return out
 
 
 def repseudonymize(derived_key: bytes, value: str) -> str:

@@ -55,8 +55,19 @@ def import_progress(*, enabled: bool) -> Iterator[Callable[[int, str], None] | N
 def print_import(result: ImportResult, console: Console | None = None) -> None:
     """The per-file summary of an import: read = accepted + quarantined + duplicates + excluded."""
     console = console or Console()
-    table = Table(title="Import", title_justify="left")
-    for header in ("fichier", "format", "lues", "acceptées", "quarantaine", "doublons", "exclues"):
+    # No cell padding: eight columns then fit an 80-column terminal with every header whole.
+    table = Table(title="Import", title_justify="left", padding=(0, 0))
+    headers = (
+        "fichier",
+        "format",
+        "lues",
+        "acceptées",
+        "dont conflits",
+        "quarantaine",
+        "doublons",
+        "exclues",
+    )
+    for header in headers:
         table.add_column(header, justify="left" if header in ("fichier", "format") else "right")
     for f in result.files:
         table.add_row(
@@ -64,6 +75,7 @@ def print_import(result: ImportResult, console: Console | None = None) -> None:
             f.format,
             str(f.rows_read),
             str(f.accepted),
+            str(f.conflicts),
             str(f.quarantined),
             str(f.duplicates),
             str(f.excluded),
@@ -75,6 +87,12 @@ def print_import(result: ImportResult, console: Console | None = None) -> None:
             reasons[rule] = reasons.get(rule, 0) + n
     for rule, n in sorted(reasons.items()):
         console.print(f"  {rule_label(rule)} : {n}")
+    conflicts = sum(f.conflicts for f in result.files)
+    if conflicts:
+        console.print(
+            f"  conflits : {conflicts} ligne(s) acceptée(s) remplacent une version enregistrée"
+            " différente (même facture, patient ou consultation) ; la plus récente l'emporte"
+        )
     if result.quarantine:
         console.print(f"Lignes refusées chiffrées dans quarantine/{result.quarantine}/")
     if result.changed:

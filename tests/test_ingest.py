@@ -61,10 +61,12 @@ def test_the_json_summary_has_the_documented_shape(imported: dict) -> None:
             "quarantined",
             "duplicates",
             "excluded",
+            "conflicts",
             "reasons",
         }
         # Nothing lost: every row read is accounted for.
         assert f["rows_read"] == f["accepted"] + f["quarantined"] + f["duplicates"] + f["excluded"]
+        assert f["conflicts"] == 0  # a first import replaces nothing
         assert sum(f["reasons"].values()) == f["quarantined"] + f["duplicates"] + f["excluded"]
 
 

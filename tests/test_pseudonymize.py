@@ -55,6 +55,23 @@ def test_scheme_is_the_documented_one() -> None:
     assert ps.PSEUDONYM_BITS == 80 and len(expected) == 2 + 16
 
 
+def test_generated_invoice_numbers_are_the_documented_keyed_digest() -> None:
+    parts = ("ledger", "P-5LNT6T6LTGDIAGNB", "PR-ND3T2SQQSU2GIKOI", "2024-01-02|cb 60.00|1")
+    number = ps.generated_number(KEY, "L", date(2024, 1, 2), *parts)
+    assert number == "L-20240102-57QI52YB5F6V"  # known answer: stored numbers depend on it
+    msg = "\x1f".join(["L", "2024-01-02", *parts]).encode()
+    digest = hmac.new(KEY, msg, hashlib.sha256).digest()
+    assert number == "L-20240102-" + base64.b32encode(digest[:10]).decode()[:12]  # 60 bits
+    assert ps.GENERATED_NUMBER_BITS == 60
+    # the next identical receipt, another prefix, another key: other numbers
+    others = {
+        ps.generated_number(KEY, "L", date(2024, 1, 2), *parts[:3], "2024-01-02|cb 60.00|2"),
+        ps.generated_number(KEY, "G", date(2024, 1, 2), *parts),
+        ps.generated_number(ps.derive_key(MASTER, "share:x"), "L", date(2024, 1, 2), *parts),
+    }
+    assert len(others) == 3 and number not in others
+
+
 @pytest.mark.parametrize(
     ("a", "b"),
     [

@@ -132,16 +132,16 @@ def test_reads_a_folder_of_patient_files(folder: Path) -> None:
     ]
     invoices = [(i["invoice_number"], i["amount"], i["status"]) for i in batch.invoices.to_pylist()]
     assert invoices == [
-        ("W-20240315-001", Decimal("55.00"), "paid"),
-        ("W-20240402-001", Decimal("60.00"), "issued"),
-        ("W-20240510-001", Decimal("50.00"), "paid"),
-        ("W-20240601-001", Decimal("50.00"), "paid"),
+        ("W-20240315-#1", Decimal("55.00"), "paid"),
+        ("W-20240402-#2", Decimal("60.00"), "issued"),
+        ("W-20240510-#3", Decimal("50.00"), "paid"),
+        ("W-20240601-#4", Decimal("50.00"), "paid"),
     ]
     methods = [(p["invoice_number"], p["method"]) for p in batch.payments.to_pylist()]
     assert methods == [
-        ("W-20240315-001", "cb"),
-        ("W-20240510-001", "cheque"),
-        ("W-20240601-001", "especes"),
+        ("W-20240315-#1", "cb"),
+        ("W-20240510-#3", "cheque"),
+        ("W-20240601-#4", "especes"),
     ]
     roles = {p["display_name"]: p["role"] for p in batch.practitioners.to_pylist()}
     assert roles == {"Praticien du cabinet": "titular", "Paul Lemaire": "replacement"}

@@ -131,7 +131,7 @@ def assert_reference_ledger(batch: SourceBatch) -> None:
     assert invoices == {
         "240001": ("cancelled", Decimal("55.00"), None),
         "240002": ("paid", Decimal("60.00"), None),
-        "L-20240106-001": ("paid", Decimal("65.00"), None),
+        "L-20240106-#1": ("paid", Decimal("65.00"), None),
         "240003": ("credit_note", Decimal("-55.00"), "240001"),
         "240004": ("paid", Decimal("1050.00"), None),
         "240005": ("credit_note", Decimal("-10.00"), None),
@@ -146,7 +146,7 @@ def assert_reference_ledger(batch: SourceBatch) -> None:
     assert payments == {
         "240001/1": "cb",
         "240002/1": "cheque",
-        "L-20240106-001/1": "especes",
+        "L-20240106-#1/1": "especes",
         "240003/1": "cb",
         "240004/1": "virement",
         "240005/1": "especes",
@@ -226,9 +226,9 @@ def test_separate_name_columns_practitioner_and_act(tmp_path: Path) -> None:
         "Praticien du cabinet": "associate",
     }
     assert column(batch, "invoices", "invoice_number")[:3] == [
-        "L-20240102-001",
-        "L-20240102-002",
-        "L-20240103-001",
+        "L-20240102-#1",
+        "L-20240102-#2",
+        "L-20240103-#3",
     ]
 
 
@@ -293,14 +293,14 @@ def test_instalments_refunds_and_duplicates(tmp_path: Path) -> None:
         "100": ("paid", "55.00"),
         "101": ("cancelled", "60.00"),
         "102": ("paid", "0.00"),
-        "L-20240103-002": ("credit_note", "-20.00"),
+        "L-20240103-#1": ("credit_note", "-20.00"),
     }
     assert column(batch, "payments", "payment_id") == [
         "100/1",
         "100/2",
         "101/1",
         "101/2",
-        "L-20240103-002/1",
+        "L-20240103-#1/1",
     ]
     assert len(column(batch, "consultations", "consultation_ref")) == 2  # Jean and Marie, 02/01
     refs = column(batch, "invoices", "consultation_ref")
@@ -500,27 +500,27 @@ BY_METHOD: list[list[Any]] = [
     ["", "", "", "", "", "", "105"],  # 16: an unlabelled total of February
 ]
 BY_METHOD_INVOICES = {
-    "L-20240102-001": Decimal("55.00"),
-    "L-20240102-002": Decimal("60.00"),
-    "L-20240102-003": Decimal("65.00"),
-    "L-20240103-001": Decimal("70.00"),
-    "L-20240104-001": Decimal("0.00"),
-    "L-20240205-001": Decimal("45.00"),
-    "L-20240206-001": Decimal("60.00"),
+    "L-20240102-#1": Decimal("55.00"),
+    "L-20240102-#2": Decimal("60.00"),
+    "L-20240102-#3": Decimal("65.00"),
+    "L-20240103-#4": Decimal("70.00"),
+    "L-20240104-#5": Decimal("0.00"),
+    "L-20240205-#6": Decimal("45.00"),
+    "L-20240206-#7": Decimal("60.00"),
 }
 # payment id → (method, amount): one payment per filled method column, in the order
 # cb, cheque, especes, virement whatever the order of the columns
 BY_METHOD_PAYMENTS = {
-    "L-20240102-001/1": ("cb", Decimal("55.00")),
-    "L-20240102-002/1": ("cheque", Decimal("30.00")),
-    "L-20240102-002/2": ("especes", Decimal("30.00")),
-    "L-20240102-003/1": ("cb", Decimal("25.00")),
-    "L-20240102-003/2": ("especes", Decimal("20.00")),
-    "L-20240102-003/3": ("virement", Decimal("20.00")),
-    "L-20240103-001/1": ("virement", Decimal("70.00")),
-    "L-20240205-001/1": ("cheque", Decimal("45.00")),
-    "L-20240206-001/1": ("cb", Decimal("40.00")),
-    "L-20240206-001/2": ("cheque", Decimal("20.00")),
+    "L-20240102-#1/1": ("cb", Decimal("55.00")),
+    "L-20240102-#2/1": ("cheque", Decimal("30.00")),
+    "L-20240102-#2/2": ("especes", Decimal("30.00")),
+    "L-20240102-#3/1": ("cb", Decimal("25.00")),
+    "L-20240102-#3/2": ("especes", Decimal("20.00")),
+    "L-20240102-#3/3": ("virement", Decimal("20.00")),
+    "L-20240103-#4/1": ("virement", Decimal("70.00")),
+    "L-20240205-#6/1": ("cheque", Decimal("45.00")),
+    "L-20240206-#7/1": ("cb", Decimal("40.00")),
+    "L-20240206-#7/2": ("cheque", Decimal("20.00")),
 }
 
 
@@ -711,8 +711,8 @@ def test_a_cheque_column_beside_a_payment_mode_is_not_an_amount(tmp_path: Path) 
     batch = read(write_csv(tmp_path / "r.csv", rows))
     assert batch.rejected == []
     assert payments_of(batch) == {
-        "L-20240102-001/1": ("cheque", Decimal("55.00")),
-        "L-20240102-002/1": ("cb", Decimal("60.00")),
+        "L-20240102-#1/1": ("cheque", Decimal("55.00")),
+        "L-20240102-#2/1": ("cb", Decimal("60.00")),
     }
 
 
@@ -734,7 +734,7 @@ def test_a_wrong_total_is_quarantined_never_corrected(tmp_path: Path) -> None:
         (7, "Total", "bad_amount"),
     }
     assert column(batch, "invoices", "amount") == [Decimal("0.00"), Decimal("55.00")]
-    assert payments_of(batch) == {"L-20240102-002/1": ("especes", Decimal("55.00"))}
+    assert payments_of(batch) == {"L-20240102-#2/1": ("especes", Decimal("55.00"))}
     (report,) = batch.files
     assert (report.rows_read, report.accepted, report.quarantined) == (6, 2, 4)
 
@@ -1228,3 +1228,19 @@ def test_osteo_import_and_metrics_of_a_ledger_by_payment_method(tmp_path: Path) 
     assert [months[m]["revenue_received"] for m in ("2024-01", "2024-02")] == ["250.00", "105.00"]
     assert [months[m]["revenue_invoiced"] for m in ("2024-01", "2024-02")] == ["250.00", "105.00"]
     assert [months[m]["consultations_done"] for m in ("2024-01", "2024-02")] == [5, 2]
+
+
+def test_one_invoice_paid_in_two_equal_halves_on_two_rows_keeps_both(tmp_path: Path) -> None:
+    """Same number, day, patient and amount but another means: a second payment, no repeat."""
+    rows = [
+        ["Date", "N° facture", "Patient", "Montant", "Mode de règlement"],
+        ["02/01/2024", "F001", "DUPONT Jean", "30,00", "Chèque"],
+        ["02/01/2024", "F001", "DUPONT Jean", "30,00", "Espèces"],
+    ]
+    batch = read(write_csv(tmp_path / "r.csv", rows))
+    assert batch.rejected == [] and batch.files[0].duplicates == 0
+    assert column(batch, "invoices", "amount") == [Decimal("60.00")]
+    assert payments_of(batch) == {
+        "F001/1": ("cheque", Decimal("30.00")),
+        "F001/2": ("especes", Decimal("30.00")),
+    }

@@ -5,9 +5,13 @@ and its payment. They turn each into a :class:`Visit`; :func:`build_batch` deriv
 patients (one per identity, from the first row naming it) and practitioners, numbers the
 invoices that have no number, and builds the five tables.
 
-Invoice numbers. A source without numbers gets ``<prefix>-YYYYMMDD-NNN`` (the ledger's
-convention): NNN counts that day's invoices in the order :func:`build_batch` receives the
-visits. The same files give the same numbers, so a re-import is idempotent.
+Invoice numbers. An invoice without a number gets ``<prefix>-YYYYMMDD-<digest>``, keyed by
+``pseudonymize`` on its content (``base.GeneratedNumbers``): day, patient, practitioner,
+fee, start time, and its occurrence among the identical visits of its file. The payment
+recorded on the row is left out on purpose: a visit is one invoice whatever its payment
+state, so a re-export where it became paid updates it (the import counts a conflict)
+instead of adding a second invoice. The same visit read again, from the same file or an
+overlapping one, gets the same number; two different visits never share one.
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ from .base import (
     PAYMENTS_SCHEMA,
     PRACTITIONERS_SCHEMA,
     FileReport,
+    GeneratedNumbers,
     RejectedRow,
     SourceBatch,
     table_from_columns,
@@ -69,6 +74,7 @@ class Invoice:
     amount: Decimal
     status: str  # issued, paid, cancelled
     payments: list[Payment] = field(default_factory=list)
+    number_basis: str | None = None  # set with a provisional number (base.GeneratedNumbers)
 
 
 @dataclass(slots=True)
@@ -151,12 +157,16 @@ def build_batch(
 
 
 def _number_invoices(visits: Sequence[Visit], prefix: str) -> None:
-    per_day: Counter[date] = Counter()
+    """Provisional numbers and their basis for the invoices without a number."""
+    numbers = GeneratedNumbers(prefix)
     for v in visits:
-        if v.invoice is not None and v.invoice.number is None:
-            per_day[v.invoice.issued_on] += 1
-            day = v.invoice.issued_on
-            v.invoice.number = f"{prefix}-{day:%Y%m%d}-{per_day[day]:03d}"
+        inv = v.invoice
+        if inv is not None and inv.number is None:
+            who = (v.patient.key(), normalize_name(v.practitioner))
+            start = v.start_time.strftime("%H:%M") if v.start_time is not None else ""
+            inv.number, inv.number_basis = numbers.number(
+                v.source_file, who, inv.issued_on, f"{inv.amount:.2f}", start
+            )
 
 
 def _columns(schema: pa.Schema) -> dict[str, list[Any]]:
@@ -240,6 +250,7 @@ def _invoices_table(source: str, visits: Sequence[Visit]) -> pa.Table:
         cols["status"].append(inv.status)
         cols["replaces_invoice_number"].append(None)
         cols["cancels_invoice_number"].append(None)
+        cols["number_basis"].append(inv.number_basis)
         _provenance(cols, source, v.source_file, v.row)
     return table_from_columns(INVOICES_SCHEMA, cols)
 

@@ -23,12 +23,22 @@ Stage-1-only columns (dropped or turned into keys by ``pseudonymize``):
   to its consultation. ``pseudonymize`` computes ``consultation_id`` from the consultation
   row (patient identity, date, time, practitioner) and maps invoices through this ref;
 - ``source_file``, ``source_row``: for quarantine reports only.
+- ``number_basis`` (invoices): null when ``invoice_number`` is the source's own number.
+  For a row the source did not number, the adapter writes a provisional
+  ``<prefix>-YYYYMMDD-#<n>`` (unique within the batch, the same for identical content;
+  payments, ``payment_id`` and ``cancels_invoice_number`` refer to it) and this column
+  holds the row's content apart from who (:class:`GeneratedNumbers`). ``pseudonymize``
+  replaces every provisional number by ``pseudonymize.generated_number`` over this basis,
+  the source, the keyed patient and the practitioner: a re-imported row gets its number
+  back, and two different receipts never share one.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections import Counter
+from collections.abc import Hashable, Sequence
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -94,6 +104,7 @@ INVOICES_SCHEMA = pa.schema(
         pa.field("status", pa.string(), nullable=False),
         pa.field("replaces_invoice_number", pa.string()),
         pa.field("cancels_invoice_number", pa.string()),
+        pa.field("number_basis", pa.string()),
         *_PROVENANCE,
     ]
 )
@@ -140,6 +151,8 @@ class FileReport:
 
     ``rows_read`` counts data records (header excluded). ``reasons`` counts every row that
     was not accepted, by rule (``bad_date``, ``duplicate``, ``blank_row``...).
+    ``conflicts`` counts accepted rows that replaced a stored row of the same natural key
+    with different content (a subset of ``accepted``; set by the import, not the adapter).
     """
 
     path: Path
@@ -150,6 +163,7 @@ class FileReport:
     duplicates: int = 0
     excluded: int = 0
     reasons: dict[str, int] = field(default_factory=dict)
+    conflicts: int = 0
     # What the rows' source_file holds when it is not the file name (a Word file is named
     # after its patient, so its rows say "docx-3").
     label: str | None = None
@@ -173,6 +187,43 @@ class FileReport:
             )
         if sum(self.reasons.values()) != self.quarantined + self.duplicates + self.excluded:
             raise AssertionError(f"{self.path.name}: reasons do not add up to the rows set aside")
+        if not 0 <= self.conflicts <= self.accepted:
+            raise AssertionError(f"{self.path.name}: conflicts are not a part of the accepted rows")
+
+
+class GeneratedNumbers:
+    """Provisional numbers and their basis for the rows a source does not number.
+
+    ``number(file, who, day, *content)`` is called once per such row, in file order.
+    ``who`` is the row's patient and practitioner as the adapter folds them (in clear, kept
+    in memory for the read only); ``content`` the rest of what tells the receipt apart
+    (amount, means of payment...). The basis is ``content`` plus the row's occurrence
+    among the identical rows of its file (1, 2...), so that two identical receipts of one
+    file stay two, while the same receipt read from an overlapping file is the same one.
+    Equal (who, basis) give the same provisional number, within one batch only.
+    """
+
+    SEP = "|"  # content is amounts, means and times: never this character
+
+    def __init__(self, prefix: str) -> None:
+        self.prefix = prefix
+        self._seen: Counter[tuple[Hashable, ...]] = Counter()
+        self._numbers: dict[tuple[Hashable, str], str] = {}
+        self.bases: dict[str, str] = {}  # provisional number → its number_basis
+
+    def number(self, file: str, who: Hashable, day: date, *content: str) -> tuple[str, str]:
+        """(provisional invoice number, number_basis) of one row."""
+        if any(self.SEP in c for c in content):
+            raise ValueError(f"content must not contain {self.SEP!r}")
+        same = (file, who, day, *content)
+        self._seen[same] += 1
+        occurrence = self._seen[same]
+        basis = self.SEP.join([day.isoformat(), *content, str(occurrence)])
+        number = self._numbers.setdefault(
+            (who, basis), f"{self.prefix}-{day:%Y%m%d}-#{len(self._numbers) + 1}"
+        )
+        self.bases[number] = basis
+        return number, basis
 
 
 def table_from_columns(schema: pa.Schema, columns: dict[str, list[Any]]) -> pa.Table:

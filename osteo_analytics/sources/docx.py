@@ -31,8 +31,9 @@ that does not follow them is reported with a rule, never guessed.
   'Règlement' / 'Paiement' the payment, 'Praticien' the practitioner, 'Heure' the time,
   the other columns the text. Rows of other tables are read like paragraphs.
 - **Fees.** 'Tarif : 55 €' (or Montant, Honoraires, Prix, or '55 €') in the text, or the
-  fee column: an invoice numbered ``W-YYYYMMDD-NNN`` (NNN: that day's visits in time then
-  file order; import the whole folder each time so the numbers stay the same). Paid —
+  fee column: an invoice numbered ``W-YYYYMMDD-<digest>`` from the visit's content
+  (``_generic_records``): a file imported again, alone or in any folder, gives the same
+  numbers. Paid —
   with one payment that day — when the line says 'réglé' / 'payé' or names a means (CB,
   chèque, espèces, virement: method ``autre`` when only 'réglé'); 'non réglé', 'impayé',
   'à régler' keep it ``issued``. 'gratuit' / 'offert', or no fee: no invoice. A fee
@@ -115,7 +116,7 @@ def read(paths: Sequence[Path]) -> SourceBatch:
         tally = Tally(report, label, rejected)
         reports.append(tally.report)
         visits += [(index, v) for v in _read_file(path.stem, blocks, tally)]
-    # invoice numbers count each day's visits in time order, then file and row order
+    # tables list each day's visits in time order, then file and row order
     visits.sort(key=lambda iv: (iv[1].consulted_on, iv[1].start_time or time(), iv[0], iv[1].row))
     return build_batch(
         SOURCE, [], [v for _, v in visits], reports, rejected, invoice_prefix=INVOICE_PREFIX

@@ -44,9 +44,12 @@ Decisions:
   amount is the net received when positive (status ``paid``); net zero means it was
   refunded in full (``cancelled``, amount as issued); with only negative rows it is a
   ``credit_note`` (negative amount, negative payment).
-  A row without a number gets ``L-YYYYMMDD-NNN`` (NNN: its order among that day's
-  receipts in its file; bumped past a number another file of the same import already
-  uses). A zero amount gives an invoice of 0 and no payment. A credit note of -X cancels
+  A row without a number is an invoice of its own, numbered ``L-YYYYMMDD-<digest>`` by
+  ``pseudonymize`` from its content: day, patient, practitioner, every (means, amount)
+  of the row, and its occurrence among the identical rows of its file
+  (``base.GeneratedNumbers``). Re-importing a ledger, or one that overlaps it, gives the
+  same numbers; two different receipts never share one. A zero amount gives an invoice
+  of 0 and no payment. A credit note of -X cancels
   the same patient's latest paid invoice of exactly X issued on or before it (status
   ``cancelled``, ``cancels_invoice_number`` set), so facturé is net of it; a credit note
   that matches nothing stays unlinked.
@@ -73,7 +76,6 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable, Sequence
-from datetime import date
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -90,6 +92,7 @@ from .base import (
     PATIENTS_SCHEMA,
     PAYMENTS_SCHEMA,
     PRACTITIONERS_SCHEMA,
+    GeneratedNumbers,
     RejectedRow,
     SourceBatch,
     table_from_columns,
@@ -130,12 +133,12 @@ def read_ledger(
     rejected: list[RejectedRow] = []
     tallies: list[lr.Tally] = []
     receipts: list[lr.Receipt] = []
+    numbers = GeneratedNumbers("L")
     for path in _collect(paths):
         found = _read_file(path, password, tallies, rejected)
-        _number(found)
+        _number(found, numbers)
         receipts.extend(found)
     kept = _drop_duplicates(receipts)
-    _unique_generated_numbers(kept)
     invoices = _group_invoices(kept)
     visits = _visits(invoices)
     for inv in invoices:
@@ -145,7 +148,7 @@ def read_ledger(
         patients=_patients_table([r for inv in invoices for r in inv.rows]),
         practitioners=_practitioners_table([r for inv in invoices for r in inv.rows]),
         consultations=_consultations_table(visits),
-        invoices=_invoices_table(invoices),
+        invoices=_invoices_table(invoices, numbers.bases),
         payments=_payments_table(invoices),
         files=[t.report for t in tallies],
         rejected=rejected,
@@ -211,40 +214,42 @@ def _read_file(
 # --- receipts → invoices ---------------------------------------------------------------
 
 
-def _number(receipts: list[lr.Receipt]) -> None:
-    """L-YYYYMMDD-NNN for rows without a number: NNN counts that day's rows in the file."""
-    per_day: Counter[date] = Counter()
+def _number(receipts: list[lr.Receipt], numbers: GeneratedNumbers) -> None:
+    """Provisional numbers for the rows of one file that have none (GeneratedNumbers).
+
+    The receipts of one row (a split payment: one amount per means) share its number,
+    and the number derives from all of its (means, amount) pairs, sorted.
+    """
+    rows: dict[tuple[str, int], list[lr.Receipt]] = {}
     for r in receipts:
-        per_day[r.day] += 1
         if r.number is None:
-            r.number = f"L-{r.day:%Y%m%d}-{per_day[r.day]:03d}"
+            rows.setdefault((r.tally.label, r.row), []).append(r)
+    for group in rows.values():
+        first = group[0]
+        who = (first.patient, normalize_name(first.practitioner))
+        pairs = sorted(
+            f"{method} {amount:.2f}"
+            for r in group
+            for method, amount in (r.parts or ((r.method, r.amount),))
+        )
+        number, _ = numbers.number(str(first.tally.file), who, first.day, *pairs)
+        for r in group:
+            r.number = number
 
 
 def _drop_duplicates(receipts: list[lr.Receipt]) -> list[lr.Receipt]:
     seen: set[tuple[Any, ...]] = set()
     kept = []
     for r in receipts:
-        key = (r.day, r.patient, r.amount, r.number)
+        # The parts too: one invoice paid half by cheque, half in cash on two rows of
+        # equal amounts is two receipts, not a repeat.
+        key = (r.day, r.patient, r.amount, r.parts, r.number)
         if key in seen:
             r.tally.duplicate()
             continue
         seen.add(key)
         kept.append(r)
     return kept
-
-
-def _unique_generated_numbers(receipts: list[lr.Receipt]) -> None:
-    """Two files without numbers in one import: later files take the next free NNN."""
-    owner: dict[str, Path] = {}
-    for r in receipts:
-        assert r.number is not None
-        file = r.tally.file
-        if r.number.startswith("L-") and owner.get(r.number, file) != file:
-            stem, k = r.number[:-3], int(r.number[-3:])
-            while f"{stem}{k:03d}" in owner:
-                k += 1
-            r.number = f"{stem}{k:03d}"
-        owner.setdefault(r.number, file)
 
 
 class _Invoice:
@@ -401,7 +406,7 @@ def _consultations_table(visits: list[_Visit]) -> pa.Table:
     return table_from_columns(CONSULTATIONS_SCHEMA, cols)
 
 
-def _invoices_table(invoices: list[_Invoice]) -> pa.Table:
+def _invoices_table(invoices: list[_Invoice], bases: dict[str, str]) -> pa.Table:
     cols = _columns(INVOICES_SCHEMA)
     for inv in invoices:
         r = inv.first
@@ -416,6 +421,7 @@ def _invoices_table(invoices: list[_Invoice]) -> pa.Table:
         cols["status"].append(inv.status)
         cols["replaces_invoice_number"].append(None)
         cols["cancels_invoice_number"].append(inv.cancels)
+        cols["number_basis"].append(bases.get(inv.number))
         _provenance(cols, r)
     return table_from_columns(INVOICES_SCHEMA, cols)
 

@@ -478,6 +478,7 @@ def _invoices_table(invoices: list[lr.Invoice]) -> Any:
         cols["status"].append(i.status)
         cols["replaces_invoice_number"].append(i.replaces)
         cols["cancels_invoice_number"].append(i.cancels)
+        cols["number_basis"].append(None)  # LibreOsteo numbers every invoice
         _provenance(cols, i.tally, i.row)
     return table_from_columns(INVOICES_SCHEMA, cols)
 
