@@ -1,4 +1,4 @@
-"""`osteo quarantine [list | show STAMP]`: what each import set aside, and how to fix it.
+"""`osteo quarantine [list | show HORODATAGE]`: what each import set aside, and how to fix it.
 
 Machine formats are stable and documented in the README's command table:
 
