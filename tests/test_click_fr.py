@@ -8,11 +8,8 @@ from __future__ import annotations
 
 import ast
 import os
-import pty
 import re
-import select
 import sys
-import time
 from functools import cache
 from pathlib import Path
 
@@ -22,6 +19,7 @@ from click.testing import CliRunner
 
 from osteo_analytics import __version__, click_fr
 from osteo_analytics.cli import cli
+from tests.agetty import run_on_terminal
 from tests.conftest import ROOT, osteo
 from tests.test_cli import ALL_COMMANDS
 
@@ -235,33 +233,18 @@ def _drive(
     args: list[str], env: dict[str, str], answers: list[tuple[bytes, bytes]]
 ) -> tuple[int, str]:
     """Run `osteo` on a pseudo-terminal, typing each answer once its prompt shows up."""
-    pid, fd = pty.fork()
-    if pid == 0:  # child: the pty is its controlling terminal, hidden prompts work
-        os.chdir(ROOT)
-        os.execve(sys.executable, [sys.executable, "-m", "osteo_analytics.cli", *args], env)
-    screen, seen, pending = b"", 0, list(answers)
-    deadline = time.monotonic() + 60
-    try:
-        while time.monotonic() < deadline:
-            ready, _, _ = select.select([fd], [], [], 0.2)
-            if not ready:
-                continue
-            try:
-                chunk = os.read(fd, 1024)
-            except OSError:  # EIO: the child closed the terminal
-                break
-            if not chunk:
-                break
-            screen += chunk
-            while pending and (at := screen.find(pending[0][0], seen)) >= 0:
-                seen = at + len(pending[0][0])
-                os.write(fd, pending.pop(0)[1])
-        else:
-            os.kill(pid, 9)
-    finally:
-        os.close(fd)
-        _, status = os.waitpid(pid, 0)
-    return os.waitstatus_to_exitcode(status), screen.decode(errors="replace")
+    seen, pending = 0, list(answers)
+
+    def answer(screen: bytes) -> bytes:
+        nonlocal seen
+        typed = b""
+        while pending and (at := screen.find(pending[0][0], seen)) >= 0:
+            seen = at + len(pending[0][0])
+            typed += pending.pop(0)[1]
+        return typed
+
+    argv = [sys.executable, "-m", "osteo_analytics.cli", *args]
+    return run_on_terminal(argv, answer, env=env, cwd=ROOT)
 
 
 def test_prompts_and_their_errors_are_french(tmp_path: Path) -> None:
