@@ -196,8 +196,4 @@ def strip_provenance(tables: Mapping[str, pa.Table]) -> dict[str, pa.Table]:
     }
 
 
-def count_rows(tables: Mapping[str, pa.Table]) -> dict[str, int]:
-    return {name: table.num_rows for name, table in tables.items()}
-
-
-__all__ = ["count_rows", "pseudonymize_batch", "stored_columns", "strip_provenance"]
+__all__ = ["pseudonymize_batch", "stored_columns", "strip_provenance"]

@@ -113,13 +113,6 @@ class CheckReport:
         """Sorted distinct row numbers failing at least one rule (for quarantine)."""
         return sorted({f.row_number for f in self.failures})
 
-    def failures_by_row(self) -> dict[int, list[tuple[str, str]]]:
-        """Row number → [(column, rule), ...]: the reasons to store with a quarantined row."""
-        by_row: dict[int, list[tuple[str, str]]] = {}
-        for f in self.failures:
-            by_row.setdefault(f.row_number, []).append((f.column, f.rule))
-        return dict(sorted(by_row.items()))
-
     def counts(self) -> dict[tuple[str, str], int]:
         """(column, rule) → number of failing rows, for every rule that was checked."""
         return {(r.column, r.rule): r.failed_rows for r in self.rules if r.checked}

@@ -106,10 +106,6 @@ class AuditError(OsteoError):
     """The audit log is broken: a line was edited, deleted or reordered."""
 
 
-class ToolMissingError(OsteoError):
-    """An external program this command needs (restic, age, chromium) is not installed."""
-
-
 class InvalidKeyError(VaultError):
     """An age recipient, identity or recovery code is malformed or of an unsupported kind."""
 

@@ -18,7 +18,7 @@ import os
 import secrets as _random
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 
 from . import snapshots, vault
@@ -301,7 +301,3 @@ def rotate(
     result = Unlocked(workspace, new)
     result.audit().append("keys_rotate", actor="practitioner", counts={"files": len(pending)})
     return result, code
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)

@@ -16,7 +16,6 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, tzinfo
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 from ..pseudonymize import normalize_name
@@ -475,8 +474,3 @@ def _paiments(items: list[dict[str, Any]], column: str) -> list[Paiment]:
 def local_time(at: datetime) -> time:
     """Start time of day, to the second."""
     return at.time().replace(microsecond=0)
-
-
-def file_label(path: Path) -> str:
-    """What source_file holds: the file name, never a full (possibly temporary) path."""
-    return path.name
