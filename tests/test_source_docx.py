@@ -416,12 +416,6 @@ def test_reimport_counts_duplicates(imported: dict) -> None:
     assert all(f.accepted == 0 for f in again.files)
 
 
-needs_cli = pytest.mark.skipif(
-    "docx" not in sources.ADAPTERS, reason="`--format docx` is wired by the CLI"
-)
-
-
-@needs_cli
 def test_cli_import(tmp_path: Path, folder: Path) -> None:
     env = {"OSTEO_PASSPHRASE": PASSPHRASE}
     ws = tmp_path / "ws"
