@@ -148,11 +148,16 @@ def hand_tables() -> dict[str, pa.Table]:
     }
 
 
-def hand_workspace(root: Path) -> workspace.Unlocked:
-    """A workspace whose current snapshot is the hand-made practice, written as in production."""
+def workspace_with(root: Path, tables: dict[str, pa.Table]) -> workspace.Unlocked:
+    """A workspace whose current snapshot holds `tables`, written as in production."""
     unlocked = workspace.init_workspace(root, PASSPHRASE, work_factor=10).unlocked
-    snapshots.write_snapshot(unlocked.workspace.snapshots_dir, hand_tables(), unlocked.recipients())
+    snapshots.write_snapshot(unlocked.workspace.snapshots_dir, tables, unlocked.recipients())
     return unlocked
+
+
+def hand_workspace(root: Path) -> workspace.Unlocked:
+    """A workspace whose current snapshot is the hand-made practice."""
+    return workspace_with(root, hand_tables())
 
 
 @pytest.fixture(scope="module")
@@ -634,11 +639,7 @@ def partial_tables() -> dict[str, pa.Table]:
 
 def partial_workspace(root: Path) -> workspace.Unlocked:
     """A workspace whose current snapshot is the practice with partial credit notes."""
-    unlocked = workspace.init_workspace(root, PASSPHRASE, work_factor=10).unlocked
-    snapshots.write_snapshot(
-        unlocked.workspace.snapshots_dir, partial_tables(), unlocked.recipients()
-    )
-    return unlocked
+    return workspace_with(root, partial_tables())
 
 
 @pytest.fixture(scope="module")
