@@ -2,7 +2,7 @@
 
 The ODCS contracts live once in git, at the repository's top level (`data_contracts/`, as
 DESIGN.md lays out). The wheel ships them inside the package, as
-`osteo_analytics/data_contracts/`, where `contract_model.CONTRACTS_DIR` finds them in an
+`osteo_analytics/data_contracts/`, where `contracts.model.CONTRACTS_DIR` finds them in an
 installed copy (a source checkout reads the top-level folder).
 """
 
@@ -19,7 +19,7 @@ setup(
     package_dir={"osteo_analytics.data_contracts": "data_contracts"},
     package_data={
         "osteo_analytics": ["py.typed"],
-        "osteo_analytics.sql": ["*.sql"],
+        "osteo_analytics.metrics": ["sql/*.sql"],
         "osteo_analytics.data_contracts": ["*.odcs.yaml"],
         "osteo_analytics.data_contracts.sources": ["*.yaml", "README.md"],
     },

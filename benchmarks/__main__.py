@@ -26,7 +26,7 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from osteo_analytics import snapshots, vault, workspace
-from osteo_analytics.contracts import check
+from osteo_analytics.contracts.checks import check
 from osteo_analytics.ingest import import_paths
 from osteo_analytics.synthetic import synthesize
 

@@ -17,14 +17,14 @@ from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
-from .errors import ValidationError
-from .formatting import count, euros
-from .ingest import import_paths
-from .metrics import headline
-from .report import describe_synth
-from .synthetic import synthesize
-from .warehouse import open_warehouse
-from .workspace import Workspace, init_workspace
+from osteo_analytics.errors import ValidationError
+from osteo_analytics.formatting import count, euros
+from osteo_analytics.ingest import import_paths
+from osteo_analytics.metrics import headline
+from osteo_analytics.report import describe_synth
+from osteo_analytics.synthetic import synthesize
+from osteo_analytics.warehouse import open_warehouse
+from osteo_analytics.workspace import Workspace, init_workspace
 
 DEMO_SEED = 42
 DEMO_YEARS = 3

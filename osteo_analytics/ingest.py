@@ -28,14 +28,22 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from . import snapshots, vault
-from .atomic import make_private_dir, write_new_file
-from .canonical import PROVENANCE, pseudonymize_batch, strip_provenance
-from .contracts import check, load_contracts
-from .errors import Hint, InputError, UsageError
-from .settings import load_settings
-from .sources import ADAPTERS, FileReport, SourceBatch, detect_format, generic, ledger, libreosteo
-from .workspace import Unlocked
+from osteo_analytics import snapshots, vault
+from osteo_analytics.atomic import make_private_dir, write_new_file
+from osteo_analytics.contracts.checks import check, load_contracts
+from osteo_analytics.errors import Hint, InputError, UsageError
+from osteo_analytics.pseudonymize.stage import PROVENANCE, pseudonymize_batch, strip_provenance
+from osteo_analytics.settings import load_settings
+from osteo_analytics.sources import (
+    ADAPTERS,
+    FileReport,
+    SourceBatch,
+    detect_format,
+    generic,
+    ledger,
+    libreosteo,
+)
+from osteo_analytics.workspace import Unlocked
 
 # Parents first, so that a rejected parent makes its children orphans in the same pass.
 ORDER = ("practitioners", "patients", "consultations", "invoices", "payments")

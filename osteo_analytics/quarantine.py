@@ -27,11 +27,11 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from . import vault
-from .contracts import load_contracts
-from .errors import DecryptionError, Hint, IntegrityError, UsageError
-from .ingest import ORDER
-from .workspace import Unlocked, Workspace
+from osteo_analytics import vault
+from osteo_analytics.contracts.checks import load_contracts
+from osteo_analytics.errors import DecryptionError, Hint, IntegrityError, UsageError
+from osteo_analytics.ingest import ORDER
+from osteo_analytics.workspace import Unlocked, Workspace
 
 UNPARSED = "unparsed.json.age"
 _STAMP = re.compile(r"\d{8}T\d{12}Z")

@@ -9,10 +9,10 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from .formatting import count
-from .ingest import STEPS, ImportResult
-from .quarantine import CATALOGUE
-from .synthetic import SynthSummary
+from osteo_analytics.formatting import count
+from osteo_analytics.ingest import STEPS, ImportResult
+from osteo_analytics.quarantine import CATALOGUE
+from osteo_analytics.synthetic import SynthSummary
 
 # Rows set aside without being quarantined (duplicates and excluded rows). Quarantine
 # rules are worded once, in quarantine.CATALOGUE, which `osteo quarantine` also shows.

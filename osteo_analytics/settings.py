@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 
 import platformdirs
 
-from .errors import InputError
+from osteo_analytics.errors import InputError
 
 ENV_WORKSPACE = "OSTEO_WORKSPACE"
 

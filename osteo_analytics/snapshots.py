@@ -32,9 +32,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from . import vault
-from .atomic import atomic_write, fsync_dir, make_private_dir, write_new_file
-from .errors import DecryptionError, Hint, IntegrityError, SnapshotError
+from osteo_analytics import vault
+from osteo_analytics.atomic import atomic_write, fsync_dir, make_private_dir, write_new_file
+from osteo_analytics.errors import DecryptionError, Hint, IntegrityError, SnapshotError
 
 SCHEMA_VERSION = 1
 DATASETS = ("practitioners", "patients", "consultations", "invoices", "payments")

@@ -21,10 +21,10 @@ Layout inside DuckDB:
   empty on a full load;
 - views `patients`, `consultations`, `invoices`, `payments`, `practitioners`,
   `patient_history`: what metric SQL and power users read;
-- the shared definitions of `osteo_analytics/sql/_macros.sql`: the view `live_invoices`
+- the shared definitions of `osteo_analytics/metrics/sql/_macros.sql`: the view `live_invoices`
   (what counts as facturé, partial credit notes included) and the table macro
   `invoice_balances(as_of)` (what each invoice still owes), written once for every metric;
-- one view per metric file (`osteo_analytics/sql/<name>.sql`), its `$name` parameters read
+- one view per metric file (`osteo_analytics/metrics/sql/<name>.sql`), its `$name` parameters read
   from DuckDB variables (`getvariable('name')`) set to the defaults of `Warehouse.defaults()`;
   `SET VARIABLE grain = 'week'` changes them (variables are not configuration).
 """
@@ -49,13 +49,13 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from . import snapshots
-from .errors import Hint, ReadOnlyError, SnapshotError, UsageError
-from .settings import SETTINGS as _SETTINGS
-from .settings import load_settings, resolve_workspace
+from osteo_analytics import snapshots
+from osteo_analytics.errors import Hint, ReadOnlyError, SnapshotError, UsageError
+from osteo_analytics.settings import SETTINGS as _SETTINGS
+from osteo_analytics.settings import load_settings, resolve_workspace
 
 if TYPE_CHECKING:
-    from .workspace import Unlocked, Workspace
+    from osteo_analytics.workspace import Unlocked, Workspace
 
 ENV_PASSPHRASE = "OSTEO_PASSPHRASE"
 BASE_VIEWS = ("patients", "consultations", "invoices", "payments", "practitioners")
@@ -93,7 +93,7 @@ class MetricSQL:
 
 def metric_names() -> list[str]:
     """Every metric, one per `sql/<name>.sql` file (helpers starting with `_` excluded)."""
-    folder = resources.files("osteo_analytics") / "sql"
+    folder = resources.files("osteo_analytics.metrics") / "sql"
     return sorted(
         p.name[: -len(".sql")]
         for p in folder.iterdir()
@@ -106,7 +106,7 @@ def metric_sql(name: str) -> MetricSQL:
     """Read `sql/<name>.sql` and its header comment (`-- key: value` lines at the top)."""
     if not re.fullmatch(r"[a-z0-9_]+", name) or name not in metric_names():
         raise UsageError(f"métrique inconnue « {name} » (voir docs/metrics.md)")
-    text = (resources.files("osteo_analytics") / "sql" / f"{name}.sql").read_text("utf-8")
+    text = (resources.files("osteo_analytics.metrics") / "sql" / f"{name}.sql").read_text("utf-8")
     header: dict[str, str] = {}
     for line in text.splitlines():
         if not line.startswith("--"):
@@ -120,7 +120,7 @@ def metric_sql(name: str) -> MetricSQL:
 
 def shared_sql() -> str:
     """The statements of `sql/_macros.sql`: views and macros the metric files share."""
-    return (resources.files("osteo_analytics") / "sql" / SHARED_FILE).read_text("utf-8")
+    return (resources.files("osteo_analytics.metrics") / "sql" / SHARED_FILE).read_text("utf-8")
 
 
 # --- working days ----------------------------------------------------------------------
@@ -255,7 +255,7 @@ def _resolve(
     identity: str | Sequence[str] | None,
 ) -> tuple[Path | None, Path, list[str]]:
     """(workspace root or None, snapshots folder, identities) from what the caller gave."""
-    from .workspace import Unlocked, Workspace
+    from osteo_analytics.workspace import Unlocked, Workspace
 
     if isinstance(workspace, Unlocked):
         root = workspace.workspace.root

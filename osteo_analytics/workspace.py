@@ -21,11 +21,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from . import snapshots, vault
-from .atomic import atomic_write, fsync_dir, make_private_dir
-from .audit import AuditLog, audit_key
-from .errors import DecryptionError, Hint, WorkspaceError
-from .pseudonymize import derive_key
+from osteo_analytics import keys, snapshots, vault
+from osteo_analytics.atomic import atomic_write, fsync_dir, make_private_dir
+from osteo_analytics.audit import AuditLog, audit_key
+from osteo_analytics.errors import DecryptionError, Hint, WorkspaceError
+from osteo_analytics.pseudonymize.primitives import derive_key
 
 IDENTITY = "keys/identity.age"
 RECOVERY = "keys/identity.recovery.age"
@@ -42,7 +42,7 @@ CONFIG_TEMPLATE = """\
 """
 
 # Unlocked secrets of this process, by workspace folder: unlock once, never written.
-_UNLOCKED: dict[Path, vault.Secrets] = {}
+_UNLOCKED: dict[Path, keys.Secrets] = {}
 
 
 @dataclass(frozen=True)
@@ -115,7 +115,7 @@ class Workspace:
         if cached is None:
             data = (self.require().root / IDENTITY).read_bytes()
             try:
-                cached = vault.Secrets.from_bytes(vault.decrypt_with_passphrase(data, passphrase))
+                cached = keys.Secrets.from_bytes(vault.decrypt_with_passphrase(data, passphrase))
             except DecryptionError:
                 raise DecryptionError(
                     "phrase de passe incorrecte", hint=Hint.RECOVER_PASSPHRASE
@@ -123,11 +123,11 @@ class Workspace:
             _UNLOCKED[key] = cached
         return Unlocked(self, cached)
 
-    def unlock_with_recovery_code(self, code: str) -> vault.Secrets:
+    def unlock_with_recovery_code(self, code: str) -> keys.Secrets:
         data = (self.require().root / RECOVERY).read_bytes()
         try:
-            return vault.Secrets.from_bytes(
-                vault.decrypt_with_passphrase(data, vault.normalize_recovery_code(code))
+            return keys.Secrets.from_bytes(
+                vault.decrypt_with_passphrase(data, keys.normalize_recovery_code(code))
             )
         except DecryptionError:
             raise DecryptionError("code de secours incorrect") from None
@@ -138,7 +138,7 @@ class Unlocked:
     """A workspace whose secrets are in memory."""
 
     workspace: Workspace
-    secrets: vault.Secrets
+    secrets: keys.Secrets
 
     @property
     def identities(self) -> list[str]:
@@ -167,7 +167,7 @@ def forget_unlocked() -> None:
 
 def _write_key_files(
     root: Path,
-    secrets: vault.Secrets,
+    secrets: keys.Secrets,
     passphrase: str,
     recovery_code: str | None,
     work_factor: int | None,
@@ -180,7 +180,7 @@ def _write_key_files(
         atomic_write(
             root / RECOVERY,
             vault.encrypt_with_passphrase(
-                plain, vault.normalize_recovery_code(recovery_code), work_factor=work_factor
+                plain, keys.normalize_recovery_code(recovery_code), work_factor=work_factor
             ),
         )
 
@@ -199,9 +199,9 @@ def init_workspace(
         raise WorkspaceError(f"{root} contient déjà un espace de travail : rien n'a été modifié")
     if root.exists() and any(root.iterdir()):
         raise WorkspaceError(f"{root} n'est pas vide : choisissez un dossier vide ou nouveau")
-    vault.check_passphrase_strength(passphrase)
-    secrets = vault.Secrets.generate(now=now)
-    code = vault.recovery_code()
+    keys.check_passphrase_strength(passphrase)
+    secrets = keys.Secrets.generate(now=now)
+    code = keys.recovery_code()
     for folder in FOLDERS:
         make_private_dir(root / folder)
     atomic_write(root / RECIPIENTS, f"# {secrets.key_id}\n{secrets.recipient}\n".encode())
@@ -220,7 +220,7 @@ def change_passphrase(
 ) -> None:
     """Re-encrypt the secrets under a new passphrase (the recovery file is unchanged)."""
     unlocked = workspace.unlock(old)
-    vault.check_passphrase_strength(new)
+    keys.check_passphrase_strength(new)
     _write_key_files(workspace.root, unlocked.secrets, new, None, work_factor)
     unlocked.audit().append("keys_passwd", actor="practitioner")
 
@@ -230,7 +230,7 @@ def recover(
 ) -> Unlocked:
     """Set a new passphrase from the recovery code."""
     secrets = workspace.unlock_with_recovery_code(recovery_code)
-    vault.check_passphrase_strength(new)
+    keys.check_passphrase_strength(new)
     _write_key_files(workspace.root, secrets, new, None, work_factor)
     _UNLOCKED[workspace.root.resolve()] = secrets
     unlocked = Unlocked(workspace, secrets)
@@ -284,7 +284,7 @@ def rotate(
         data = vault.encrypt(vault.decrypt(path.read_bytes(), old.identities()), recipients)
         atomic_write(target, data)
         pending.append((target, path))
-    code = vault.recovery_code()
+    code = keys.recovery_code()
     _write_key_files(workspace.root, new.with_retired(old.identity), passphrase, code, work_factor)
     atomic_write(workspace.root / RECIPIENTS, f"# {new.key_id}\n{new.recipient}\n".encode())
     for target, final in pending:

@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 
 from osteo_analytics.audit import GENESIS, AuditLog, Checkpoint, audit_key
 from osteo_analytics.errors import AuditError
-from osteo_analytics.pseudonymize import derive_key
+from osteo_analytics.pseudonymize.primitives import derive_key
 
 MASTER = bytes(range(32))
 KEY = audit_key(MASTER)

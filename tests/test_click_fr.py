@@ -17,8 +17,9 @@ import click
 import pytest
 from click.testing import CliRunner
 
-from osteo_analytics import __version__, click_fr
+from osteo_analytics import __version__
 from osteo_analytics.cli import cli
+from osteo_analytics.cli import french as click_fr
 from tests.agetty import run_on_terminal
 from tests.conftest import ROOT, osteo
 from tests.test_cli import ALL_COMMANDS
@@ -174,7 +175,7 @@ def _all_params() -> list[tuple[str, click.Parameter]]:
 
 def test_arguments_have_french_metavars_and_env_options_french_hints() -> None:
     """Click shows an argument as its Python name and adds an English env-var hint."""
-    from osteo_analytics.clitools import EnvVarOption, Group
+    from osteo_analytics.cli.tools import EnvVarOption, Group
 
     for where, param in _all_params():
         if isinstance(param, click.Argument):

@@ -20,8 +20,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pytest
 
-from osteo_analytics import contract_sql
-from osteo_analytics.contracts import (
+from osteo_analytics.contracts import sql as contract_sql
+from osteo_analytics.contracts.checks import (
     CONTRACTS_DIR,
     STRATEGIES,
     CheckReport,

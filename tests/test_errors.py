@@ -20,7 +20,8 @@ import pytest
 from msoffcrypto.format.ooxml import OOXMLFile
 
 from osteo_analytics import errors, quarantine, snapshots, workspace
-from osteo_analytics.cli import ADVICE, cli, describe
+from osteo_analytics.cli import cli
+from osteo_analytics.cli.messages import ADVICE, describe
 from osteo_analytics.errors import Hint, OsteoError
 from osteo_analytics.ingest import read_sources
 from osteo_analytics.sources import ledger
@@ -28,8 +29,8 @@ from osteo_analytics.warehouse import open_warehouse
 from tests.conftest import PASSPHRASE, ROOT, osteo
 
 PACKAGE = ROOT / "osteo_analytics"
-# The surface: these modules are where advice naming options and commands belongs.
-SURFACE = {"cli.py", "clitools.py", "click_fr.py"}
+# The surface: the command line package is where advice naming options and commands belongs.
+SURFACE = PACKAGE / "cli"
 
 
 def _walk(group: click.Group, prefix: str = "osteo") -> Iterator[tuple[str, click.Command]]:
@@ -59,7 +60,7 @@ def _library_modules() -> list[Path]:
     return [
         p
         for p in sorted(PACKAGE.rglob("*.py"))
-        if p.name not in SURFACE and "commands" not in p.relative_to(PACKAGE).parts
+        if not p.is_relative_to(SURFACE)
     ]
 
 

@@ -16,10 +16,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from osteo_analytics import workspace
-from osteo_analytics.canonical import pseudonymize_batch
-from osteo_analytics.contracts import load_contracts
+from osteo_analytics.contracts.checks import load_contracts
 from osteo_analytics.errors import InputError
 from osteo_analytics.ingest import ORDER, _validate, read_sources
+from osteo_analytics.pseudonymize.stage import pseudonymize_batch
 from tests.conftest import LIBREOSTEO_SAMPLE, PASSPHRASE, osteo
 
 KEY = bytes(range(32))

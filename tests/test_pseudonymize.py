@@ -16,8 +16,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from osteo_analytics import pseudonymize as ps
 from osteo_analytics.errors import ValidationError
+from osteo_analytics.pseudonymize import motifs
+from osteo_analytics.pseudonymize import primitives as ps
 from tests.conftest import LIBREOSTEO_SAMPLE
 
 MASTER = bytes(range(32))
@@ -409,7 +410,7 @@ def test_sample_motifs_all_listed() -> None:
 
 @pytest.mark.parametrize(("text", "expected"), sorted(SAMPLE_MOTIFS.items()))
 def test_sample_motif(text: str, expected: str) -> None:
-    assert ps.motif_category(text) == expected
+    assert motifs.motif_category(text) == expected
 
 
 @pytest.mark.parametrize(
@@ -443,7 +444,7 @@ def test_sample_motif(text: str, expected: str) -> None:
     ],
 )
 def test_motif_rules(text: str | None, expected: str | None) -> None:
-    assert ps.motif_category(text) == expected
+    assert motifs.motif_category(text) == expected
 
 
 def test_motif_labels_match_docs() -> None:
@@ -451,9 +452,9 @@ def test_motif_labels_match_docs() -> None:
     section = text.split("### Motif categories", 1)[1].split("\n## ", 1)[0]
     rows = re.findall(r"^\| (\w+) \| ([^|]+?) \|", section, flags=re.MULTILINE)
     documented = {code: label for code, label in rows if code != "code"}
-    assert documented == ps.MOTIF_LABELS
+    assert documented == motifs.MOTIF_LABELS
 
 
 def test_motif_categories_column() -> None:
     col = pa.array(["Lombalgie", None, "Lombalgie", "Xyz"])
-    assert ps.motif_categories(col).to_pylist() == ["low_back", None, "low_back", "other"]
+    assert motifs.motif_categories(col).to_pylist() == ["low_back", None, "low_back", "other"]

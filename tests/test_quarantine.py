@@ -21,7 +21,7 @@ import pytest
 from docx import Document
 
 from osteo_analytics import quarantine, workspace
-from osteo_analytics.contracts import load_contracts
+from osteo_analytics.contracts.checks import load_contracts
 from osteo_analytics.ingest import import_paths, read_sources
 from tests.conftest import LIBREOSTEO_SAMPLE, PASSPHRASE, ROOT, osteo
 

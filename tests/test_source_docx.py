@@ -16,8 +16,8 @@ from hypothesis import strategies as st
 from osteo_analytics import snapshots, sources, workspace
 from osteo_analytics.errors import InputError
 from osteo_analytics.ingest import import_paths
-from osteo_analytics.sources import _docx_parse as dp
 from osteo_analytics.sources import docx as docx_adapter
+from osteo_analytics.sources.docx import parse as dp
 from tests.conftest import PASSPHRASE, osteo
 
 # Everything identifying or clinical written in the fixtures: none may reach a snapshot.

@@ -19,7 +19,7 @@ from osteo_analytics import snapshots, sources, workspace
 from osteo_analytics.errors import Hint, InputError, MappingError
 from osteo_analytics.ingest import import_paths
 from osteo_analytics.sources import generic
-from osteo_analytics.sources._generic_suggest import guess
+from osteo_analytics.sources.generic.suggest import guess
 from tests.conftest import PASSPHRASE, ROOT, osteo
 
 EXAMPLE = ROOT / "data_contracts" / "sources" / "example-visits.yaml"
@@ -370,7 +370,7 @@ def test_example_mapping_is_valid_and_documented() -> None:
     spec = generic.load_mapping(EXAMPLE)
     assert spec.feeds == {"consultations", "invoices", "payments"}
     readme = README.read_text(encoding="utf-8")
-    from osteo_analytics.sources import _generic_mapping as gm
+    from osteo_analytics.sources.generic import mapping as gm
 
     for key in [*gm.TOP_KEYS, *gm.COLUMNS, *gm.VALUE_CODES]:
         assert f"`{key}`" in readme, key

@@ -24,9 +24,9 @@ from hypothesis import strategies as st
 from osteo_analytics import vault, workspace
 from osteo_analytics.errors import InputError
 from osteo_analytics.sources import SourceBatch, detect_format, read_libreosteo
-from osteo_analytics.sources import _libreosteo_files as lf
-from osteo_analytics.sources._libreosteo_rows import exam_status, payment_method
 from osteo_analytics.sources.libreosteo import detect
+from osteo_analytics.sources.libreosteo import files as lf
+from osteo_analytics.sources.libreosteo.rows import exam_status, payment_method
 from tests.conftest import LIBREOSTEO_SAMPLE, PASSPHRASE, osteo
 
 SAMPLE = LIBREOSTEO_SAMPLE

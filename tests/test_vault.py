@@ -22,7 +22,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from osteo_analytics import vault
+from osteo_analytics import keys, vault
 from osteo_analytics.errors import (
     DecryptionError,
     IntegrityError,
@@ -346,14 +346,14 @@ def test_age_decrypts_our_passphrase_files(tmp_path: Path, work_factor: int | No
 
 @needs_age
 def test_we_decrypt_age_passphrase_files(tmp_path: Path) -> None:
-    code = vault.recovery_code()
+    code = keys.recovery_code()
     (tmp_path / "plain").write_bytes(b"identite" * 1000)
     out = tmp_path / "out.age"
     run_age_with_terminal(["-p", "-o", str(out), str(tmp_path / "plain")], code)
     assert re.match(rb"age-encryption.org/v1\n-> scrypt \S+ 18\n", out.read_bytes())
     assert vault.decrypt_with_passphrase(out.read_bytes(), code) == b"identite" * 1000
     with pytest.raises(DecryptionError):
-        vault.decrypt_with_passphrase(out.read_bytes(), vault.recovery_code())
+        vault.decrypt_with_passphrase(out.read_bytes(), keys.recovery_code())
 
 
 # --- secrets ---------------------------------------------------------------------------------
@@ -361,9 +361,9 @@ def test_we_decrypt_age_passphrase_files(tmp_path: Path) -> None:
 NOW = datetime(2024, 3, 1, 9, 30, 15, 123456, tzinfo=timezone(timedelta(hours=1)))
 
 
-def fixed_secrets() -> vault.Secrets:
+def fixed_secrets() -> keys.Secrets:
     identity = vault.parse_identity(CCTV_IDENTITY)
-    return vault.Secrets.generate(now=NOW, randbytes=counter_bytes(), identity=identity)
+    return keys.Secrets.generate(now=NOW, randbytes=counter_bytes(), identity=identity)
 
 
 def test_secrets_generate_is_exact() -> None:
@@ -380,7 +380,7 @@ def test_secrets_generate_is_exact() -> None:
 def test_secrets_serialization_round_trip_and_format() -> None:
     secrets = fixed_secrets().with_retired(ID.secret)
     data = secrets.to_bytes()
-    assert vault.Secrets.from_bytes(data) == secrets
+    assert keys.Secrets.from_bytes(data) == secrets
     lines = data.decode().splitlines()
     # An age identity file: metadata in comments, then the identities, current first.
     assert lines[0] == "# osteo-analytics workspace secrets"
@@ -406,7 +406,7 @@ def test_secrets_repr_and_str_hide_every_secret() -> None:
 
 
 def test_secrets_random_by_default() -> None:
-    a, b = vault.Secrets.generate(), vault.Secrets.generate()
+    a, b = keys.Secrets.generate(), keys.Secrets.generate()
     assert a.identity != b.identity and a.pseudonym_key != b.pseudonym_key
     assert a.restic_password != b.restic_password and len(a.restic_password) == 43
     assert a.created_at.tzinfo is not None
@@ -423,7 +423,7 @@ def test_rotation_keeps_pseudonym_key_and_holds_both_identities() -> None:
     assert both.with_retired(old.identity) == both
     ciphertext = vault.encrypt(b"ancien", [old.recipient])
     assert vault.decrypt(ciphertext, both.identities()) == b"ancien"
-    assert vault.Secrets.from_bytes(both.to_bytes()) == both
+    assert keys.Secrets.from_bytes(both.to_bytes()) == both
 
 
 def _edited(**changes: object) -> bytes:
@@ -461,14 +461,14 @@ def _edited(**changes: object) -> bytes:
 )
 def test_malformed_secrets_are_integrity_errors(data: bytes) -> None:
     with pytest.raises(IntegrityError) as caught:
-        vault.Secrets.from_bytes(data)
+        keys.Secrets.from_bytes(data)
     assert CCTV_IDENTITY not in str(caught.value)
 
 
 @pytest.mark.parametrize("version", [0, 2, "1.0", None])
 def test_unknown_secrets_version_is_refused(version: object) -> None:
     with pytest.raises(VaultError, match="plus récente") as caught:
-        vault.Secrets.from_bytes(_edited(version=version))
+        keys.Secrets.from_bytes(_edited(version=version))
     assert type(caught.value) is VaultError
 
 
@@ -478,45 +478,45 @@ CODE = re.compile(r"[0-9A-HJKMNP-TV-Z]{5}(-[0-9A-HJKMNP-TV-Z]{5}){5}")
 
 
 def test_recovery_code_format() -> None:
-    codes = {vault.recovery_code() for _ in range(500)}
+    codes = {keys.recovery_code() for _ in range(500)}
     assert len(codes) == 500
     assert all(CODE.fullmatch(code) for code in codes)
-    assert vault.recovery_code(counter_bytes()) == vault.recovery_code(counter_bytes())
+    assert keys.recovery_code(counter_bytes()) == keys.recovery_code(counter_bytes())
 
 
 def test_recovery_code_carries_145_random_bits() -> None:
     # Every one of the first 145 random bits changes the code: at least 128 bits of entropy.
     inputs = [0] + [1 << (151 - bit) for bit in range(145)]  # vault draws 19 bytes, keeps 145 bits
-    codes = {vault.recovery_code(constant_bytes(i)) for i in inputs}
+    codes = {keys.recovery_code(constant_bytes(i)) for i in inputs}
     assert len(codes) == 146
     # The 7 low bits are dropped: 145 bits, no more.
-    assert vault.recovery_code(constant_bytes(1 << 6)) == vault.recovery_code(constant_bytes(0))
+    assert keys.recovery_code(constant_bytes(1 << 6)) == keys.recovery_code(constant_bytes(0))
 
 
 def test_recovery_code_normalization() -> None:
-    code = vault.recovery_code()
-    assert vault.normalize_recovery_code(code) == code
-    assert vault.normalize_recovery_code(code.lower()) == code
-    assert vault.normalize_recovery_code(code.replace("-", "")) == code
-    assert vault.normalize_recovery_code("  " + code.replace("-", " ").lower() + "\n") == code
+    code = keys.recovery_code()
+    assert keys.normalize_recovery_code(code) == code
+    assert keys.normalize_recovery_code(code.lower()) == code
+    assert keys.normalize_recovery_code(code.replace("-", "")) == code
+    assert keys.normalize_recovery_code("  " + code.replace("-", " ").lower() + "\n") == code
     misread = code.replace("0", "o").replace("1", "l")
-    assert vault.normalize_recovery_code(misread) == code
+    assert keys.normalize_recovery_code(misread) == code
 
 
 def test_recovery_code_typos_are_caught() -> None:
-    code = vault.recovery_code(counter_bytes())
+    code = keys.recovery_code(counter_bytes())
     caught = 0
     for position in [i for i, c in enumerate(code) if c != "-"]:
         symbol = "Z" if code[position] != "Z" else "Y"
         try:
-            vault.normalize_recovery_code(code[:position] + symbol + code[position + 1 :])
+            keys.normalize_recovery_code(code[:position] + symbol + code[position + 1 :])
         except InvalidKeyError as error:
             assert "faute de frappe" in str(error)
             caught += 1
     assert caught >= 27  # a 5-bit check symbol misses about 1 typo in 32
     for bad in ["", code[:-1], code + "A", code.replace(code[0], "U", 1), "hello world"]:
         with pytest.raises(InvalidKeyError):
-            vault.normalize_recovery_code(bad)
+            keys.normalize_recovery_code(bad)
 
 
 # --- passphrase strength ------------------------------------------------------------------------
@@ -542,7 +542,7 @@ def test_recovery_code_typos_are_caught() -> None:
 )
 def test_weak_passphrases(passphrase: str, reason: str) -> None:
     with pytest.raises(WeakPassphraseError, match=reason) as caught:
-        vault.check_passphrase_strength(passphrase)
+        keys.check_passphrase_strength(passphrase)
     assert passphrase == "" or passphrase not in str(caught.value)
 
 
@@ -557,9 +557,9 @@ def test_weak_passphrases(passphrase: str, reason: str) -> None:
     ],
 )
 def test_strong_passphrases(passphrase: str) -> None:
-    vault.check_passphrase_strength(passphrase)
+    keys.check_passphrase_strength(passphrase)
 
 
 def test_recovery_codes_are_strong_passphrases() -> None:
     for _ in range(50):
-        vault.check_passphrase_strength(vault.recovery_code())
+        keys.check_passphrase_strength(keys.recovery_code())

@@ -17,7 +17,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from osteo_analytics import metrics, snapshots, workspace
+from osteo_analytics import keys, metrics, snapshots, workspace
 from osteo_analytics.errors import DecryptionError, Hint, SnapshotError
 from osteo_analytics.warehouse import BASE_VIEWS, Warehouse, metric_names, open_warehouse
 from tests.conftest import PASSPHRASE, ROOT
@@ -338,9 +338,8 @@ def test_identity_opens_a_workspace_folder_without_passphrase(
     root = unlocked.workspace.root
     with open_warehouse(root, identity=unlocked.identities) as warehouse:
         assert warehouse.query("SELECT count(*) AS n FROM invoices")["n"][0] == 8
-    from osteo_analytics import vault
 
-    stranger = vault.Secrets.generate().identities()
+    stranger = keys.Secrets.generate().identities()
     with pytest.raises(DecryptionError):
         open_warehouse(root, identity=stranger)
 

@@ -86,8 +86,8 @@ def test_the_wheel_carries_contracts_sql_and_mapping_example(wheel: Path) -> Non
     names = set(zipfile.ZipFile(wheel).namelist())
     for contract in sorted((ROOT / "data_contracts").glob("*.odcs.yaml")):
         assert f"osteo_analytics/data_contracts/{contract.name}" in names
-    for sql in sorted((ROOT / "osteo_analytics" / "sql").glob("*.sql")):
-        assert f"osteo_analytics/sql/{sql.name}" in names
+    for sql in sorted((ROOT / "osteo_analytics" / "metrics" / "sql").glob("*.sql")):
+        assert f"osteo_analytics/metrics/sql/{sql.name}" in names
     assert "osteo_analytics/data_contracts/sources/example-visits.yaml" in names
     assert not [n for n in names if "__pycache__" in n or n.startswith("tests/")]
 

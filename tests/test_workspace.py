@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from osteo_analytics import snapshots, vault, workspace
+from osteo_analytics import keys, snapshots, vault, workspace
 from osteo_analytics.errors import DecryptionError, Hint, WeakPassphraseError, WorkspaceError
 from tests.test_snapshots import small_tables
 
@@ -42,7 +42,7 @@ def test_init_lays_out_the_workspace_with_private_permissions(tmp_path: Path) ->
     # The recovery code opens the recovery file, the passphrase the main one.
     assert vault.decrypt_with_passphrase(
         (root / workspace.RECOVERY).read_bytes(),
-        vault.normalize_recovery_code(result.recovery_code),
+        keys.normalize_recovery_code(result.recovery_code),
     ) == vault.decrypt_with_passphrase((root / workspace.IDENTITY).read_bytes(), PASSPHRASE)
 
 
@@ -100,7 +100,7 @@ def test_passwd_then_recover(tmp_path: Path) -> None:
     assert ws.unlock(NEW_PASSPHRASE).secrets == result.unlocked.secrets
     workspace.forget_unlocked()
     with pytest.raises(DecryptionError, match="code de secours incorrect"):
-        workspace.recover(ws, vault.recovery_code(), PASSPHRASE, work_factor=FAST)
+        workspace.recover(ws, keys.recovery_code(), PASSPHRASE, work_factor=FAST)
     code = result.recovery_code.lower().replace("-", " ")  # as typed from paper
     workspace.recover(ws, code, PASSPHRASE, work_factor=FAST)
     workspace.forget_unlocked()

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from . import docx, generic, ledger, libreosteo
-from .base import FileReport, RejectedRow, SourceAdapter, SourceBatch
-from .libreosteo import read_libreosteo
+from osteo_analytics.sources import docx, generic, ledger, libreosteo
+from osteo_analytics.sources.base import FileReport, RejectedRow, SourceAdapter, SourceBatch
+from osteo_analytics.sources.libreosteo import read_libreosteo
 
 # Auto-detection asks in this order; generic is never detected (it needs a mapping).
 ADAPTERS: dict[str, SourceAdapter] = {

@@ -25,12 +25,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..errors import UsageError
-from .ledger_writer import LedgerWriter
-from .libreosteo_writer import DATASETS, LibreOsteoWriter
-from .model import Exam, Practice
-from .people import Patient, make_practitioners
-from .truth import TruthBook, record_exam
+from osteo_analytics.errors import UsageError
+from osteo_analytics.synthetic.ledger_writer import LedgerWriter
+from osteo_analytics.synthetic.libreosteo_writer import DATASETS, LibreOsteoWriter
+from osteo_analytics.synthetic.model import Exam, Practice
+from osteo_analytics.synthetic.people import Patient, make_practitioners
+from osteo_analytics.synthetic.truth import TruthBook, record_exam
 
 __all__ = ["FORMATS", "SynthSummary", "plan", "synthesize"]
 
@@ -231,7 +231,7 @@ def synthesize(
 
 def _start_worker(params: _Params, tasks: list[str]) -> subprocess.Popen[str]:
     """A child interpreter that writes `tasks` (see `worker`); its answer comes at the end."""
-    from .worker import encode_request
+    from osteo_analytics.synthetic.worker import encode_request
 
     root = str(Path(__file__).resolve().parents[2])  # so the child imports this very code
     env = dict(os.environ)
@@ -251,7 +251,7 @@ def _start_worker(params: _Params, tasks: list[str]) -> subprocess.Popen[str]:
 
 
 def _finish_worker(child: subprocess.Popen[str]) -> _Part:
-    from .worker import decode_part
+    from osteo_analytics.synthetic.worker import decode_part
 
     assert child.stdout is not None
     answer = child.stdout.read()

@@ -45,11 +45,11 @@ from pathlib import Path
 from typing import Any
 from xml.sax.saxutils import escape
 
-from . import people
-from .model import Exam
-from .people import Practitioner
-from .truth import TruthBook, months_between
-from .xlsx import (
+from osteo_analytics.synthetic import people
+from osteo_analytics.synthetic.model import Exam
+from osteo_analytics.synthetic.people import Practitioner
+from osteo_analytics.synthetic.truth import TruthBook, months_between
+from osteo_analytics.synthetic.xlsx import (
     EURO,
     FR_DATE,
     TITLE,
@@ -60,10 +60,8 @@ from .xlsx import (
     number_cell,
     text_cell,
 )
-from .xlsx import (
-    HEADER as HEADER_STYLE,
-)
-from .xlsx import number as _number
+from osteo_analytics.synthetic.xlsx import HEADER as HEADER_STYLE
+from osteo_analytics.synthetic.xlsx import number as _number
 
 MONTHS_FR = [
     "Janvier",

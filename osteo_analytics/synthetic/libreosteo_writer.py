@@ -48,8 +48,8 @@ from pathlib import Path
 from typing import IO, Any, BinaryIO
 from zoneinfo import ZoneInfo
 
-from . import people
-from .libreosteo_format import (
+from osteo_analytics.synthetic import people
+from osteo_analytics.synthetic.libreosteo_format import (
     EXAM_CSV,
     EXAM_KINDS,
     EXAM_XLSX,
@@ -64,9 +64,15 @@ from .libreosteo_format import (
     PATIENT_XLSX,
     PAYMENT_KEYS,
 )
-from .model import Exam, Invoice, Payment
-from .people import Card, Patient, Practitioner
-from .xlsx import ROW_PLACEHOLDER, ReportSheet, column_name, excel_serial, row_formatter
+from osteo_analytics.synthetic.model import Exam, Invoice, Payment
+from osteo_analytics.synthetic.people import Card, Patient, Practitioner
+from osteo_analytics.synthetic.xlsx import (
+    ROW_PLACEHOLDER,
+    ReportSheet,
+    column_name,
+    excel_serial,
+    row_formatter,
+)
 
 DATASETS = ("patients", "examinations", "invoices")
 PARIS = ZoneInfo("Europe/Paris")

@@ -31,8 +31,8 @@ from typing import TypeVar
 
 import holidays
 
-from . import vocab
-from .people import (
+from osteo_analytics.synthetic import vocab
+from osteo_analytics.synthetic.people import (
     DISCOUNT,
     MALE,
     SAME_ADDRESS,

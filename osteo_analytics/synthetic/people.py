@@ -26,7 +26,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
-from . import vocab
+from osteo_analytics.synthetic import vocab
 
 # LibreOsteo's office settings, copied onto every invoice.
 OFFICE_NAME = "Cabinet d'ostéopathie du Thabor"

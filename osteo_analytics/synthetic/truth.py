@@ -19,7 +19,7 @@ import datetime as dt
 from decimal import Decimal
 from typing import Any
 
-from .model import Exam, Invoice
+from osteo_analytics.synthetic.model import Exam, Invoice
 
 METHODS = ("cb", "cheque", "especes", "virement", "autre")
 _CENT = Decimal("0.01")

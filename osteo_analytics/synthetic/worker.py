@@ -16,7 +16,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from . import _generate, _Params, _Part
+from osteo_analytics.synthetic import _generate, _Params, _Part
 
 
 def encode_request(params: _Params, tasks: list[str]) -> str:

@@ -1,0 +1,5 @@
+"""`python -m osteo_analytics.cli`: the same as the `osteo` command."""
+
+from osteo_analytics.cli import main
+
+main()

@@ -1,0 +1,82 @@
+"""Helpers shared by the command modules: French click, secrets from env or prompt, unlocking.
+
+Secrets never come from command-line arguments (shell history, `ps`): an environment
+variable or a hidden prompt on a terminal, nothing else.
+
+Importing this module makes click French (`click_fr.install()`): click evaluates some of
+its strings when a command is defined, and every command module imports this one before
+defining its commands.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from osteo_analytics.cli import french as click_fr
+from osteo_analytics.errors import UsageError
+
+if TYPE_CHECKING:
+    from osteo_analytics.workspace import Unlocked, Workspace
+
+ENV_PASSPHRASE = "OSTEO_PASSPHRASE"
+ENV_NEW_PASSPHRASE = "OSTEO_NEW_PASSPHRASE"
+ENV_RECOVERY_CODE = "OSTEO_RECOVERY_CODE"
+ENV_EXCEL_PASSWORD = "OSTEO_EXCEL_PASSWORD"
+
+click_fr.install()
+
+
+class Group(click.Group):
+    """A command group whose usage line is French (click does not translate its metavar)."""
+
+    group_class = type  # groups made with @group.group() are of this class too
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("subcommand_metavar", "COMMANDE [ARGS]...")
+        super().__init__(*args, **kwargs)
+
+
+class EnvVarOption(click.Option):
+    """An option that also reads an environment variable, named in French in its errors.
+
+    Click appends an untranslated " (env var: ...)" to the option in an error message.
+    """
+
+    def get_error_hint(self, ctx: click.Context | None) -> str:
+        hint = click.Parameter.get_error_hint(self, ctx)
+        if self.show_envvar and self.envvar:
+            names = [self.envvar] if isinstance(self.envvar, str) else list(self.envvar)
+            hint += f" (variable d'environnement {', '.join(repr(n) for n in names)})"
+        return hint
+
+
+def secret(env: str, prompt: str, *, confirm: bool = False) -> str:
+    """A secret from its environment variable, else from a hidden prompt (never an argument)."""
+    value = os.environ.get(env)
+    if value:
+        return value
+    if not sys.stdin.isatty():
+        raise UsageError(f"{prompt} : définissez {env} ou lancez la commande dans un terminal")
+    return str(
+        click.prompt(
+            prompt,
+            hide_input=True,
+            confirmation_prompt="Confirmez" if confirm else False,
+            prompt_suffix=" : ",
+            err=True,
+        )
+    )
+
+
+def open_workspace(ctx: click.Context) -> Workspace:
+    from osteo_analytics.workspace import Workspace
+
+    return Workspace(ctx.obj["workspace"]).require()
+
+
+def unlock(ctx: click.Context) -> Unlocked:
+    return open_workspace(ctx).unlock(secret(ENV_PASSPHRASE, "Phrase de passe"))

@@ -1,1 +1,0 @@
-"""Click commands grouped by concern; `cli.py` registers them on the `osteo` group."""

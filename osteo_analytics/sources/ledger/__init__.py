@@ -1,0 +1,444 @@
+"""French receipts ledgers (livre des recettes) → stage-1 source tables.
+
+Input: the ledgers practitioners keep by hand in Excel or export as CSV, recognised by
+their header row without any mapping (Date / Date de séance / Date d'encaissement,
+N° facture / Facture / N°, Patient / Nom Prénom or Nom + Prénom, Montant / Honoraires /
+Recette, Mode de règlement / Paiement, optionally Praticien, Acte / Type, Observations),
+or with one amount column per payment method instead of Montant and Mode (Date | Patient |
+Chèque | Espèces | CB | Virement | Total: Chq, Liquide, Carte, Vir., Autre... as well).
+Files: CSV (UTF-8 with or without BOM, Windows-1252, UTF-16; ';', tab or ','; any line
+ending) and workbooks (.xlsx, .xlsm; one sheet per month, per year or a single sheet;
+password-protected ones decrypted in memory). See ``_ledger_files`` and ``_ledger_layout``.
+
+Decisions:
+
+- **Rows.** Above the header: titles and blanks, excluded (``title_row``, ``blank_row``).
+  Below it: blank rows, repeated headers (``header_row``) and totals are excluded and
+  counted: "Sous-total", "Total janvier", "Total du jour" → ``subtotal_row``; "Total",
+  "TOTAL 2024", "Total général" → ``total_row``; "Report", "À reporter", "Cumul", "Solde"
+  → ``running_total_row``; a row holding nothing but an amount equal to the sum of the
+  receipts since the last total (or since the top of the sheet) is an unlabelled
+  ``total_row``. A total row is recognised by its label even when its formula has no
+  cached value. Formulas are never evaluated: cached values only; a text cell such as
+  '=HYPERLINK(...)' in a CSV is just text.
+- **Rejected rows** (quarantined, never imported): ``bad_date`` / ``missing_date``,
+  ``bad_amount`` / ``missing_amount``, ``missing_patient`` (no letter in the cell),
+  ``bad_patient`` / ``bad_invoice_number`` / ``bad_practitioner`` (absurdly long cells),
+  ``invoice_number_conflict`` (a number already used for another patient),
+  ``total_mismatch`` (methods that do not add up to the row's Total). A blank date
+  repeats the date of the receipt above it in the same sheet (ledgers often write the day
+  once); never across a total row. Dates without a year take the sheet's or title's year.
+- **One column per method.** Each filled, non-zero method cell of a row is one payment
+  of that method; a row with several is a split payment: one receipt (one invoice
+  number) whose amount is their sum, with one payment each, numbered in the order cb,
+  cheque, especes, virement, autre whatever the columns' order. The Total column (else
+  a Montant column) is checked, never summed nor corrected: a row whose methods do not
+  add up to it is ``total_mismatch``; a Total with no method filled too. A row with
+  neither a method nor a Total is ``missing_amount``; '0' or '-' cells are nothing paid.
+  A 'Mode de règlement' column, if the sheet also has one, is not read.
+- **Duplicates**: the same date, patient, amount and invoice number twice in one import
+  (e.g. a workbook and its CSV copy) count once; the repeats are ``duplicate``.
+- **Receipts → invoices.** Rows sharing an invoice number (same patient) are one invoice
+  and its payments ``N/1``, ``N/2``... in date order: instalments, a split payment
+  (cheque + cash, on two rows or in two method columns of one row), a refund. Its
+  amount is the net received when positive (status ``paid``); net zero means it was
+  refunded in full (``cancelled``, amount as issued); with only negative rows it is a
+  ``credit_note`` (negative amount, negative payment).
+  A row without a number is an invoice of its own, numbered ``L-YYYYMMDD-<digest>`` by
+  ``pseudonymize`` from its content: day, patient, practitioner, every (means, amount)
+  of the row, and its occurrence among the identical rows of its file
+  (``base.GeneratedNumbers``). Re-importing a ledger, or one that overlaps it, gives the
+  same numbers; two different receipts never share one. A zero amount gives an invoice
+  of 0 and no payment. A credit note of -X cancels
+  the same patient's latest paid invoice of exactly X issued on or before it (status
+  ``cancelled``, ``cancels_invoice_number`` set), so facturé is net of it; a credit note
+  that matches nothing stays unlinked.
+- **Consultations.** An invoice with a positive (or zero) receipt is a ``done``
+  consultation on its first such receipt's day; several invoices of the same patient,
+  day and practitioner are one consultation (ledgers have no time of day). Type from an
+  'Acte'/'Type' column: urgence → urgent, domicile → home, première → first, suivi →
+  follow_up, otherwise (or no column) ``other``. No motif: free text is never read.
+- **Patients**: one per folded (family, first) name, no birth date, sex from a civility
+  ('Mme', 'M.') if one is typed. Splitting a single name cell: ``frenchparse.split_name``
+  (the upper-case words are the family name).
+- **Practitioner** of a row: its 'Praticien' cell, else a name in a title row of its
+  sheet or workbook (after 'Dr'/'Docteur', or a part of the title that reads as a
+  person's name), else "Praticien du cabinet". The one with most receipts is
+  ``titular``, the others ``associate`` (a replacement's fees are the titular's receipts).
+- **Provenance.** ``source_row`` is the row number Excel or a spreadsheet shows (CSV:
+  the record number, header included). ``source_file`` is the file name, plus
+  ``#<sheet name>`` when a workbook has several non-empty sheets
+  ('recettes-2024.xlsx#Janvier 2024'); there is one FileReport per such sheet, so every
+  report balances (rows read = accepted + quarantined + duplicates + excluded).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Sequence
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+
+from osteo_analytics.errors import Hint, InputError
+from osteo_analytics.pseudonymize.primitives import normalize_name
+from osteo_analytics.sources.base import (
+    CONSULTATIONS_SCHEMA,
+    INVOICES_SCHEMA,
+    PATIENTS_SCHEMA,
+    PAYMENTS_SCHEMA,
+    PRACTITIONERS_SCHEMA,
+    GeneratedNumbers,
+    RejectedRow,
+    SourceBatch,
+    table_from_columns,
+)
+from osteo_analytics.sources.frenchparse import parse_period
+from osteo_analytics.sources.ledger import files as lf
+from osteo_analytics.sources.ledger import rows as lr
+
+__all__ = ["detect", "name", "read", "read_ledger"]
+
+name = "ledger"
+SOURCE = "ledger"
+DEFAULT_PRACTITIONER = lr.DEFAULT_PRACTITIONER
+
+
+def detect(path: Path) -> bool:
+    """True if ``path`` is a receipts ledger (or a folder holding one). Never raises."""
+    try:
+        if path.is_dir():
+            return any(lf.looks_like_ledger(c) for c in sorted(path.iterdir()))
+        return lf.looks_like_ledger(path)
+    except Exception:  # detection must never stop `--format auto` from asking others
+        return False
+
+
+def read(paths: Sequence[Path], *, password: Callable[[Path], str] | None = None) -> SourceBatch:
+    """Adapter-protocol alias of :func:`read_ledger`."""
+    return read_ledger(paths, password=password)
+
+
+def read_ledger(
+    paths: Sequence[Path], *, password: Callable[[Path], str] | None = None
+) -> SourceBatch:
+    """Read receipts ledgers (files and/or folders) into a stage-1 :class:`SourceBatch`.
+
+    ``password(path)`` is called for each password-protected workbook (never otherwise).
+    Raises ``InputError`` (one line naming the file) for a file that cannot be read or
+    holds no ledger; rows that cannot be parsed are quarantined, not raised.
+    """
+    rejected: list[RejectedRow] = []
+    tallies: list[lr.Tally] = []
+    receipts: list[lr.Receipt] = []
+    numbers = GeneratedNumbers("L")
+    for path in _collect(paths):
+        found = _read_file(path, password, tallies, rejected)
+        _number(found, numbers)
+        receipts.extend(found)
+    kept = _drop_duplicates(receipts)
+    invoices = _group_invoices(kept)
+    visits = _visits(invoices)
+    for inv in invoices:
+        for r in inv.rows:
+            r.tally.report.accepted += 1
+    batch = SourceBatch(
+        patients=_patients_table([r for inv in invoices for r in inv.rows]),
+        practitioners=_practitioners_table([r for inv in invoices for r in inv.rows]),
+        consultations=_consultations_table(visits),
+        invoices=_invoices_table(invoices, numbers.bases),
+        payments=_payments_table(invoices),
+        files=[t.report for t in tallies],
+        rejected=rejected,
+    )
+    batch.assert_valid()
+    return batch
+
+
+def _collect(paths: Sequence[Path]) -> list[Path]:
+    if not paths:
+        raise InputError("aucun livre des recettes donné ; indiquez ses fichiers ou leur dossier")
+    found: dict[Path, Path] = {}
+    for path in paths:
+        if path.is_dir():
+            children = [
+                c
+                for c in sorted(path.iterdir())
+                if c.suffix.lower() in lf.EXTENSIONS and lf.looks_like_ledger(c)
+            ]
+            if not children:
+                raise InputError(
+                    f"{path.name} : aucun livre des recettes (.csv ou .xlsx) dans ce dossier ;"
+                    " indiquez le dossier qui contient vos fichiers de recettes"
+                )
+            for child in children:
+                found.setdefault(child.resolve(), child)
+        elif path.is_file():
+            found.setdefault(path.resolve(), path)
+        else:
+            raise InputError(f"{path.name} : fichier ou dossier introuvable")
+    return list(found.values())
+
+
+def _read_file(
+    path: Path,
+    password: Callable[[Path], str] | None,
+    tallies: list[lr.Tally],
+    rejected: list[RejectedRow],
+) -> list[lr.Receipt]:
+    sheets = lf.open_ledger(path, password)
+    contexts = [lr.title_context(s) for s in sheets]
+    file_year = parse_period(path.stem)[0]
+    book_practitioner = next((p for _, p in contexts if p), None)
+    receipts: list[lr.Receipt] = []
+    any_header = False
+    for sheet, (year, practitioner) in zip(sheets, contexts, strict=True):
+        tally = lr.Tally(sheet, rejected)
+        tallies.append(tally)
+        context = lr.SheetContext(year or file_year, practitioner or book_practitioner)
+        found = lr.read_sheet(sheet, tally, context)
+        if found is not None:
+            any_header = True
+            receipts.extend(found)
+    if not any_header:
+        raise InputError(
+            f"{path.name} : aucune ligne d'en-tête (Date, Patient, Montant...) en haut de ses"
+            " feuilles",
+            hint=Hint.DESCRIBE_COLUMNS,
+        )
+    return receipts
+
+
+# --- receipts → invoices ---------------------------------------------------------------
+
+
+def _number(receipts: list[lr.Receipt], numbers: GeneratedNumbers) -> None:
+    """Provisional numbers for the rows of one file that have none (GeneratedNumbers).
+
+    The receipts of one row (a split payment: one amount per means) share its number,
+    and the number derives from all of its (means, amount) pairs, sorted.
+    """
+    rows: dict[tuple[str, int], list[lr.Receipt]] = {}
+    for r in receipts:
+        if r.number is None:
+            rows.setdefault((r.tally.label, r.row), []).append(r)
+    for group in rows.values():
+        first = group[0]
+        who = (first.patient, normalize_name(first.practitioner))
+        pairs = sorted(
+            f"{method} {amount:.2f}"
+            for r in group
+            for method, amount in (r.parts or ((r.method, r.amount),))
+        )
+        number, _ = numbers.number(str(first.tally.file), who, first.day, *pairs)
+        for r in group:
+            r.number = number
+
+
+def _drop_duplicates(receipts: list[lr.Receipt]) -> list[lr.Receipt]:
+    seen: set[tuple[Any, ...]] = set()
+    kept = []
+    for r in receipts:
+        # The parts too: one invoice paid half by cheque, half in cash on two rows of
+        # equal amounts is two receipts, not a repeat.
+        key = (r.day, r.patient, r.amount, r.parts, r.number)
+        if key in seen:
+            r.tally.duplicate()
+            continue
+        seen.add(key)
+        kept.append(r)
+    return kept
+
+
+class _Invoice:
+    """One invoice number: its receipts in date order and what they add up to."""
+
+    __slots__ = ("amount", "cancels", "number", "opener", "ref", "rows", "status")
+
+    def __init__(self, number: str, rows: list[lr.Receipt]) -> None:
+        self.number = number
+        self.rows = sorted(rows, key=lambda r: r.day)  # stable: file order within a day
+        net = sum((r.amount for r in rows), Decimal(0))
+        positive = sum((r.amount for r in rows if r.amount > 0), Decimal(0))
+        # the receipt that stands for the visit: first one that is not a refund
+        self.opener = next((r for r in self.rows if r.amount >= 0), None)
+        if self.opener is None or net < 0:
+            self.status, self.amount = "credit_note", net
+        elif net == 0 and positive > 0:
+            self.status, self.amount = "cancelled", positive
+        else:
+            self.status, self.amount = "paid", net
+        self.ref: str | None = None
+        self.cancels: str | None = None
+
+    @property
+    def first(self) -> lr.Receipt:
+        return self.opener if self.opener is not None else self.rows[0]
+
+
+def _group_invoices(receipts: list[lr.Receipt]) -> list[_Invoice]:
+    groups: dict[str, list[lr.Receipt]] = {}
+    for r in receipts:
+        assert r.number is not None
+        group = groups.setdefault(r.number, [])
+        if group and group[0].patient != r.patient:
+            r.tally.quarantine(r.row, "N° facture", "invoice_number_conflict")
+            continue
+        group.append(r)
+    invoices = [_Invoice(number, rows) for number, rows in groups.items()]
+    _link_credit_notes(invoices)
+    return invoices
+
+
+def _link_credit_notes(invoices: list[_Invoice]) -> None:
+    """A credit note of -X cancels the patient's latest earlier paid invoice of X, if any."""
+    paid: dict[Any, list[_Invoice]] = {}
+    for inv in invoices:
+        if inv.status == "paid" and inv.amount > 0:
+            paid.setdefault((inv.first.patient, inv.amount), []).append(inv)
+    for note in sorted(
+        (i for i in invoices if i.status == "credit_note"), key=lambda i: i.first.day
+    ):
+        day = note.first.day
+        candidates = [
+            i
+            for i in paid.get((note.first.patient, -note.amount), [])
+            if i.status == "paid" and i.first.day <= day
+        ]
+        if candidates:
+            original = max(candidates, key=lambda i: i.first.day)
+            original.status = "cancelled"
+            note.cancels = original.number
+
+
+class _Visit:
+    __slots__ = ("ctype", "receipt", "ref")
+
+    def __init__(self, receipt: lr.Receipt) -> None:
+        self.receipt = receipt
+        self.ref = f"{receipt.tally.label}#{receipt.row}"
+        self.ctype = receipt.ctype
+
+
+def _visits(invoices: list[_Invoice]) -> list[_Visit]:
+    """One done consultation per patient, day and practitioner with a non-refund receipt."""
+    visits: dict[tuple[Any, ...], _Visit] = {}
+    for inv in invoices:
+        r = inv.opener
+        if r is None or inv.status == "credit_note":
+            continue
+        key = (r.patient, r.day, normalize_name(r.practitioner))
+        visit = visits.get(key)
+        if visit is None:
+            visit = visits[key] = _Visit(r)
+        elif visit.ctype == "other":
+            visit.ctype = r.ctype
+        inv.ref = visit.ref
+    return list(visits.values())
+
+
+# --- tables ----------------------------------------------------------------------------
+
+
+def _columns(schema: pa.Schema) -> dict[str, list[Any]]:
+    return {f.name: [] for f in schema}
+
+
+def _provenance(cols: dict[str, list[Any]], r: lr.Receipt) -> None:
+    cols["source"].append(SOURCE)
+    cols["source_file"].append(r.tally.label)
+    cols["source_row"].append(r.row)
+
+
+def _patients_table(receipts: list[lr.Receipt]) -> pa.Table:
+    first_seen: dict[Any, lr.Receipt] = {}
+    sex: dict[Any, str] = {}
+    for r in receipts:
+        first_seen.setdefault(r.patient, r)
+        if r.sex is not None:
+            sex.setdefault(r.patient, r.sex)
+    cols = _columns(PATIENTS_SCHEMA)
+    for key, r in first_seen.items():
+        cols["family_name"].append(r.family)
+        cols["first_name"].append(r.first)
+        cols["birth_name"].append(None)
+        cols["birth_date"].append(None)
+        cols["sex"].append(sex.get(key))
+        cols["postcode"].append(None)
+        cols["registered_on"].append(None)
+        _provenance(cols, r)
+    return table_from_columns(PATIENTS_SCHEMA, cols)
+
+
+def _practitioners_table(receipts: list[lr.Receipt]) -> pa.Table:
+    first_seen: dict[str, lr.Receipt] = {}
+    counts: Counter[str] = Counter()
+    for r in receipts:
+        key = normalize_name(r.practitioner)
+        first_seen.setdefault(key, r)
+        counts[key] += 1
+    titular = max(counts, key=lambda k: counts[k], default=None)
+    cols = _columns(PRACTITIONERS_SCHEMA)
+    for key, r in first_seen.items():
+        cols["display_name"].append(r.practitioner)
+        cols["role"].append("titular" if key == titular else "associate")
+        _provenance(cols, r)
+    return table_from_columns(PRACTITIONERS_SCHEMA, cols)
+
+
+def _consultations_table(visits: list[_Visit]) -> pa.Table:
+    cols = _columns(CONSULTATIONS_SCHEMA)
+    for v in visits:
+        r = v.receipt
+        cols["consultation_ref"].append(v.ref)
+        cols["patient_family_name"].append(r.family)
+        cols["patient_first_name"].append(r.first)
+        cols["patient_birth_date"].append(None)
+        cols["practitioner_name"].append(r.practitioner)
+        cols["consulted_on"].append(r.day)
+        cols["start_time"].append(None)
+        cols["status"].append("done")
+        cols["consultation_type"].append(v.ctype)
+        cols["motif_category"].append(None)
+        _provenance(cols, r)
+    return table_from_columns(CONSULTATIONS_SCHEMA, cols)
+
+
+def _invoices_table(invoices: list[_Invoice], bases: dict[str, str]) -> pa.Table:
+    cols = _columns(INVOICES_SCHEMA)
+    for inv in invoices:
+        r = inv.first
+        cols["invoice_number"].append(inv.number)
+        cols["consultation_ref"].append(inv.ref)
+        cols["patient_family_name"].append(r.family)
+        cols["patient_first_name"].append(r.first)
+        cols["patient_birth_date"].append(None)
+        cols["practitioner_name"].append(r.practitioner)
+        cols["issued_on"].append(r.day)
+        cols["amount"].append(inv.amount)
+        cols["status"].append(inv.status)
+        cols["replaces_invoice_number"].append(None)
+        cols["cancels_invoice_number"].append(inv.cancels)
+        cols["number_basis"].append(bases.get(inv.number))
+        _provenance(cols, r)
+    return table_from_columns(INVOICES_SCHEMA, cols)
+
+
+def _payments_table(invoices: list[_Invoice]) -> pa.Table:
+    cols = _columns(PAYMENTS_SCHEMA)
+    for inv in invoices:
+        seq = 0
+        for r in inv.rows:
+            for method, amount in r.parts:  # several for a split payment
+                if amount == 0:  # nothing changed hands: no payment row
+                    continue
+                seq += 1
+                cols["payment_id"].append(f"{inv.number}/{seq}")
+                cols["invoice_number"].append(inv.number)
+                cols["paid_on"].append(r.day)
+                cols["amount"].append(amount)
+                cols["method"].append(method)
+                _provenance(cols, r)
+    return table_from_columns(PAYMENTS_SCHEMA, cols)
