@@ -30,7 +30,8 @@ import pyarrow.compute as pc
 
 from osteo_analytics import snapshots, vault
 from osteo_analytics.atomic import make_private_dir, write_new_file
-from osteo_analytics.contracts.checks import check, load_contracts
+from osteo_analytics.contracts.checks import check
+from osteo_analytics.contracts.model import load_contracts
 from osteo_analytics.errors import Hint, InputError, UsageError
 from osteo_analytics.pseudonymize.stage import PROVENANCE, pseudonymize_batch, strip_provenance
 from osteo_analytics.settings import load_settings
