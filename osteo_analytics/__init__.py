@@ -75,7 +75,6 @@ Surfaces
     cli/__main__.py               `python -m osteo_analytics.cli`
 """
 
-
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
