@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 import click
 
-from osteo_analytics.cli.output import FORMATS, console, print_result
+from osteo_analytics.cli.output import console, format_option, print_result
 from osteo_analytics.cli.tools import unlock
 from osteo_analytics.errors import ReadOnlyError, UsageError
 
@@ -42,14 +42,7 @@ DATE = click.DateTime(formats=["%Y-%m-%d"])
 @click.command(name="metrics")
 @click.option("--from", "from_", type=DATE, help="Premier jour (AAAA-MM-JJ). Défaut : tout.")
 @click.option("--to", "to", type=DATE, help="Dernier jour inclus (AAAA-MM-JJ). Défaut : tout.")
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(FORMATS),
-    default="table",
-    show_default=True,
-    help="table (lisible), json (chiffres clés, format stable) ou csv (un mois par ligne).",
-)
+@format_option("table (lisible), json (chiffres clés, format stable) ou csv (un mois par ligne).")
 @click.pass_context
 def metrics(
     ctx: click.Context, from_: dt.datetime | None, to: dt.datetime | None, fmt: str
@@ -165,14 +158,7 @@ def _print_headline(document: dict[str, Any], console: Console) -> None:
 
 @click.command(name="sql")
 @click.option("-c", "--command", "command", help="Requête SQL à exécuter (sinon : invite).")
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(FORMATS),
-    default="table",
-    show_default=True,
-    help="Format du résultat.",
-)
+@format_option("Format du résultat.")
 @click.pass_context
 def sql(ctx: click.Context, command: str | None, fmt: str) -> None:
     """SQL en lecture seule sur l'entrepôt en mémoire, sans accès aux fichiers ni au réseau.
