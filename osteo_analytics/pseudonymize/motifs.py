@@ -8,9 +8,7 @@ from __future__ import annotations
 
 import re
 
-import pyarrow as pa
-
-from osteo_analytics.pseudonymize.primitives import Column, _map_distinct, normalize_name
+from osteo_analytics.pseudonymize.primitives import normalize_name
 
 # Rules are tried in this order; the first one with a matching keyword wins. Population
 # rules (infant, pregnancy) come first because they say more than the body region
@@ -98,8 +96,3 @@ def motif_category(text: str | None) -> str | None:
         if pattern.search(folded):
             return code
     return MOTIF_OTHER
-
-
-def motif_categories(texts: Column) -> pa.Array:
-    """Column version of motif_category."""
-    return _map_distinct(motif_category, texts)
