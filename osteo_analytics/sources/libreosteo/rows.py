@@ -19,7 +19,7 @@ from decimal import Decimal
 from typing import Any
 
 from osteo_analytics.pseudonymize.primitives import normalize_name
-from osteo_analytics.sources.base import FileReport, RejectedRow
+from osteo_analytics.sources.base import SEXES, FileReport, RejectedRow
 from osteo_analytics.sources.libreosteo import files as lf
 
 # Digests of birth name, street, complement, postcode and city (None: column absent).
@@ -287,7 +287,7 @@ def read_patients(export: lf.ExportFile, tally: Tally, seen: dict[Any, Patient])
             first,
             r.text("birth_name"),
             birth,
-            sex if sex in ("F", "M") else None,
+            sex if sex in SEXES else None,
             _postcode(r.raw("postcode")),
             registered,
             tally,
