@@ -1,10 +1,16 @@
-"""The file-reading layer (sources/files.py): what a file is by its content, whatever its
-name; each text encoding decoded; protected workbooks opened in memory; folders."""
+"""The file-reading layer (sources/files.py), and every adapter reading through it.
+
+The layer on its own: what a file is by its content, whatever its name; each text
+encoding decoded; protected workbooks opened in memory; the files a folder offers. Then
+the matrix of the issue: every adapter × CSV encodings (UTF-8, UTF-8 with BOM, UTF-16,
+Windows-1252) × plain and password-protected workbooks, each read giving the same rows.
+"""
 
 from __future__ import annotations
 
 import io
 import json
+import shutil
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -15,7 +21,8 @@ from docx import Document
 from msoffcrypto.format.ooxml import OOXMLFile
 
 from osteo_analytics.errors import Hint, InputError
-from osteo_analytics.sources import SourceBatch, files
+from osteo_analytics.sources import SourceBatch, docx, files, generic, ledger, libreosteo
+from tests.conftest import LIBREOSTEO_SAMPLE, PASSPHRASE, osteo
 
 PASSWORD = "Sésame 2024"
 ENCODINGS = ["utf-8", "utf-8-sig", "utf-16", "cp1252"]
@@ -263,3 +270,118 @@ def test_missing_and_empty_inputs_are_one_line(tmp_path: Path) -> None:
         files.collect([tmp_path / "absent.csv"], (files.CSV,), "tableau")
     with pytest.raises(InputError, match=r"aucun fichier Word \(\.docx\) dans ce dossier"):
         files.collect([tmp_path], (files.DOCX,), "fichier Word")
+
+
+# --- every adapter × encodings × plain and protected workbooks ------------------------------
+
+
+VARIANTS = [*ENCODINGS, "xlsx", "protected"]
+
+
+def receipts_file(tmp_path: Path, variant: str) -> Path:
+    """The same receipts as a CSV in one encoding, a workbook, or a protected workbook."""
+    folder = tmp_path / variant
+    folder.mkdir()
+    rows = [HEADER, *RECEIPTS]
+    if variant in ENCODINGS:
+        return write_csv(folder / "recettes.csv", rows, variant)
+    path = write_xlsx(folder / "recettes.xlsx", rows)
+    return encrypt(path) if variant == "protected" else path
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_the_ledger_adapter_reads_every_variant_alike(tmp_path: Path, variant: str) -> None:
+    reference = ledger.read([write_csv(tmp_path / "ref.csv", [HEADER, *RECEIPTS])])
+    path, asked = receipts_file(tmp_path, variant), Asked()
+    batch = ledger.read([path], password=asked)
+    assert content(batch) == content(reference)
+    assert batch.invoices.num_rows == 3
+    assert asked.paths == ([path] if variant == "protected" else [])
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_the_generic_adapter_reads_every_variant_alike(tmp_path: Path, variant: str) -> None:
+    """UTF-16 and protected workbooks: read by the generic adapter as by the ledger's."""
+    mapping = tmp_path / "mapping.yaml"
+    mapping.write_text(MAPPING, encoding="utf-8")
+    reference = generic.read(
+        [write_csv(tmp_path / "ref.csv", [HEADER, *RECEIPTS])], mapping=mapping
+    )
+    path, asked = receipts_file(tmp_path, variant), Asked()
+    batch = generic.read([path], mapping=mapping, password=asked)
+    assert content(batch) == content(reference)
+    assert batch.invoices.num_rows == 3 and batch.payments.num_rows == 3
+    assert asked.paths == ([path] if variant == "protected" else [])
+
+
+LIBREOSTEO_EXPORTS = ("patients", "examinations", "invoices")
+
+
+@pytest.mark.parametrize("encoding", ENCODINGS)
+def test_the_libreosteo_adapter_reads_its_csv_exports_in_every_encoding(
+    tmp_path: Path, encoding: str
+) -> None:
+    originals = [LIBREOSTEO_SAMPLE / f"{stem}.csv" for stem in LIBREOSTEO_EXPORTS]
+    for path in originals:
+        text = path.read_text(encoding="utf-8")
+        (tmp_path / path.name).write_bytes(text.encode(encoding))
+    batch = libreosteo.read([tmp_path])
+    assert content(batch, keep_file=True) == content(libreosteo.read(originals), keep_file=True)
+    assert batch.consultations.num_rows > 0 and batch.payments.num_rows > 0
+
+
+def test_the_libreosteo_adapter_reads_workbooks_protected_after_export(tmp_path: Path) -> None:
+    originals = [LIBREOSTEO_SAMPLE / f"{stem}.xlsx" for stem in LIBREOSTEO_EXPORTS]
+    for path in originals:
+        encrypt(Path(shutil.copy(path, tmp_path / path.name)))
+    encrypt(write_xlsx(tmp_path / "recettes.xlsx", [HEADER]))  # not LibreOsteo's: skipped
+    asked = Asked()
+    batch = libreosteo.read([tmp_path], password=asked)
+    # asked once for each of LibreOsteo's files, never for the other workbook
+    assert sorted(p.name for p in asked.paths) == sorted(p.name for p in originals)
+    assert content(batch, keep_file=True) == content(libreosteo.read(originals), keep_file=True)
+    assert {f.format for f in batch.files} == {"xlsx"}
+    assert not libreosteo.detect(tmp_path / "invoices.xlsx")  # detection never asks
+
+
+def test_the_word_adapter_reads_documents_and_refuses_protected_ones(tmp_path: Path) -> None:
+    lines = ["DUPONT Marie", "15/03/2024 lombalgie Tarif : 55 € réglé CB"]
+    folder = tmp_path / "patients"
+    folder.mkdir()
+    write_docx(folder / "DUPONT Marie.docx", lines)
+    batch = docx.read([folder])
+    assert batch.consultations.num_rows == 1 and batch.invoices.num_rows == 1
+    protected = encrypt(write_docx(tmp_path / "DUPONT Jean.docx", lines))
+    assert not docx.detect(protected)
+    with pytest.raises(InputError) as err:
+        docx.read([protected])
+    message = str(err.value)
+    assert message.startswith("DUPONT Jean.docx : ") and "mot de passe" in message
+    text = write_csv(tmp_path / "notes.docx", [["15/03/2024", "x"]])
+    with pytest.raises(InputError, match=r"^notes\.docx : pas un document Word"):
+        docx.read([text])
+
+
+# --- the real command line --------------------------------------------------------------
+
+
+def test_osteo_import_generic_reads_a_protected_workbook(tmp_path: Path) -> None:
+    ws = tmp_path / "ws"
+    env = {"OSTEO_PASSPHRASE": PASSPHRASE, "OSTEO_EXCEL_PASSWORD": PASSWORD}
+    assert osteo("init", workspace=ws, env=env).returncode == 0
+    mapping = tmp_path / "mapping.yaml"
+    mapping.write_text(MAPPING, encoding="utf-8")
+    path = encrypt(write_xlsx(tmp_path / "séances.xlsx", [HEADER, *RECEIPTS]))
+    draft = osteo("import", "--suggest-mapping", str(path), workspace=ws, env=env)
+    assert draft.returncode == 0, draft.stderr
+    assert '"N° facture": invoice_number' in draft.stdout
+    args = ("import", str(path), "--format", "generic", "--mapping", str(mapping))
+    done = osteo(*args, "--json", workspace=ws, env=env)
+    assert done.returncode == 0, done.stderr
+    summary = json.loads(done.stdout)
+    assert summary["rows"]["invoices"] == 3 and summary["files"][0]["accepted"] == 3
+    wrong = osteo(*args, workspace=ws, env={**env, "OSTEO_EXCEL_PASSWORD": "faux"})
+    assert wrong.returncode == 2 and "Traceback" not in wrong.stderr
+    (line,) = wrong.stderr.strip().splitlines()
+    assert "séances.xlsx : mot de passe incorrect" in line and "OSTEO_EXCEL_PASSWORD" in line
+    assert PASSWORD not in wrong.stderr + wrong.stdout
