@@ -29,6 +29,7 @@ Raw exports
 Stage 1: read (memory only, identity in clear)
     sources/                      the adapters, and format detection for `--format auto`
     sources/base.py               what every adapter returns: stage-1 tables, file reports
+    sources/files.py              files of every adapter: sniffed by content, decoded, decrypted
     sources/frenchparse.py        French dates, amounts, payment means as people type them
     sources/libreosteo/           LibreOsteo CSV/XLSX exports
     sources/libreosteo/files.py   their files: sniffing, headers, rows, cells
