@@ -70,30 +70,31 @@ def generate_identity() -> Identity:
     return Identity(str(key), str(key.to_public()))
 
 
-def _key_text(text: str, prefixes: tuple[str, str], refusals: tuple[str, str]) -> str:
-    """`text` stripped and upper-cased once it starts like an X25519 key.
+# (post-quantum prefix, its refusal), (expected prefix, its refusal); case-insensitive.
+_IDENTITY_TEXT = (
+    ("AGE-SECRET-KEY-PQ-", "clé age post-quantique non prise en charge : utilisez une clé X25519"),
+    ("AGE-SECRET-KEY-1", "ce n'est pas une identité age : une clé commence par AGE-SECRET-KEY-1"),
+)
+_RECIPIENT_TEXT = (
+    ("AGE1PQ1", "destinataire age post-quantique non pris en charge : utilisez une clé X25519"),
+    ("AGE1", "ce n'est pas un destinataire age : une clé publique commence par age1"),
+)
 
-    `prefixes` and `refusals` are (post-quantum, expected), compared case-insensitively.
-    """
+
+def _key_text(text: str, rules: tuple[tuple[str, str], tuple[str, str]]) -> str:
+    """`text` stripped and upper-cased once it starts like an X25519 key of this kind."""
     text = text.strip().upper()
-    post_quantum, expected = prefixes
-    if text.startswith(post_quantum.upper()):
-        raise InvalidKeyError(refusals[0])
-    if not text.startswith(expected.upper()):
-        raise InvalidKeyError(refusals[1])
+    (post_quantum, refused), (expected, wrong) = rules
+    if text.startswith(post_quantum):
+        raise InvalidKeyError(refused)
+    if not text.startswith(expected):
+        raise InvalidKeyError(wrong)
     return text
 
 
 def parse_identity(text: str) -> Identity:
     """Validate an `AGE-SECRET-KEY-1…` string; raise `InvalidKeyError` (no key in message)."""
-    text = _key_text(
-        text,
-        ("AGE-SECRET-KEY-PQ-", "AGE-SECRET-KEY-1"),
-        (
-            "clé age post-quantique non prise en charge : utilisez une clé X25519",
-            "ce n'est pas une identité age : une clé commence par AGE-SECRET-KEY-1",
-        ),
-    )
+    text = _key_text(text, _IDENTITY_TEXT)
     try:
         key = pyrage.x25519.Identity.from_str(text)
     except pyrage.IdentityError:
@@ -103,14 +104,7 @@ def parse_identity(text: str) -> Identity:
 
 def parse_recipient(text: str) -> str:
     """Validate an `age1…` X25519 recipient and return its canonical (lower-case) form."""
-    text = _key_text(
-        text,
-        ("age1pq1", "age1"),
-        (
-            "destinataire age post-quantique non pris en charge : utilisez une clé X25519",
-            "ce n'est pas un destinataire age : une clé publique commence par age1",
-        ),
-    )
+    text = _key_text(text, _RECIPIENT_TEXT)
     try:
         return str(pyrage.x25519.Recipient.from_str(text.lower()))
     except pyrage.RecipientError:
