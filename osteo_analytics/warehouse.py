@@ -21,9 +21,11 @@ Layout inside DuckDB:
   empty on a full load;
 - views `patients`, `consultations`, `invoices`, `payments`, `practitioners`,
   `patient_history`: what metric SQL and power users read;
-- the shared definitions of `osteo_analytics/metrics/sql/_macros.sql`: the view `live_invoices`
-  (what counts as facturé, partial credit notes included) and the table macro
-  `invoice_balances(as_of)` (what each invoice still owes), written once for every metric;
+- the shared definitions of `osteo_analytics/metrics/sql/_macros.sql`, written once for every
+  metric: the views `live_invoices` (what counts as facturé) and `receipts` (what counts
+  as encaissé), the table `data_span` (the default period), the period calendar and
+  in-period test, the visits, and the per-period figures several metrics share
+  (docs/metrics.md);
 - one view per metric file (`osteo_analytics/metrics/sql/<name>.sql`), its `$name` parameters read
   from DuckDB variables (`getvariable('name')`) set to the defaults of `Warehouse.defaults()`;
   `SET VARIABLE grain = 'week'` changes them (variables are not configuration).
@@ -59,8 +61,9 @@ if TYPE_CHECKING:
 
 ENV_PASSPHRASE = "OSTEO_PASSPHRASE"
 BASE_VIEWS = ("patients", "consultations", "invoices", "payments", "practitioners")
-# Views of sql/_macros.sql, shared by the metric files (its macros are not listed).
-SHARED_VIEWS = ("live_invoices",)
+# Views (and the one-row table data_span) of sql/_macros.sql that power users read;
+# its macros are not listed.
+SHARED_VIEWS = ("live_invoices", "receipts", "data_span")
 SHARED_FILE = "_macros.sql"
 # `$name` placeholders of a metric file; names are lower-case by convention, so a regular
 # expression's `$'` or `$)` is never mistaken for one.
@@ -323,6 +326,7 @@ def open_warehouse(
         warehouse = Warehouse(
             con, name, settings, tuple(wanted) if wanted else None, None, today=today
         )
+        con.execute(shared_sql())  # several statements: DuckDB runs them in order
         warehouse.span = _span(con)
         _create_metric_views(warehouse)
         con.execute("SET lock_configuration = true")
@@ -427,26 +431,13 @@ def _build_credited_invoices(con: duckdb.DuckDBPyConnection, unloaded: _Unloaded
 
 def _span(con: duckdb.DuckDBPyConnection) -> tuple[dt.date, dt.date] | None:
     """First day of the first month .. last day of the last month with any dated row."""
-    rows = con.execute(
-        """
-        WITH days AS (
-            SELECT consulted_on AS day FROM store.consultations
-            UNION ALL SELECT issued_on FROM store.invoices
-            UNION ALL SELECT paid_on FROM store.payments
-        )
-        SELECT CAST(date_trunc('month', min(day)) AS DATE),
-               CAST(last_day(max(day)) AS DATE)
-        FROM days
-        """
-    ).fetchall()
-    start, end = rows[0]
+    start, end = con.execute("SELECT first_day, last_day FROM data_span").fetchall()[0]
     return (start, end) if start is not None else None
 
 
 def _create_metric_views(warehouse: Warehouse) -> None:
-    """The shared definitions, then one view per metric reading variables set to the defaults."""
+    """One view per metric, reading variables set to the defaults (after the shared SQL)."""
     con = warehouse.con
-    con.execute(shared_sql())  # several statements: DuckDB runs them in order
     for key, value in warehouse.defaults().items():
         # Identifiers come from our own table of defaults, values are bound.
         con.execute(f"SET VARIABLE {key} = $value", {"value": value})

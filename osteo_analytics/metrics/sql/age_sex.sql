@@ -12,18 +12,16 @@ WITH bands(age_band, low, high, position) AS (
            ('75+', 75, 999, 8), ('unknown', NULL, NULL, 9)
 ),
 sexes(sex, position) AS (VALUES ('F', 1), ('M', 2), ('unknown', 3)),
-visits AS (
-    SELECT c.patient_key,
-           year(c.consulted_on) - p.birth_year AS age,
+aged AS (
+    SELECT v.patient_key,
+           year(v.consulted_on) - p.birth_year AS age,
            coalesce(p.sex, 'unknown') AS sex
-    FROM consultations AS c
+    FROM visits($date_from, $date_to) AS v
     LEFT JOIN patients AS p USING (patient_key)
-    WHERE c.status = 'done'
-      AND c.consulted_on BETWEEN CAST($date_from AS DATE) AND CAST($date_to AS DATE)
 ),
 banded AS (
     SELECT coalesce(b.age_band, 'unknown') AS age_band, v.sex, v.patient_key
-    FROM visits AS v
+    FROM aged AS v
     LEFT JOIN bands AS b ON v.age BETWEEN b.low AND b.high
 ),
 cells AS (

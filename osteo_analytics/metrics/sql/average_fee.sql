@@ -6,34 +6,20 @@
 -- same amount as revenue on the facture basis: partial credit notes issued in the month
 -- are deducted) and the average fee = amount / invoices, rounded half up to the cent in
 -- integer cents so that no binary float touches an amount (null when no invoice).
-WITH months AS (
-    SELECT CAST(m AS DATE) AS month
-    FROM generate_series(
-        CAST(date_trunc('month', CAST($date_from AS DATE)) AS TIMESTAMP),
-        CAST(CAST($date_to AS DATE) AS TIMESTAMP),
-        INTERVAL 1 MONTH
-    ) AS t(m)
-),
-monthly AS (
-    SELECT CAST(date_trunc('month', issued_on) AS DATE) AS month,
-           count(*) FILTER (WHERE kind = 'invoice') AS invoices,
-           sum(amount) AS amount,
-           CAST(sum(amount) * 100 AS BIGINT) AS cents
-    FROM live_invoices
-    WHERE issued_on BETWEEN CAST($date_from AS DATE) AND CAST($date_to AS DATE)
-    GROUP BY 1
+WITH monthly AS (
+    SELECT period_start AS month, items AS invoices, amount,
+           CAST(amount * 100 AS BIGINT) AS cents
+    FROM invoiced_by_period('month', $date_from, $date_to)
 ),
 halves AS (  -- average in cents = floor((2 * cents + invoices) / (2 * invoices))
-    SELECT month, invoices, amount,
-           2 * cents + invoices AS numerator,
-           2 * invoices AS denominator
+    SELECT month, 2 * cents + invoices AS numerator, 2 * invoices AS denominator
     FROM monthly
     WHERE invoices > 0
 )
 SELECT
     m.month,
-    coalesce(x.invoices, 0) AS invoices,
-    CAST(coalesce(x.amount, 0) AS DECIMAL(18, 2)) AS amount,
+    m.invoices,
+    m.amount,
     CAST(
         -- floor division, also right for a negative month (partial credit notes only)
         CAST((h.numerator - ((h.numerator % h.denominator) + h.denominator) % h.denominator)
@@ -41,7 +27,6 @@ SELECT
         * CAST(0.01 AS DECIMAL(3, 2))
         AS DECIMAL(18, 2)
     ) AS average_fee
-FROM months AS m
-LEFT JOIN monthly AS x USING (month)
+FROM monthly AS m
 LEFT JOIN halves AS h USING (month)
 ORDER BY m.month

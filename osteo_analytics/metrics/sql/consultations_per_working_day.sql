@@ -5,41 +5,38 @@
 -- One row per month: done consultations, working days (jours ouvrés of $working_days in
 -- the month and the period), consultations per working day, days with at least one done
 -- consultation and consultations per day actually worked (Saturdays included).
-WITH months AS (
-    SELECT CAST(m AS DATE) AS month
-    FROM generate_series(
-        CAST(date_trunc('month', CAST($date_from AS DATE)) AS TIMESTAMP),
-        CAST(CAST($date_to AS DATE) AS TIMESTAMP),
-        INTERVAL 1 MONTH
-    ) AS t(m)
-),
-calendar AS (
-    SELECT CAST(date_trunc('month', day) AS DATE) AS month, count(*) AS working_days
+WITH jours_ouvres AS (
+    SELECT period_of('month', day) AS period_start, count(*) AS working_days
     FROM (SELECT unnest(CAST($working_days AS DATE[])) AS day)
-    WHERE day BETWEEN CAST($date_from AS DATE) AND CAST($date_to AS DATE)
+    WHERE in_period(day, $date_from, $date_to)
+    GROUP BY 1
+),
+worked AS (
+    SELECT period_of('month', consulted_on) AS period_start,
+           count(*) AS consultations,
+           count(DISTINCT consulted_on) AS days_worked
+    FROM visits($date_from, $date_to)
     GROUP BY 1
 ),
 monthly AS (
-    SELECT CAST(date_trunc('month', consulted_on) AS DATE) AS month,
-           count(*) AS consultations,
-           count(DISTINCT consulted_on) AS days_worked
-    FROM consultations
-    WHERE status = 'done'
-      AND consulted_on BETWEEN CAST($date_from AS DATE) AND CAST($date_to AS DATE)
-    GROUP BY 1
+    SELECT c.period_start AS month,
+           coalesce(w.consultations, 0) AS consultations,
+           coalesce(j.working_days, 0) AS working_days,
+           coalesce(w.days_worked, 0) AS days_worked
+    FROM period_calendar('month', $date_from, $date_to) AS c
+    LEFT JOIN jours_ouvres AS j ON j.period_start = c.period_start
+    LEFT JOIN worked AS w ON w.period_start = c.period_start
 )
 SELECT
-    m.month,
-    coalesce(x.consultations, 0) AS consultations,
-    coalesce(k.working_days, 0) AS working_days,
-    CASE WHEN k.working_days > 0
-         THEN CAST(round(coalesce(x.consultations, 0) / k.working_days, 2) AS DECIMAL(9, 2))
+    month,
+    consultations,
+    working_days,
+    CASE WHEN working_days > 0
+         THEN CAST(round(consultations / working_days, 2) AS DECIMAL(9, 2))
     END AS per_working_day,
-    coalesce(x.days_worked, 0) AS days_worked,
-    CASE WHEN x.days_worked > 0
-         THEN CAST(round(x.consultations / x.days_worked, 2) AS DECIMAL(9, 2))
+    days_worked,
+    CASE WHEN days_worked > 0
+         THEN CAST(round(consultations / days_worked, 2) AS DECIMAL(9, 2))
     END AS per_day_worked
-FROM months AS m
-LEFT JOIN calendar AS k USING (month)
-LEFT JOIN monthly AS x USING (month)
-ORDER BY m.month
+FROM monthly
+ORDER BY month

@@ -8,9 +8,7 @@ SELECT
     coalesce(p.departement, 'unknown') AS departement,
     count(DISTINCT c.patient_key) AS patients,
     count(*) AS consultations
-FROM consultations AS c
+FROM visits($date_from, $date_to) AS c
 LEFT JOIN patients AS p USING (patient_key)
-WHERE c.status = 'done'
-  AND c.consulted_on BETWEEN CAST($date_from AS DATE) AND CAST($date_to AS DATE)
 GROUP BY 1
 ORDER BY patients DESC, departement

@@ -11,11 +11,10 @@
 -- date (the payment date when the invoice is unknown). No auxiliary accounts, no
 -- lettering, amounts in euros (Montantdevise, Idevise empty).
 WITH entries AS (
-    SELECT p.payment_id, p.invoice_number, p.paid_on, p.amount, p.method, i.issued_on,
-           row_number() OVER (ORDER BY p.paid_on, p.invoice_number, p.payment_id) AS entry
-    FROM payments AS p
-    LEFT JOIN invoices AS i USING (invoice_number)
-    WHERE p.paid_on BETWEEN CAST($date_from AS DATE) AND CAST($date_to AS DATE)
+    SELECT payment_id, invoice_number, paid_on, amount, method, issued_on,
+           row_number() OVER (ORDER BY paid_on, invoice_number, payment_id) AS entry
+    FROM receipts
+    WHERE in_period(paid_on, $date_from, $date_to)
 ),
 lines AS (
     SELECT entry, 1 AS line, paid_on, invoice_number, issued_on, method,

@@ -17,7 +17,7 @@ WITH numbered AS (
            TRY_CAST(regexp_extract(invoice_number, '^(.*?)([0-9]+)$', 2) AS BIGINT) AS seq,
            year(issued_on) AS year
     FROM invoices
-    WHERE issued_on BETWEEN CAST($date_from AS DATE) AND CAST($date_to AS DATE)
+    WHERE in_period(issued_on, $date_from, $date_to)
 ),
 checked AS (
     SELECT * FROM numbered WHERE seq IS NOT NULL

@@ -7,16 +7,15 @@
 -- amount, means of payment, the day's total (same on every row of a day) and the running
 -- total of the period.
 SELECT
-    p.paid_on,
-    p.payment_id,
-    p.invoice_number,
-    i.patient_key,
-    CAST(p.amount AS DECIMAL(18, 2)) AS amount,
-    p.method,
-    CAST(sum(p.amount) OVER (PARTITION BY p.paid_on) AS DECIMAL(18, 2)) AS day_total,
-    CAST(sum(p.amount) OVER (ORDER BY p.paid_on, p.invoice_number, p.payment_id
-                             ROWS UNBOUNDED PRECEDING) AS DECIMAL(18, 2)) AS running_total
-FROM payments AS p
-LEFT JOIN invoices AS i USING (invoice_number)
-WHERE p.paid_on BETWEEN CAST($date_from AS DATE) AND CAST($date_to AS DATE)
-ORDER BY p.paid_on, p.invoice_number, p.payment_id
+    paid_on,
+    payment_id,
+    invoice_number,
+    patient_key,
+    euros(amount) AS amount,
+    method,
+    euros(sum(amount) OVER (PARTITION BY paid_on)) AS day_total,
+    euros(sum(amount) OVER (ORDER BY paid_on, invoice_number, payment_id
+                            ROWS UNBOUNDED PRECEDING)) AS running_total
+FROM receipts
+WHERE in_period(paid_on, $date_from, $date_to)
+ORDER BY paid_on, invoice_number, payment_id

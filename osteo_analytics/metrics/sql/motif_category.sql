@@ -8,8 +8,6 @@ SELECT
     coalesce(motif_category, 'unknown') AS motif_category,
     count(*) AS consultations,
     count(DISTINCT patient_key) AS patients
-FROM consultations
-WHERE status = 'done'
-  AND consulted_on BETWEEN CAST($date_from AS DATE) AND CAST($date_to AS DATE)
+FROM visits($date_from, $date_to)
 GROUP BY 1
 ORDER BY consultations DESC, motif_category

@@ -16,20 +16,20 @@
 -- on its partial credit notes.
 WITH received AS (
     SELECT invoice_number, sum(amount) AS received
-    FROM payments
-    WHERE paid_on <= CAST($date_to AS DATE)
+    FROM receipts
+    WHERE in_period(paid_on, NULL, $date_to)
     GROUP BY 1
 ),
 period_invoices AS (
     SELECT i.*, coalesce(r.received, 0) AS received
     FROM invoices AS i
     LEFT JOIN received AS r USING (invoice_number)
-    WHERE i.issued_on BETWEEN CAST($date_from AS DATE) AND CAST($date_to AS DATE)
+    WHERE in_period(i.issued_on, $date_from, $date_to)
 ),
 balances AS (
     SELECT invoice_number, issued_on, status, net_amount AS amount, received
-    FROM invoice_balances(CAST($date_to AS DATE))
-    WHERE issued_on BETWEEN CAST($date_from AS DATE) AND CAST($date_to AS DATE)
+    FROM invoice_balances($date_to)
+    WHERE in_period(issued_on, $date_from, $date_to)
 ),
 live AS (
     SELECT 'overpaid' AS kind, invoice_number, issued_on, amount, received
@@ -56,12 +56,12 @@ cancelled AS (
     WHERE i.status = 'cancelled' AND i.received + coalesce(f.refunds, 0) <> 0
 ),
 orphans AS (
-    SELECT 'payment_without_invoice' AS kind, p.invoice_number, CAST(NULL AS DATE) AS issued_on,
-           CAST(NULL AS DECIMAL(12, 2)) AS amount, sum(p.amount) AS received
-    FROM payments AS p
-    WHERE p.paid_on BETWEEN CAST($date_from AS DATE) AND CAST($date_to AS DATE)
-      AND NOT EXISTS (SELECT 1 FROM invoices AS i WHERE i.invoice_number = p.invoice_number)
-    GROUP BY p.invoice_number
+    SELECT 'payment_without_invoice' AS kind, r.invoice_number, CAST(NULL AS DATE) AS issued_on,
+           CAST(NULL AS DECIMAL(12, 2)) AS amount, sum(r.amount) AS received
+    FROM receipts AS r
+    ANTI JOIN invoices AS i USING (invoice_number)  -- no such invoice
+    WHERE in_period(r.paid_on, $date_from, $date_to)
+    GROUP BY r.invoice_number
 )
 SELECT
     kind,

@@ -8,52 +8,36 @@
 -- in the data) enter the rate: observed = those visits, returned = those of them followed
 -- by a return, return_rate_pct = returned / observed. The following visit may fall after
 -- $date_to (it must be loaded: open the warehouse on the following year too).
-WITH months AS (
-    SELECT CAST(m AS DATE) AS month
-    FROM generate_series(
-        CAST(date_trunc('month', CAST($date_from AS DATE)) AS TIMESTAMP),
-        CAST(CAST($date_to AS DATE) AS TIMESTAMP),
-        INTERVAL 1 MONTH
-    ) AS t(m)
-),
-visit_days AS (  -- one row per patient and day: a second visit the same day is no return
-    SELECT DISTINCT patient_key, consulted_on
-    FROM consultations
-    WHERE status = 'done'
-),
-next_visits AS (
+WITH next_visits AS (  -- per patient and day (a second visit the same day is no return)
     SELECT patient_key, consulted_on,
            lead(consulted_on) OVER (PARTITION BY patient_key ORDER BY consulted_on) AS next_on
-    FROM visit_days
+    FROM (SELECT DISTINCT patient_key, consulted_on FROM visits(NULL, NULL))
 ),
-visits AS (
-    SELECT c.consulted_on, n.next_on
-    FROM consultations AS c
+windows AS (  -- each visit of the period, its next visit, whether its window is observed
+    SELECT v.consulted_on, n.next_on,
+           v.consulted_on + CAST($within_days AS INTEGER)
+               <= (SELECT max(consulted_on) FROM consultations) AS observable
+    FROM visits($date_from, $date_to) AS v
     JOIN next_visits AS n USING (patient_key, consulted_on)
-    WHERE c.status = 'done'
-      AND c.consulted_on BETWEEN CAST($date_from AS DATE) AND CAST($date_to AS DATE)
 ),
 monthly AS (
-    SELECT CAST(date_trunc('month', consulted_on) AS DATE) AS month,
-           count(*) AS visits,
-           count(*) FILTER (WHERE observable) AS observed,
-           count(*) FILTER (WHERE observable AND next_on - consulted_on <= $within_days) AS returned
-    FROM (
-        SELECT consulted_on, next_on,
-               consulted_on + CAST($within_days AS INTEGER)
-                   <= (SELECT max(consulted_on) FROM consultations) AS observable
-        FROM visits
-    )
-    GROUP BY 1
+    SELECT c.period_start AS month,
+           count(w.consulted_on) AS visits,
+           count(w.consulted_on) FILTER (WHERE w.observable) AS observed,
+           count(w.consulted_on) FILTER (
+               WHERE w.observable AND w.next_on - w.consulted_on <= $within_days
+           ) AS returned
+    FROM period_calendar('month', $date_from, $date_to) AS c
+    LEFT JOIN windows AS w ON period_of('month', w.consulted_on) = c.period_start
+    GROUP BY c.period_start
 )
 SELECT
-    m.month,
-    coalesce(x.visits, 0) AS visits,
-    coalesce(x.observed, 0) AS observed,
-    coalesce(x.returned, 0) AS returned,
-    CASE WHEN x.observed > 0
-         THEN CAST(round(100.0 * x.returned / x.observed, 1) AS DECIMAL(9, 1))
+    month,
+    visits,
+    observed,
+    returned,
+    CASE WHEN observed > 0
+         THEN CAST(round(100.0 * returned / observed, 1) AS DECIMAL(9, 1))
     END AS return_rate_pct
-FROM months AS m
-LEFT JOIN monthly AS x USING (month)
-ORDER BY m.month
+FROM monthly
+ORDER BY month

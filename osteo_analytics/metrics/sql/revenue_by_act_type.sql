@@ -9,30 +9,18 @@ WITH types(consultation_type, position) AS (
     VALUES ('first', 1), ('follow_up', 2), ('return', 3), ('urgent', 4), ('home', 5),
            ('other', 6), ('unknown', 7)
 ),
-amounts AS (
-    SELECT i.consultation_id, p.amount, TRUE AS item
-    FROM payments AS p
-    LEFT JOIN invoices AS i USING (invoice_number)
-    WHERE $basis = 'encaisse'
-      AND p.paid_on BETWEEN CAST($date_from AS DATE) AND CAST($date_to AS DATE)
-    UNION ALL
-    SELECT consultation_id, amount, kind = 'invoice' AS item
-    FROM live_invoices
-    WHERE $basis = 'facture'
-      AND issued_on BETWEEN CAST($date_from AS DATE) AND CAST($date_to AS DATE)
-),
 totals AS (
     SELECT coalesce(c.consultation_type, 'unknown') AS consultation_type,
-           sum(a.amount) AS amount,
-           count(*) FILTER (WHERE a.item) AS items
-    FROM amounts AS a
+           sum(r.amount) AS amount,
+           count(*) FILTER (WHERE r.item) AS items
+    FROM revenue_items($basis, $date_from, $date_to) AS r
     LEFT JOIN consultations AS c USING (consultation_id)
     GROUP BY 1
 )
 SELECT
     CAST($basis AS VARCHAR) AS basis,
     ty.consultation_type,
-    CAST(coalesce(t.amount, 0) AS DECIMAL(18, 2)) AS amount,
+    euros(t.amount) AS amount,
     coalesce(t.items, 0) AS items
 FROM types AS ty
 LEFT JOIN totals AS t USING (consultation_type)

@@ -13,13 +13,13 @@ totals AS (
            sum(amount) AS amount,
            count(*) FILTER (WHERE amount > 0) AS payments,
            count(*) FILTER (WHERE amount < 0) AS refunds
-    FROM payments
-    WHERE paid_on BETWEEN CAST($date_from AS DATE) AND CAST($date_to AS DATE)
+    FROM receipts
+    WHERE in_period(paid_on, $date_from, $date_to)
     GROUP BY 1
 )
 SELECT
     m.method,
-    CAST(coalesce(t.amount, 0) AS DECIMAL(18, 2)) AS amount,
+    euros(t.amount) AS amount,
     coalesce(t.payments, 0) AS payments,
     coalesce(t.refunds, 0) AS refunds,
     CASE

@@ -5,28 +5,16 @@
 -- One row per practitioner (zeros included); payments whose invoice is unknown form a
 -- row with a null practitioner_id. items = payments (refunds included) or invoices that
 -- stand (partial credit notes are not items).
-WITH amounts AS (
-    SELECT i.practitioner_id, p.amount, TRUE AS item
-    FROM payments AS p
-    LEFT JOIN invoices AS i USING (invoice_number)
-    WHERE $basis = 'encaisse'
-      AND p.paid_on BETWEEN CAST($date_from AS DATE) AND CAST($date_to AS DATE)
-    UNION ALL
-    SELECT practitioner_id, amount, kind = 'invoice' AS item
-    FROM live_invoices
-    WHERE $basis = 'facture'
-      AND issued_on BETWEEN CAST($date_from AS DATE) AND CAST($date_to AS DATE)
-),
-totals AS (
+WITH totals AS (
     SELECT practitioner_id, sum(amount) AS amount, count(*) FILTER (WHERE item) AS items
-    FROM amounts
+    FROM revenue_items($basis, $date_from, $date_to)
     GROUP BY 1
 )
 SELECT
     CAST($basis AS VARCHAR) AS basis,
     coalesce(pr.practitioner_id, t.practitioner_id) AS practitioner_id,
     pr.display_name,
-    CAST(coalesce(t.amount, 0) AS DECIMAL(18, 2)) AS amount,
+    euros(t.amount) AS amount,
     coalesce(t.items, 0) AS items
 FROM practitioners AS pr
 FULL JOIN totals AS t ON t.practitioner_id = pr.practitioner_id

@@ -5,44 +5,22 @@
 -- One row per month of [$date_from, $date_to]: the month's amount, the same calendar month
 -- one year earlier (needs that year loaded), the difference and the change in percent
 -- (null when the earlier month is zero).
-WITH months AS (
-    SELECT CAST(m AS DATE) AS month
-    FROM generate_series(
-        CAST(date_trunc('month', CAST($date_from AS DATE)) AS TIMESTAMP),
-        CAST(CAST($date_to AS DATE) AS TIMESTAMP),
-        INTERVAL 1 MONTH
-    ) AS t(m)
-),
-bounds AS (
-    SELECT CAST(date_trunc('month', CAST($date_from AS DATE)) - INTERVAL 1 YEAR AS DATE) AS low,
-           CAST($date_to AS DATE) AS high
-),
-amounts AS (
-    SELECT paid_on AS day, amount
-    FROM payments, bounds
-    WHERE $basis = 'encaisse' AND paid_on BETWEEN low AND high
-    UNION ALL
-    SELECT issued_on AS day, amount
-    FROM live_invoices, bounds
-    WHERE $basis = 'facture' AND issued_on BETWEEN low AND high
-),
-monthly AS (
-    SELECT CAST(date_trunc('month', day) AS DATE) AS month, sum(amount) AS amount
-    FROM amounts
-    GROUP BY 1
+WITH monthly AS (  -- from one year before the first month: each month meets its own a year on
+    SELECT period_start AS month, amount
+    FROM revenue_by_period($basis, 'month', period_of('month', $date_from) - INTERVAL 1 YEAR, $date_to)
 )
 SELECT
     CAST($basis AS VARCHAR) AS basis,
-    m.month,
-    CAST(coalesce(cur.amount, 0) AS DECIMAL(18, 2)) AS amount,
-    CAST(coalesce(prev.amount, 0) AS DECIMAL(18, 2)) AS amount_previous_year,
-    CAST(coalesce(cur.amount, 0) - coalesce(prev.amount, 0) AS DECIMAL(18, 2)) AS change,
+    cur.month,
+    cur.amount,
+    euros(prev.amount) AS amount_previous_year,
+    CAST(cur.amount - euros(prev.amount) AS DECIMAL(18, 2)) AS change,
     CASE
-        WHEN coalesce(prev.amount, 0) <> 0
-        THEN CAST(round(100 * (coalesce(cur.amount, 0) - prev.amount) / prev.amount, 1)
-                  AS DECIMAL(9, 1))
+        WHEN prev.amount <> 0
+        THEN CAST(round(100 * (cur.amount - prev.amount) / prev.amount, 1) AS DECIMAL(9, 1))
     END AS change_pct
-FROM months AS m
-LEFT JOIN monthly AS cur ON cur.month = m.month
-LEFT JOIN monthly AS prev ON prev.month = CAST(m.month - INTERVAL 1 YEAR AS DATE)
-ORDER BY m.month
+FROM monthly AS cur
+-- a NULL date_from (the whole history) has no month before the first: zero
+LEFT JOIN monthly AS prev ON prev.month = CAST(cur.month - INTERVAL 1 YEAR AS DATE)
+WHERE in_period(cur.month, period_of('month', $date_from), NULL)
+ORDER BY cur.month

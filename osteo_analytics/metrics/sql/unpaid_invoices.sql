@@ -11,18 +11,11 @@ SELECT
     issued_on,
     patient_key,
     practitioner_id,
-    CAST(amount AS DECIMAL(18, 2)) AS amount,
-    CAST(credited AS DECIMAL(18, 2)) AS credited,
-    CAST(received AS DECIMAL(18, 2)) AS received,
-    CAST(due AS DECIMAL(18, 2)) AS due,
-    CAST($date_to AS DATE) - issued_on AS age_days,
-    CASE
-        WHEN CAST($date_to AS DATE) - issued_on <= 30 THEN '0-30'
-        WHEN CAST($date_to AS DATE) - issued_on <= 60 THEN '31-60'
-        WHEN CAST($date_to AS DATE) - issued_on <= 90 THEN '61-90'
-        ELSE '>90'
-    END AS bucket
-FROM invoice_balances(CAST($date_to AS DATE))
-WHERE issued_on BETWEEN CAST($date_from AS DATE) AND CAST($date_to AS DATE)
-  AND due > 0
+    euros(amount) AS amount,
+    euros(credited) AS credited,
+    euros(received) AS received,
+    euros(due) AS due,
+    age_days,
+    bucket
+FROM unpaid($date_from, $date_to)
 ORDER BY issued_on, invoice_number

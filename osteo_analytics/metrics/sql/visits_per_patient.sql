@@ -7,9 +7,7 @@
 -- that many. Mean visits per patient = sum(visits * patients) / sum(patients).
 WITH per_patient AS (
     SELECT patient_key, count(*) AS visits
-    FROM consultations
-    WHERE status = 'done'
-      AND consulted_on BETWEEN CAST($date_from AS DATE) AND CAST($date_to AS DATE)
+    FROM visits($date_from, $date_to)
     GROUP BY 1
 )
 SELECT visits, count(*) AS patients

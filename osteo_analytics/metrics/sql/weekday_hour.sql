@@ -8,8 +8,6 @@ SELECT
     isodow(consulted_on) AS weekday,
     hour(start_time) AS hour,
     count(*) AS consultations
-FROM consultations
-WHERE status = 'done'
-  AND consulted_on BETWEEN CAST($date_from AS DATE) AND CAST($date_to AS DATE)
+FROM visits($date_from, $date_to)
 GROUP BY 1, 2
 ORDER BY 1, 2 NULLS LAST
