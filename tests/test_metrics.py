@@ -11,6 +11,7 @@ Three references, each where it is strongest:
 from __future__ import annotations
 
 import datetime as dt
+import inspect
 import json
 import re
 from decimal import Decimal
@@ -866,9 +867,33 @@ def test_every_metric_runs_with_defaults_and_as_a_view(hand: Warehouse, name: st
     assert len(view) == len(frame)
 
 
+# Parameters Python fills in itself (settings, the calendar of jours ouvrés), and the
+# Python names of the period's bounds.
+_COMPUTED = {"working_days", "threshold_years", "threshold_amounts", "retention_years", "minor_age"}
+_SQL_NAMES = {"from_": "date_from", "to": "date_to"}
+
+
 def test_a_python_function_per_metric() -> None:
     for name in metric_names():
         assert callable(getattr(metrics, name)), name
+    assert set(metrics.METRICS) == set(metric_names())
+    for name, metric in metrics.METRICS.items():
+        if name != "headline":  # metrics.headline() is the document made from this frame
+            assert getattr(metrics, name) is metric, name
+        assert name in metrics.__all__
+        parameters = list(inspect.signature(metric).parameters)
+        assert parameters[0] == "wh", name
+        options = {_SQL_NAMES.get(p, p) for p in parameters[1:]}
+        assert options == set(metric_sql(name).params) - _COMPUTED, name
+        assert metric.title == metric_sql(name).title and metric.basis
+        assert metric.__doc__ and f"Basis: {metric.basis}" in metric.__doc__
+
+
+@pytest.mark.parametrize("name", metric_names())
+def test_each_metric_returns_the_columns_its_file_documents(hand: Warehouse, name: str) -> None:
+    documented = [c.strip() for c in metric_sql(name).header["columns"].split(",")]
+    assert list(metrics.METRICS[name].columns) == documented
+    assert list(metrics.METRICS[name](hand).columns) == documented
 
 
 # --- the LibreOsteo sample's own ground truth -------------------------------------------

@@ -1,13 +1,19 @@
-"""The metric library: one function per SQL file of `osteo_analytics/sql/`, pandas out.
+"""The metric library: one callable per SQL file of `osteo_analytics/metrics/sql/`, pandas out.
 
-Every function takes the warehouse first, then the period (`from_`, `to`: inclusive dates,
-default the warehouse's whole span) and the metric's own options. Money columns hold
+Every metric takes the warehouse first, then the period (`from_`, `to`: inclusive dates,
+default the warehouse's whole span) and the metric's own options by keyword; `retention`
+takes the day of the check (`as_of`) instead of a period. Money columns hold
 `decimal.Decimal` (DECIMAL in DuckDB, never float). Each result states its basis
 (docs/metrics.md): encaissé (payments by payment date) or facturé (invoices by issue date,
 net of cancellations and credit notes), never mixed in one figure.
 
+A metric is a `Metric` made from its SQL file: its docstring is the file's definition, its
+`columns` the columns the file's header documents; the shape of its call (which options
+it takes) is its class, written once per shape. `METRICS` holds them all by name.
+
 `headline()` returns the headline-figures document of DESIGN.md, the JSON that
-`osteo metrics --format json` prints and the synthetic generator's ground truth uses.
+`osteo metrics --format json` prints and the synthetic generator's ground truth uses
+(`METRICS["headline"]` is the frame it is made from).
 """
 
 from __future__ import annotations
@@ -19,10 +25,12 @@ from typing import Any
 import pandas as pd
 
 from osteo_analytics.contracts.model import codes
-from osteo_analytics.warehouse import Warehouse, metric_names
+from osteo_analytics.warehouse import MetricSQL, Warehouse, metric_names, metric_sql
 
 __all__ = [
     "METHODS",
+    "METRICS",
+    "Metric",
     "active_patients",
     "age_sex",
     "average_fee",
@@ -61,186 +69,137 @@ METHODS = codes("payments", "method")
 _CENT = Decimal("0.01")
 Day = dt.date | None
 
+# Every metric file by name, each entered when its `Metric` is made below.
+METRICS: dict[str, Metric] = {}
+
 
 def run(wh: Warehouse, name: str, **params: Any) -> pd.DataFrame:
     """Any metric by name (`sql/<name>.sql`), parameters by their SQL names."""
     return wh.metric(name, **params)
 
 
-def _period(wh: Warehouse, name: str, from_: Day, to: Day, **params: Any) -> pd.DataFrame:
-    return wh.metric(name, date_from=from_, date_to=to, **params)
+class Metric:
+    """One metric file as a function of the warehouse; subclasses give the call's shape."""
+
+    def __init__(self, name: str) -> None:
+        spec = metric_sql(name)
+        self.name = self.__name__ = name
+        self.title: str = spec.title
+        self.basis: str = spec.basis
+        self.columns = tuple(c.strip() for c in spec.header.get("columns", "").split(","))
+        self.__doc__ = _docstring(spec)
+        METRICS[name] = self
+
+    def __repr__(self) -> str:
+        return f"<metric {self.name}>"
+
+    def run(self, wh: Warehouse, **params: Any) -> pd.DataFrame:
+        """The metric with its SQL parameters by name (`date_from`, `basis`...)."""
+        return wh.metric(self.name, **params)
+
+
+def _docstring(spec: MetricSQL) -> str:
+    """The file's own comment (its definition, English), then its basis and columns."""
+    lines = []
+    for line in spec.sql.splitlines():
+        if not line.startswith("--"):
+            break
+        text = line[2:].removeprefix(" ").rstrip()
+        if text.split(":", 1)[0] not in spec.header:
+            lines.append(text)
+    lines += ["", f"Basis: {spec.basis}.", f"Columns: {spec.header.get('columns', '')}."]
+    return "\n".join(lines)
+
+
+class PeriodMetric(Metric):
+    def __call__(self, wh: Warehouse, from_: Day = None, to: Day = None) -> pd.DataFrame:
+        """The metric over [from_, to] (None: the start or end of the warehouse's span)."""
+        return self.run(wh, date_from=from_, date_to=to)
+
+
+class BasisMetric(Metric):
+    def __call__(
+        self, wh: Warehouse, from_: Day = None, to: Day = None, *, basis: str = "encaisse"
+    ) -> pd.DataFrame:
+        """The metric over [from_, to] on one basis, `encaisse` or `facture`."""
+        return self.run(wh, date_from=from_, date_to=to, basis=basis)
+
+
+class GrainMetric(Metric):
+    def __call__(
+        self, wh: Warehouse, from_: Day = None, to: Day = None, *, grain: str = "month"
+    ) -> pd.DataFrame:
+        """The metric over [from_, to] per `day`, `week` (ISO), `month` or `year`."""
+        return self.run(wh, date_from=from_, date_to=to, grain=grain)
+
+
+class GrainBasisMetric(Metric):
+    def __call__(
+        self,
+        wh: Warehouse,
+        from_: Day = None,
+        to: Day = None,
+        *,
+        grain: str = "month",
+        basis: str = "encaisse",
+    ) -> pd.DataFrame:
+        """The metric over [from_, to] per `grain` period, on one basis."""
+        return self.run(wh, date_from=from_, date_to=to, grain=grain, basis=basis)
+
+
+class ReturnMetric(Metric):
+    def __call__(
+        self, wh: Warehouse, from_: Day = None, to: Day = None, *, within_days: int = 90
+    ) -> pd.DataFrame:
+        """The metric over [from_, to], a return being a visit within `within_days` days."""
+        return self.run(wh, date_from=from_, date_to=to, within_days=within_days)
+
+
+class AsOfMetric(Metric):
+    def __call__(self, wh: Warehouse, as_of: Day = None) -> pd.DataFrame:
+        """The metric on day `as_of` (None: today in the practice's time zone)."""
+        return self.run(wh, as_of=as_of)
 
 
 # --- revenue ---------------------------------------------------------------------------
-
-
-def revenue(
-    wh: Warehouse,
-    from_: Day = None,
-    to: Day = None,
-    *,
-    grain: str = "month",
-    basis: str = "encaisse",
-) -> pd.DataFrame:
-    """Revenue per day, week, month or year on one basis (encaisse or facture)."""
-    return _period(wh, "revenue", from_, to, grain=grain, basis=basis)
-
-
-def revenue_yoy(
-    wh: Warehouse, from_: Day = None, to: Day = None, *, basis: str = "encaisse"
-) -> pd.DataFrame:
-    """Each month against the same month one year earlier, same basis."""
-    return _period(wh, "revenue_yoy", from_, to, basis=basis)
-
-
-def revenue_by_method(wh: Warehouse, from_: Day = None, to: Day = None) -> pd.DataFrame:
-    """Encaissé per means of payment (all five methods)."""
-    return _period(wh, "revenue_by_method", from_, to)
-
-
-def revenue_by_practitioner(
-    wh: Warehouse, from_: Day = None, to: Day = None, *, basis: str = "encaisse"
-) -> pd.DataFrame:
-    """Revenue per practitioner on one basis."""
-    return _period(wh, "revenue_by_practitioner", from_, to, basis=basis)
-
-
-def revenue_by_act_type(
-    wh: Warehouse, from_: Day = None, to: Day = None, *, basis: str = "encaisse"
-) -> pd.DataFrame:
-    """Revenue per consultation type on one basis."""
-    return _period(wh, "revenue_by_act_type", from_, to, basis=basis)
-
-
-def average_fee(wh: Warehouse, from_: Day = None, to: Day = None) -> pd.DataFrame:
-    """Average live invoice per month (facturé), exact to the cent."""
-    return _period(wh, "average_fee", from_, to)
-
-
-def unpaid_invoices(wh: Warehouse, from_: Day = None, to: Day = None) -> pd.DataFrame:
-    """Live invoices issued in the period still (partly) unpaid on `to`."""
-    return _period(wh, "unpaid_invoices", from_, to)
-
-
-def unpaid_aging(wh: Warehouse, from_: Day = None, to: Day = None) -> pd.DataFrame:
-    """Unpaid invoices and amounts due in the 0-30, 31-60, 61-90 and >90 days buckets."""
-    return _period(wh, "unpaid_aging", from_, to)
-
-
-def cancellations(wh: Warehouse, from_: Day = None, to: Day = None) -> pd.DataFrame:
-    """Cancelled invoices, credit notes and replacement invoices per month."""
-    return _period(wh, "cancellations", from_, to)
-
+revenue = GrainBasisMetric("revenue")
+revenue_yoy = BasisMetric("revenue_yoy")
+revenue_by_method = PeriodMetric("revenue_by_method")
+revenue_by_practitioner = BasisMetric("revenue_by_practitioner")
+revenue_by_act_type = BasisMetric("revenue_by_act_type")
+average_fee = PeriodMetric("average_fee")
+unpaid_invoices = PeriodMetric("unpaid_invoices")
+unpaid_aging = PeriodMetric("unpaid_aging")
+cancellations = PeriodMetric("cancellations")
 
 # --- activity --------------------------------------------------------------------------
-
-
-def consultations_by_status(
-    wh: Warehouse, from_: Day = None, to: Day = None, *, grain: str = "month"
-) -> pd.DataFrame:
-    """Appointments done, cancelled and missed per period."""
-    return _period(wh, "consultations_by_status", from_, to, grain=grain)
-
-
-def new_patients(wh: Warehouse, from_: Day = None, to: Day = None) -> pd.DataFrame:
-    """Patients whose first done consultation falls in each month."""
-    return _period(wh, "new_patients", from_, to)
-
-
-def new_patients_registered(wh: Warehouse, from_: Day = None, to: Day = None) -> pd.DataFrame:
-    """Patient files created in each month (LibreOsteo's count)."""
-    return _period(wh, "new_patients_registered", from_, to)
-
-
-def active_patients(wh: Warehouse, from_: Day = None, to: Day = None) -> pd.DataFrame:
-    """Distinct patients seen per month."""
-    return _period(wh, "active_patients", from_, to)
-
-
-def return_rate(
-    wh: Warehouse, from_: Day = None, to: Day = None, *, within_days: int = 90
-) -> pd.DataFrame:
-    """Share of visits followed by another visit of the same patient within `within_days`."""
-    return _period(wh, "return_rate", from_, to, within_days=within_days)
-
-
-def visits_per_patient(wh: Warehouse, from_: Day = None, to: Day = None) -> pd.DataFrame:
-    """Distribution of done consultations per patient seen in the period."""
-    return _period(wh, "visits_per_patient", from_, to)
-
-
-def consultations_by_type(wh: Warehouse, from_: Day = None, to: Day = None) -> pd.DataFrame:
-    """Done consultations per type per month (returns and emergencies included)."""
-    return _period(wh, "consultations_by_type", from_, to)
-
-
-def age_sex(wh: Warehouse, from_: Day = None, to: Day = None) -> pd.DataFrame:
-    """Done consultations and patients per age band (at the visit) and sex."""
-    return _period(wh, "age_sex", from_, to)
-
-
-def departement(wh: Warehouse, from_: Day = None, to: Day = None) -> pd.DataFrame:
-    """Patients seen per département of residence."""
-    return _period(wh, "departement", from_, to)
-
-
-def motif_category(wh: Warehouse, from_: Day = None, to: Day = None) -> pd.DataFrame:
-    """Done consultations per motif category."""
-    return _period(wh, "motif_category", from_, to)
-
-
-def weekday_hour(wh: Warehouse, from_: Day = None, to: Day = None) -> pd.DataFrame:
-    """Done consultations per ISO weekday and start hour."""
-    return _period(wh, "weekday_hour", from_, to)
-
-
-def consultations_per_working_day(wh: Warehouse, from_: Day = None, to: Day = None) -> pd.DataFrame:
-    """Done consultations per jour ouvré (French public holidays excluded) per month."""
-    return _period(wh, "consultations_per_working_day", from_, to)
-
+consultations_by_status = GrainMetric("consultations_by_status")
+new_patients = PeriodMetric("new_patients")
+new_patients_registered = PeriodMetric("new_patients_registered")
+active_patients = PeriodMetric("active_patients")
+return_rate = ReturnMetric("return_rate")
+visits_per_patient = PeriodMetric("visits_per_patient")
+consultations_by_type = PeriodMetric("consultations_by_type")
+age_sex = PeriodMetric("age_sex")
+departement = PeriodMetric("departement")
+motif_category = PeriodMetric("motif_category")
+weekday_hour = PeriodMetric("weekday_hour")
+consultations_per_working_day = PeriodMetric("consultations_per_working_day")
 
 # --- accountant ------------------------------------------------------------------------
-
-
-def livre_journal(wh: Warehouse, from_: Day = None, to: Day = None) -> pd.DataFrame:
-    """Every receipt and refund in date order, with daily and running totals."""
-    return _period(wh, "livre_journal", from_, to)
-
-
-def invoice_numbering(wh: Warehouse, from_: Day = None, to: Day = None) -> pd.DataFrame:
-    """Gaps, duplicates and backdated numbers in the invoice numbering."""
-    return _period(wh, "invoice_numbering", from_, to)
-
-
-def reconciliation(wh: Warehouse, from_: Day = None, to: Day = None) -> pd.DataFrame:
-    """Invoices paid more or less than due, unrefunded cancellations, orphan payments."""
-    return _period(wh, "reconciliation", from_, to)
-
-
-def tax_2035(wh: Warehouse, from_: Day = None, to: Day = None) -> pd.DataFrame:
-    """Receipts per calendar year (encaissé), for the 2035 return."""
-    return _period(wh, "tax_2035", from_, to)
-
-
-def micro_bnc(wh: Warehouse, from_: Day = None, to: Day = None) -> pd.DataFrame:
-    """Year-to-date receipts against the micro-BNC threshold of each year (settings)."""
-    return _period(wh, "micro_bnc", from_, to)
-
-
-def fec(wh: Warehouse, from_: Day = None, to: Day = None) -> pd.DataFrame:
-    """FEC rows (18 columns, typed) of the receipts journal."""
-    return _period(wh, "fec", from_, to)
-
+livre_journal = PeriodMetric("livre_journal")
+invoice_numbering = PeriodMetric("invoice_numbering")
+reconciliation = PeriodMetric("reconciliation")
+tax_2035 = PeriodMetric("tax_2035")
+micro_bnc = PeriodMetric("micro_bnc")
+fec = PeriodMetric("fec")
 
 # --- retention -------------------------------------------------------------------------
-
-
-def retention(wh: Warehouse, as_of: Day = None) -> pd.DataFrame:
-    """Patients whose legal keep period is over on `as_of` (default today)."""
-    return wh.metric("retention", as_of=as_of)
-
+retention = AsOfMetric("retention")
 
 # --- headline figures ------------------------------------------------------------------
+
+_headline_frame = PeriodMetric("headline")
 
 
 def _money(value: Decimal | int) -> str:
@@ -256,7 +215,7 @@ def headline(wh: Warehouse, from_: Day = None, to: Day = None) -> dict[str, Any]
     """
     defaults = wh.defaults()
     start, end = from_ or defaults["date_from"], to or defaults["date_to"]
-    rows = _period(wh, "headline", start, end).to_dict("records")
+    rows = _headline_frame(wh, start, end).to_dict("records")
     months = [_headline_month(row) for row in rows]
     totals: dict[str, Any] = {key: sum(m[key] for m in months) for key in _COUNTS}
     for key in ("revenue_invoiced", "revenue_received"):

@@ -2,6 +2,7 @@
 -- title: Patients vus par mois
 -- basis: activity (done consultations by consulted_on)
 -- params: date_from, date_to
+-- columns: month, active_patients, consultations
 -- One row per month: distinct patients with at least one done consultation in the month,
 -- and their done consultations (visitors_by_period).
 SELECT period_start AS month, patients AS active_patients, visits AS consultations

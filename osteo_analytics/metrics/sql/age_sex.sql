@@ -2,6 +2,7 @@
 -- title: Consultations par tranche d'âge et sexe
 -- basis: activity (done consultations by consulted_on)
 -- params: date_from, date_to
+-- columns: age_band, sex, consultations, patients
 -- Full grid of age band x sex (F, M, unknown), zeros included. Age at the consultation =
 -- its year minus birth_year (only the birth year is kept, so this is the age reached
 -- during that year); bands 0-2, 3-11, 12-17, 18-29, 30-44, 45-59, 60-74, 75+, unknown.

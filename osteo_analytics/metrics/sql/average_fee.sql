@@ -2,6 +2,7 @@
 -- title: Honoraire moyen par mois
 -- basis: facture (live_invoices by issued_on: invoices that stand, partial credit notes negative; cancelled invoices and the credit notes of full cancellations excluded)
 -- params: date_from, date_to
+-- columns: month, invoices, amount, average_fee
 -- One row per month: invoices that stand issued in the month, the month's facturé (the
 -- same amount as revenue on the facture basis: partial credit notes issued in the month
 -- are deducted) and the average fee = amount / invoices, rounded half up to the cent in

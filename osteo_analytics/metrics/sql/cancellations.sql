@@ -2,6 +2,7 @@
 -- title: Annulations et avoirs par mois
 -- basis: facture (invoice documents by issued_on)
 -- params: date_from, date_to
+-- columns: month, cancelled_invoices, cancelled_amount, credit_notes, credit_notes_amount, partial_credit_notes, partial_credit_notes_amount, replacement_invoices, replacement_amount
 -- One row per month: cancelled invoices (status cancelled) and their amount, credit notes
 -- (avoirs, status credit_note, negative amounts) and their amount, among them the partial
 -- credit notes (live_invoices kind partial_credit_note) and their amount, replacement

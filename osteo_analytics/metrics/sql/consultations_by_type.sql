@@ -2,6 +2,7 @@
 -- title: Consultations par type (premières, suivis, retours, urgences...)
 -- basis: activity (done consultations by consulted_on)
 -- params: date_from, date_to
+-- columns: month, first, follow_up, return, urgent, home, other
 -- One row per month: done consultations of each consultation_type (first, follow_up,
 -- return, urgent, home, other). Returns and emergencies are the `return` and `urgent`
 -- columns.

@@ -2,6 +2,7 @@
 -- title: Consultations par jour ouvré
 -- basis: activity (done consultations by consulted_on)
 -- params: date_from, date_to, working_days (DATE[] computed in Python: Monday-Friday minus French public holidays)
+-- columns: month, consultations, working_days, per_working_day, days_worked, per_day_worked
 -- One row per month: done consultations, working days (jours ouvrés of $working_days in
 -- the month and the period), consultations per working day, days with at least one done
 -- consultation and consultations per day actually worked (Saturdays included).

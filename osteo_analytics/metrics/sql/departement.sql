@@ -2,6 +2,7 @@
 -- title: Patients par département
 -- basis: activity (done consultations by consulted_on)
 -- params: date_from, date_to
+-- columns: departement, patients, consultations
 -- One row per département of residence (unknown when not recorded) of the patients seen
 -- in the period: distinct patients and their done consultations, most patients first.
 SELECT

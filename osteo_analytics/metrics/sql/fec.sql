@@ -2,6 +2,7 @@
 -- title: Écritures au format FEC (journal des recettes)
 -- basis: encaisse (one entry per payment or refund by paid_on: BNC receipts accounting)
 -- params: date_from, date_to
+-- columns: JournalCode, JournalLib, EcritureNum, EcritureDate, CompteNum, CompteLib, CompAuxNum, CompAuxLib, PieceRef, PieceDate, EcritureLib, Debit, Credit, EcritureLet, DateLet, ValidDate, Montantdevise, Idevise
 -- The 18 columns of the Fichier des Écritures Comptables (art. A47 A-1 LPF), typed (DATE,
 -- DECIMAL): the export command formats them (YYYYMMDD dates, comma decimals, | separator).
 -- Account plan: 706000 Honoraires (credit for a receipt, debit for a refund) against

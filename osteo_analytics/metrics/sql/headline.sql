@@ -2,6 +2,7 @@
 -- title: Chiffres clés par mois
 -- basis: both, in separate columns: revenue_invoiced = facturé (live_invoices by issued_on: invoices that stand, partial credit notes negative in their own month); revenue_received and received_* = encaissé (payments by paid_on, refunds negative); unpaid_* = invoices that stand issued in the month still due on $date_to (invoice_balances)
 -- params: date_from, date_to
+-- columns: month, consultations_done, consultations_cancelled, consultations_no_show, new_patients, active_patients, revenue_invoiced, revenue_received, received_cb, received_cheque, received_especes, received_virement, received_autre, unpaid_invoices, unpaid_amount, distinct_patients
 -- One row per month of [$date_from, $date_to], months without activity included with zeros.
 -- Consultations count by consulted_on and status. new_patients: patients whose first done
 -- consultation (over the whole history) falls in the month. active_patients: distinct

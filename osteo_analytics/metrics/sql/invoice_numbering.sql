@@ -2,6 +2,7 @@
 -- title: Contrôle de la numérotation des factures
 -- basis: facture (every invoice document, cancelled ones and credit notes included, by issued_on)
 -- params: date_from, date_to
+-- columns: anomaly, prefix, year, invoice_number, issued_on, related_number, missing
 -- A number is split into a prefix and its trailing digits (`F2024-0012` -> `F2024-`, 12);
 -- a series is a prefix within a calendar year of issue (numbering may restart each year).
 -- One row per anomaly among the documents issued in [$date_from, $date_to]:

@@ -2,6 +2,7 @@
 -- title: Livre-journal des recettes
 -- basis: encaisse (payments by paid_on, refunds negative)
 -- params: date_from, date_to
+-- columns: paid_on, payment_id, invoice_number, patient_key, amount, method, day_total, running_total
 -- One row per receipt or refund in [$date_from, $date_to], in date order: payment id, the
 -- invoice number it settles, the patient's pseudonym (null when the invoice is unknown),
 -- amount, means of payment, the day's total (same on every row of a day) and the running

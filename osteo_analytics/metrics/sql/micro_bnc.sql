@@ -2,6 +2,7 @@
 -- title: Suivi du seuil micro-BNC
 -- basis: encaisse (payments by paid_on, refunds negative: the micro-BNC threshold applies to receipts)
 -- params: date_from, date_to, threshold_years (INTEGER[]), threshold_amounts (VARCHAR[] of exact decimals), both from the micro_bnc_threshold setting
+-- columns: month, received, year_to_date, threshold, remaining, exceeded
 -- One row per month of [$date_from, $date_to]: net receipts of the month, year-to-date
 -- receipts (from 1 January, even before $date_from), the year's threshold (null when the
 -- setting has none for that year), what remains below it and whether it is exceeded.

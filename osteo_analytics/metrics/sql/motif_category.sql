@@ -2,6 +2,7 @@
 -- title: Consultations par motif
 -- basis: activity (done consultations by consulted_on)
 -- params: date_from, date_to
+-- columns: motif_category, consultations, patients
 -- One row per motif category present (docs/datasets.md codes; unknown when no reason was
 -- recorded): done consultations and distinct patients, most frequent first.
 SELECT

@@ -2,6 +2,7 @@
 -- title: Nouveaux patients par mois (première consultation)
 -- basis: activity (first done consultation of each patient over the whole history)
 -- params: date_from, date_to
+-- columns: month, new_patients
 -- One row per month: patients whose first done consultation falls in the month. The
 -- history covers every year of the snapshot even when the warehouse loaded only some
 -- (new_patients_by_period).

@@ -2,6 +2,7 @@
 -- title: Nouveaux dossiers patients par mois (date de création, comme LibreOsteo)
 -- basis: activity (patients.registered_on, the day the patient file was created)
 -- params: date_from, date_to
+-- columns: month, new_patients
 -- One row per month: patient files created in the month (new_patients_by_period).
 -- LibreOsteo's own count; it includes patients never seen and is empty for sources without
 -- a creation date.

@@ -2,6 +2,7 @@
 -- title: Rapprochement paiements / factures
 -- basis: facture (invoices issued in the period, net of their partial credit notes issued up to $date_to) against encaisse (their payments with paid_on <= $date_to); payments without invoice by paid_on
 -- params: date_from, date_to
+-- columns: kind, invoice_number, issued_on, amount, received, difference
 -- One row per discrepancy:
 --   overpaid                 an invoice that stands (issued or paid) received more than its
 --                            amount net of its partial credit notes (invoice_balances);

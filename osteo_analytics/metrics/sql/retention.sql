@@ -2,6 +2,7 @@
 -- title: Dossiers dont la durée de conservation est échue
 -- basis: records (consultations over the whole history, patients.birth_year)
 -- params: as_of, retention_years, minor_age
+-- columns: patient_key, birth_year, last_visit_on, keep_until, rule, days_overdue
 -- One row per patient whose record may be destroyed on $as_of (default: today). Last
 -- visit = last done consultation, else last appointment of any status, else the day the
 -- file was created; patients with none of these are not listed (nothing to date from).

@@ -2,6 +2,7 @@
 -- title: Taux de retour des patients
 -- basis: activity (done consultations by consulted_on)
 -- params: date_from, date_to, within_days
+-- columns: month, visits, observed, returned, return_rate_pct
 -- Per month of the visit: a done consultation "returns" when the same patient has another
 -- done consultation on a later day within $within_days days (default 90). Only visits
 -- whose whole window is observed (visit day + $within_days <= the last consultation day

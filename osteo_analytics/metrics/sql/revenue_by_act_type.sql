@@ -2,6 +2,7 @@
 -- title: Recettes par type d'acte
 -- basis: $basis: encaisse = payments by paid_on; facture = live_invoices by issued_on (partial credit notes negative, with their invoice's consultation); the act type is the consultation_type of the invoice's consultation
 -- params: date_from, date_to, basis (encaisse|facture)
+-- columns: basis, consultation_type, amount, items
 -- One row per consultation type (first, follow_up, return, urgent, home, other: always
 -- all six) plus `unknown` for money whose invoice has no linked consultation. items =
 -- payments (refunds included) or invoices that stand (partial credit notes are not items).

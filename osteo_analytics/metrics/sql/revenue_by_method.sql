@@ -2,6 +2,7 @@
 -- title: Encaissements par moyen de paiement
 -- basis: encaisse (payments by paid_on, refunds negative)
 -- params: date_from, date_to
+-- columns: method, amount, payments, refunds, share_pct
 -- One row per means of payment (cb, cheque, especes, virement, autre: always all five),
 -- with the net amount, the number of payments and of refunds, and the share of the net
 -- total in percent.

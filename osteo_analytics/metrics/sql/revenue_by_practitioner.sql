@@ -2,6 +2,7 @@
 -- title: Recettes par praticien
 -- basis: $basis: encaisse = payments by paid_on, attributed to the practitioner of their invoice; facture = live_invoices by issued_on, by issuing practitioner (a partial credit note counts for its invoice's practitioner)
 -- params: date_from, date_to, basis (encaisse|facture)
+-- columns: basis, practitioner_id, display_name, amount, items
 -- One row per practitioner (zeros included); payments whose invoice is unknown form a
 -- row with a null practitioner_id. items = payments (refunds included) or invoices that
 -- stand (partial credit notes are not items).

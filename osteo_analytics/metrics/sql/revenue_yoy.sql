@@ -2,6 +2,7 @@
 -- title: Recettes comparées à l'année précédente
 -- basis: $basis: encaisse = payments by paid_on; facture = live_invoices by issued_on (partial credit notes negative); the same basis for both years
 -- params: date_from, date_to, basis (encaisse|facture)
+-- columns: basis, month, amount, amount_previous_year, change, change_pct
 -- One row per month of [$date_from, $date_to]: the month's amount, the same calendar month
 -- one year earlier (needs that year loaded), the difference and the change in percent
 -- (null when the earlier month is zero).

@@ -2,6 +2,7 @@
 -- title: Totaux annuels pour la déclaration 2035
 -- basis: encaisse (payments by paid_on, refunds negative)
 -- params: date_from, date_to
+-- columns: year, receipts, refunds, net_receipts, payments, cb, cheque, especes, virement, autre
 -- One row per calendar year of [$date_from, $date_to] (zeros included): receipts
 -- (positive payments), refunds (negative), net receipts (recettes encaissées, the 2035
 -- line AA basis), the number of receipts and the net amount per means of payment.

@@ -2,6 +2,7 @@
 -- title: Ancienneté des impayés
 -- basis: facture (invoices that stand, issued in the period, net of their partial credit notes issued up to $date_to) against encaisse up to $date_to
 -- params: date_from, date_to
+-- columns: bucket, invoices, due
 -- One row per aging bucket (0-30, 31-60, 61-90, >90 days between issue and $date_to;
 -- always all four): unpaid invoices and the amount still due (invoice_balances: after
 -- partial payments and partial credit notes).

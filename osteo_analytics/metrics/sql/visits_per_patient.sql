@@ -2,6 +2,7 @@
 -- title: Nombre de consultations par patient
 -- basis: activity (done consultations by consulted_on)
 -- params: date_from, date_to
+-- columns: visits, patients
 -- Distribution over patients seen in [$date_from, $date_to]: one row per number of done
 -- consultations in the period (1, 2, 3...) with the number of patients who had exactly
 -- that many. Mean visits per patient = sum(visits * patients) / sum(patients).

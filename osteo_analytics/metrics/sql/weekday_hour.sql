@@ -2,6 +2,7 @@
 -- title: Consultations par jour de la semaine et heure
 -- basis: activity (done consultations by consulted_on and local start_time)
 -- params: date_from, date_to
+-- columns: weekday, hour, consultations
 -- One row per (ISO weekday 1 = Monday .. 7 = Sunday, hour of the local start time) with
 -- done consultations; consultations without a start time (ledgers) have a null hour.
 SELECT
