@@ -11,7 +11,7 @@ import pytest
 
 from osteo_analytics import snapshots, vault, workspace
 from osteo_analytics.ingest import import_paths
-from tests.conftest import PASSPHRASE, osteo
+from tests.conftest import PASSPHRASE, osteo, osteo_on_terminal
 
 ENV = {"OSTEO_PASSPHRASE": PASSPHRASE}
 
@@ -168,35 +168,11 @@ def test_a_broken_row_goes_to_the_encrypted_quarantine(
 def test_a_terminal_sees_a_progress_bar_and_the_summary_table(
     tmp_path: Path, libreosteo_sample: Path
 ) -> None:
-    import os
-    import subprocess
-    import sys
-
     ws = tmp_path / "ws"
     workspace.init_workspace(ws, PASSPHRASE, work_factor=10)
-    master, slave = os.openpty()
-    env = {**os.environ, "OSTEO_WORKSPACE": str(ws), "OSTEO_PASSPHRASE": PASSPHRASE}
-    env.update({"COLUMNS": "120", "TERM": "xterm"})
-    process = subprocess.Popen(
-        [sys.executable, "-m", "osteo_analytics.cli", "import", str(libreosteo_sample)],
-        stdin=slave,
-        stdout=slave,
-        stderr=slave,
-        env=env,
-    )
-    os.close(slave)
-    screen = b""
-    while True:
-        try:
-            chunk = os.read(master, 65536)
-        except OSError:  # EIO once the child closed the terminal
-            break
-        if not chunk:
-            break
-        screen += chunk
-    os.close(master)
-    assert process.wait(timeout=120) == 0
-    text = screen.decode(errors="replace")
+    env = {**ENV, "COLUMNS": "120", "TERM": "xterm"}
+    code, text = osteo_on_terminal("import", str(libreosteo_sample), workspace=ws, env=env)
+    assert code == 0, text
     assert "Import : " in text  # the bar, drawn on stderr while working
     assert "examinations.xlsx" in text and "Nouvel instantané" in text
 
