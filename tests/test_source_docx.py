@@ -13,7 +13,7 @@ from docx import Document
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from osteo_analytics import snapshots, sources, workspace
+from osteo_analytics import snapshots, workspace
 from osteo_analytics.errors import InputError
 from osteo_analytics.ingest import import_paths
 from osteo_analytics.sources import docx as docx_adapter
@@ -378,8 +378,7 @@ def test_binary_junk_is_an_input_error(tmp_path: Path, junk: bytes, zipped: bool
 
 
 @pytest.fixture
-def imported(tmp_path: Path, folder: Path, monkeypatch: pytest.MonkeyPatch) -> dict:
-    monkeypatch.setitem(sources.ADAPTERS, "docx", docx_adapter)
+def imported(tmp_path: Path, folder: Path) -> dict:
     unlocked = workspace.init_workspace(tmp_path / "ws", PASSPHRASE, work_factor=10).unlocked
     first = import_paths(unlocked, [folder], fmt="docx")
     again = import_paths(unlocked, [folder], fmt="docx")

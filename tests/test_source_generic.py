@@ -550,12 +550,6 @@ def test_import_into_a_workspace(tmp_path: Path) -> None:
         assert secret not in dump
 
 
-needs_cli = pytest.mark.skipif(
-    "generic" not in sources.ADAPTERS, reason="`--format generic --mapping` is wired by the CLI"
-)
-
-
-@needs_cli
 def test_cli_import_and_suggest_mapping(tmp_path: Path) -> None:
     env = {"OSTEO_PASSPHRASE": PASSPHRASE}
     ws = tmp_path / "ws"

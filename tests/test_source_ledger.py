@@ -26,7 +26,7 @@ from openpyxl.utils.exceptions import IllegalCharacterError
 from osteo_analytics import snapshots, workspace
 from osteo_analytics.errors import InputError
 from osteo_analytics.ingest import import_paths
-from osteo_analytics.sources import ADAPTERS, SourceBatch, ledger
+from osteo_analytics.sources import SourceBatch, ledger
 from tests.conftest import PASSPHRASE, osteo
 
 Rows = Sequence[Sequence[Any]]
@@ -908,9 +908,7 @@ def imported_ledger(
     """Both the workbooks and their CSV twins imported at once: the twins are duplicates."""
     ws = tmp_path_factory.mktemp("ledger-ws") / "ws"
     unlocked = workspace.init_workspace(ws, PASSPHRASE, work_factor=10).unlocked
-    with pytest.MonkeyPatch.context() as mp:  # until the lead registers the adapter
-        mp.setitem(ADAPTERS, "ledger", ledger)
-        result = import_paths(unlocked, [synthetic_ledger], fmt="ledger")
+    result = import_paths(unlocked, [synthetic_ledger], fmt="ledger")
     tables = snapshots.read_snapshot(unlocked.workspace.snapshots_dir, unlocked.identities)
     return {"result": result, "figures": _figures(tables)}
 
@@ -1154,7 +1152,6 @@ def _ledger_reading(folder: Path) -> dict[str, dict[str, Any]]:
 # --- the real command line --------------------------------------------------------------
 
 
-@pytest.mark.skipif("ledger" not in ADAPTERS, reason="the ledger adapter is not registered yet")
 def test_osteo_import_format_ledger_reads_a_protected_workbook(tmp_path: Path) -> None:
     ws = tmp_path / "ws"
     env = {"OSTEO_PASSPHRASE": PASSPHRASE, "OSTEO_EXCEL_PASSWORD": "Sésame 2024"}
