@@ -8,12 +8,14 @@ the end of the session that no test changed it.
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import shutil
 import subprocess
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -40,6 +42,27 @@ OSTEO = (sys.executable, "-m", "osteo_analytics.cli")
 INHERITED = ("PATH", "HOME", "LANG", "LC_ALL", "TMPDIR", "USER")
 # The synthetic practice most tests share: one year, 150 patients, every format.
 PRACTICE = {"seed": 7, "years": 1, "patients": 150}
+# The means of payment of the headline document's received_by_method, in its order.
+METHODS = ("cb", "cheque", "especes", "virement", "autre")
+# A sheet of visits as a practitioner keeps it: its headers and the fields they map to.
+VISIT_COLUMNS = {"Date": "consulted_on", "Heure": "start_time", "Nom": "family_name"}
+VISIT_COLUMNS |= {"Prénom": "first_name", "Né(e) le": "birth_date"}
+VISIT_COLUMNS |= {"N° facture": "invoice_number", "Montant": "amount"}
+VISIT_COLUMNS |= {"Règlement": "payment_method"}
+
+
+def by_method(**amounts: str) -> dict[str, str]:
+    """A received_by_method document: `amounts` by method, "0.00" for the others."""
+    assert set(amounts) <= set(METHODS), set(amounts) - set(METHODS)
+    return {method: amounts.get(method, "0.00") for method in METHODS}
+
+
+def visit_mapping(*without: str) -> str:
+    """The osteo-mapping/1 document of a VISIT_COLUMNS sheet, less the fields `without`."""
+    lines = ["format: osteo-mapping/1", "feeds: [consultations, invoices, payments]"]
+    lines += ["practitioner: Gaëlle Tanguy", "columns:"]
+    lines += [f"  {h}: {f}" for h, f in VISIT_COLUMNS.items() if f not in without]
+    return "\n".join(lines) + "\n"
 
 
 def osteo_env(workspace: Path | None = None, env: dict[str, str] | None = None) -> dict[str, str]:
@@ -74,6 +97,18 @@ def osteo(
         timeout=timeout,
         cwd=cwd,
     )
+
+
+def osteo_ok(*args: str, **options: Any) -> subprocess.CompletedProcess[str]:
+    """`osteo(*args, **options)`, which must succeed (its stderr is shown if it does not)."""
+    result = osteo(*args, **options)
+    assert result.returncode == 0, result.stderr
+    return result
+
+
+def osteo_json(*args: str, **options: Any) -> Any:
+    """The document a successful `osteo ... --json` (or `--format json`) prints."""
+    return json.loads(osteo_ok(*args, **options).stdout)
 
 
 def start_osteo(

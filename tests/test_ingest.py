@@ -11,7 +11,7 @@ import pytest
 
 from osteo_analytics import snapshots, vault, workspace
 from osteo_analytics.ingest import import_paths
-from tests.conftest import PASSPHRASE, osteo, osteo_on_terminal
+from tests.conftest import PASSPHRASE, osteo, osteo_json, osteo_ok, osteo_on_terminal
 
 ENV = {"OSTEO_PASSPHRASE": PASSPHRASE}
 
@@ -20,18 +20,10 @@ ENV = {"OSTEO_PASSPHRASE": PASSPHRASE}
 def imported(tmp_path_factory: pytest.TempPathFactory, libreosteo_sample: Path) -> dict:
     """A workspace made by `osteo init`, with the LibreOsteo sample imported by `osteo import`."""
     ws = tmp_path_factory.mktemp("ingest") / "ws"
-    init = osteo("init", workspace=ws, env=ENV)
-    assert init.returncode == 0, init.stderr
-    first = osteo("import", str(libreosteo_sample), "--json", workspace=ws, env=ENV)
-    assert first.returncode == 0, first.stderr
-    again = osteo("import", str(libreosteo_sample), "--json", workspace=ws, env=ENV)
-    assert again.returncode == 0, again.stderr
-    return {
-        "ws": ws,
-        "init": init,
-        "first": json.loads(first.stdout),
-        "again": json.loads(again.stdout),
-    }
+    init = osteo_ok("init", workspace=ws, env=ENV)
+    first = osteo_json("import", str(libreosteo_sample), "--json", workspace=ws, env=ENV)
+    again = osteo_json("import", str(libreosteo_sample), "--json", workspace=ws, env=ENV)
+    return {"ws": ws, "init": init, "first": first, "again": again}
 
 
 def test_init_prints_the_recovery_code_once_and_no_secret(imported: dict) -> None:

@@ -70,15 +70,16 @@ def marie(folder: Path) -> Path:
     )
 
 
+# Jean's file: no heading, his identity and his practitioner in the first paragraphs.
+JEAN = [
+    "Martin Jean (01/02/1990)",
+    "Praticien : Paul Lemaire",
+    "01.06.24 Bilan. Honoraires : 50 € espèces",
+]
+
+
 def jean(folder: Path) -> Path:
-    return make_docx(
-        folder / "jean.docx",
-        [
-            "Martin Jean (01/02/1990)",
-            "Praticien : Paul Lemaire",
-            "01.06.24 Bilan. Honoraires : 50 € espèces",
-        ],
-    )
+    return make_docx(folder / "jean.docx", JEAN)
 
 
 @pytest.fixture
