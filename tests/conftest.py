@@ -45,10 +45,16 @@ PRACTICE = {"seed": 7, "years": 1, "patients": 150}
 # The means of payment of the headline document's received_by_method, in its order.
 METHODS = ("cb", "cheque", "especes", "virement", "autre")
 # A sheet of visits as a practitioner keeps it: its headers and the fields they map to.
-VISIT_COLUMNS = {"Date": "consulted_on", "Heure": "start_time", "Nom": "family_name"}
-VISIT_COLUMNS |= {"Prénom": "first_name", "Né(e) le": "birth_date"}
-VISIT_COLUMNS |= {"N° facture": "invoice_number", "Montant": "amount"}
-VISIT_COLUMNS |= {"Règlement": "payment_method"}
+VISIT_COLUMNS = {
+    "Date": "consulted_on",
+    "Heure": "start_time",
+    "Nom": "family_name",
+    "Prénom": "first_name",
+    "Né(e) le": "birth_date",
+    "N° facture": "invoice_number",
+    "Montant": "amount",
+    "Règlement": "payment_method",
+}
 
 
 def by_method(**amounts: str) -> dict[str, str]:

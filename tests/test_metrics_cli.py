@@ -17,8 +17,13 @@ from tests.conftest import METHODS, PASSPHRASE, by_method, osteo, osteo_ok
 
 ENV = {"OSTEO_PASSPHRASE": PASSPHRASE}
 # A month's figures in the documented order (DESIGN.md), by kind.
-COUNTS = ["consultations_done", "consultations_cancelled", "consultations_no_show"]
-COUNTS += ["new_patients", "active_patients"]
+COUNTS = [
+    "consultations_done",
+    "consultations_cancelled",
+    "consultations_no_show",
+    "new_patients",
+    "active_patients",
+]
 MONEY = ["revenue_invoiced", "revenue_received"]
 UNPAID = ["unpaid_invoices", "unpaid_amount"]
 
@@ -140,13 +145,20 @@ def test_sql_command_json_and_csv(ws: Path) -> None:
 
 
 # Statements `osteo sql -c` refuses: some try to leave the warehouse or are not SQL...
-FAILING = ["SELECT * FROM read_csv('{sample}/patients.csv')", "COPY payments TO '{tmp}/out.csv'"]
-FAILING += ["SET memory_limit = '64GB'", "INSTALL httpfs", "SELEC 1"]
+FAILING = [
+    "SELECT * FROM read_csv('{sample}/patients.csv')",
+    "COPY payments TO '{tmp}/out.csv'",
+    "SET memory_limit = '64GB'",
+    "INSTALL httpfs",
+    "SELEC 1",
+]
 # ... others write, and are refused as such before anything runs.
-WRITING = ["CREATE TABLE made AS SELECT 1"]
-WRITING += ["SELECT count(*) AS n FROM payments; DROP VIEW payments"]
-WRITING += ["-- a comment first\nINSERT INTO store.payments SELECT * FROM store.payments"]
-WRITING += ["EXPLAIN ANALYZE CREATE TABLE planned AS SELECT 1"]
+WRITING = [
+    "CREATE TABLE made AS SELECT 1",
+    "SELECT count(*) AS n FROM payments; DROP VIEW payments",
+    "-- a comment first\nINSERT INTO store.payments SELECT * FROM store.payments",
+    "EXPLAIN ANALYZE CREATE TABLE planned AS SELECT 1",
+]
 
 
 @pytest.mark.parametrize("statement", FAILING + WRITING)

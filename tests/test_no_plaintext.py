@@ -23,9 +23,18 @@ MARKER = "Kervoëllec-" + "qramïaZ"[::-1]
 # values may survive pseudonymization in another form (dates, codes, postcode, city) or are
 # not about the patient (the practitioner). All the others are clinical or contact data:
 # none of their values may survive, not even as a fragment.
-NOT_FREE_TEXT = {"birth_date", "sex", "address_zipcode", "address_city", "smoker", "laterality"}
-NOT_FREE_TEXT |= {"patient_detail.birth_date", "date"}
-NOT_FREE_TEXT |= {"therapeut_detail.first_name", "therapeut_detail.last_name"}
+NOT_FREE_TEXT = {
+    "birth_date",
+    "sex",
+    "address_zipcode",
+    "address_city",
+    "smoker",
+    "laterality",
+    "patient_detail.birth_date",
+    "date",
+    "therapeut_detail.first_name",
+    "therapeut_detail.last_name",
+}
 PII_COLUMNS = {
     "patients.csv": [c for c in PATIENT_CSV if c not in NOT_FREE_TEXT],
     "examinations.csv": [c for c in EXAM_CSV if c not in NOT_FREE_TEXT],

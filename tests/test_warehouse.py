@@ -121,17 +121,33 @@ class Escape:
 
 
 # Sources a SELECT reads the marker from.
-READ = ["read_csv('{d}/data.csv')", "'{d}/data.csv'", "read_parquet('{d}/data.parquet')"]
-READ += ["read_json('{d}/data.json')", "read_text('{d}/data.csv')", "read_blob('{d}/data.csv')"]
+READ = [
+    "read_csv('{d}/data.csv')",
+    "'{d}/data.csv'",
+    "read_parquet('{d}/data.parquet')",
+    "read_json('{d}/data.json')",
+    "read_text('{d}/data.csv')",
+    "read_blob('{d}/data.csv')",
+]
 # Settings a statement would loosen, with a looser value: the lock refuses, the control changes.
-LOOSER = {"memory_limit": "'64GB'", "temp_directory": "'{d}/spill'"}
-LOOSER |= {"allowed_directories": "['{d}']", "allowed_paths": "['{d}/data.csv']"}
-LOOSER |= dict.fromkeys(("extension_directory", "secret_directory"), "'{d}/else'")
-LOOSER |= {"custom_extension_repository": "'{d}/else'"}
-LOOSER |= dict.fromkeys(("autoinstall_known_extensions", "autoload_known_extensions"), "true")
+LOOSER = {
+    "memory_limit": "'64GB'",
+    "temp_directory": "'{d}/spill'",
+    "allowed_directories": "['{d}']",
+    "allowed_paths": "['{d}/data.csv']",
+    "extension_directory": "'{d}/else'",
+    "secret_directory": "'{d}/else'",
+    "custom_extension_repository": "'{d}/else'",
+    "autoinstall_known_extensions": "true",
+    "autoload_known_extensions": "true",
+}
 # DuckDB refuses these on any running database; on the warehouse the lock answers first.
-WHILE_RUNNING = ["SET enable_external_access = true", "RESET enable_external_access"]
-WHILE_RUNNING += ["SET allow_unsigned_extensions = true", "SET allow_community_extensions = true"]
+WHILE_RUNNING = [
+    "SET enable_external_access = true",
+    "RESET enable_external_access",
+    "SET allow_unsigned_extensions = true",
+    "SET allow_community_extensions = true",
+]
 
 ESCAPES = [
     # read a file
