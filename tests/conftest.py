@@ -1,13 +1,28 @@
-"""Shared fixtures: paths to the test data in tests/data, the real `osteo` command, workspaces."""
+"""Shared fixtures: the test data in tests/data, the real `osteo` command, shared practices.
+
+Session fixtures are made once per session (once per xdist worker) and are read-only: a
+test that changes one works on a copy (`copy_workspace`, `shutil.copytree`). Each checks at
+the end of the session that no test changed it.
+"""
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
+import shutil
 import subprocess
 import sys
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
+from typing import Any
 
 import pytest
+
+from osteo_analytics import workspace
+from osteo_analytics.ingest import import_paths
+from osteo_analytics.synthetic import synthesize
+from tests.agetty import run_on_terminal
 
 ROOT = Path(__file__).resolve().parents[1]
 # Every test reads its data from here: a clone of the repository alone passes `make test`.
@@ -16,6 +31,53 @@ LIBREOSTEO_SAMPLE = DATA / "libreosteo-sample"
 AGE_VECTORS = DATA / "age-cctv"
 ODCS_SCHEMA = DATA / "odcs" / "odcs-json-schema-v3.1.0.json"
 PASSPHRASE = "cheval agrafe batterie correcte"
+# A cheap scrypt work factor for workspaces whose tests are not about key stretching.
+FAST = 10
+
+# The command a user types, run from the checkout (cwd = ROOT) so that this very tree's
+# `osteo_analytics` is the one imported.
+OSTEO = (sys.executable, "-m", "osteo_analytics.cli")
+# What a login shell gives every program. Nothing else of the environment running the tests
+# reaches `osteo`: not the developer's OSTEO_* settings, PYTHON* or XDG_* variables.
+INHERITED = ("PATH", "HOME", "LANG", "LC_ALL", "TMPDIR", "USER")
+# The synthetic practice most tests share: one year, 150 patients, every format.
+PRACTICE = {"seed": 7, "years": 1, "patients": 150}
+# The means of payment of the headline document's received_by_method, in its order.
+METHODS = ("cb", "cheque", "especes", "virement", "autre")
+# A sheet of visits as a practitioner keeps it: its headers and the fields they map to.
+VISIT_COLUMNS = {
+    "Date": "consulted_on",
+    "Heure": "start_time",
+    "Nom": "family_name",
+    "Prénom": "first_name",
+    "Né(e) le": "birth_date",
+    "N° facture": "invoice_number",
+    "Montant": "amount",
+    "Règlement": "payment_method",
+}
+
+
+def by_method(**amounts: str) -> dict[str, str]:
+    """A received_by_method document: `amounts` by method, "0.00" for the others."""
+    assert set(amounts) <= set(METHODS), set(amounts) - set(METHODS)
+    return {method: amounts.get(method, "0.00") for method in METHODS}
+
+
+def visit_mapping(*without: str) -> str:
+    """The osteo-mapping/1 document of a VISIT_COLUMNS sheet, less the fields `without`."""
+    lines = ["format: osteo-mapping/1", "feeds: [consultations, invoices, payments]"]
+    lines += ["practitioner: Gaëlle Tanguy", "columns:"]
+    lines += [f"  {h}: {f}" for h, f in VISIT_COLUMNS.items() if f not in without]
+    return "\n".join(lines) + "\n"
+
+
+def osteo_env(workspace: Path | None = None, env: dict[str, str] | None = None) -> dict[str, str]:
+    """The environment of an `osteo` run: INHERITED, the workspace if given, then `env`."""
+    clean = {name: os.environ[name] for name in INHERITED if name in os.environ}
+    if workspace is not None:
+        clean["OSTEO_WORKSPACE"] = str(workspace)
+    clean.update(env or {})
+    return clean
 
 
 def osteo(
@@ -23,25 +85,114 @@ def osteo(
     workspace: Path | None = None,
     env: dict[str, str] | None = None,
     input: str | None = None,
+    program: Sequence[str] = OSTEO,
+    cwd: Path = ROOT,
     timeout: float = 300,
 ) -> subprocess.CompletedProcess[str]:
-    """Run the real `osteo` command line in a subprocess, as a user would."""
-    full_env = {k: v for k, v in os.environ.items() if not k.startswith("OSTEO_")}
-    if workspace is not None:
-        full_env["OSTEO_WORKSPACE"] = str(workspace)
-    full_env.update(env or {})
+    """Run the real `osteo` command line in a subprocess, as a user would (see osteo_env).
+
+    `program` is the command to run: this checkout's by default, an installed one for
+    tests/test_wheel.py.
+    """
     return subprocess.run(
-        [sys.executable, "-m", "osteo_analytics.cli", *args],
+        [*program, *args],
         capture_output=True,
         text=True,
         input=input,
-        env=full_env,
+        env=osteo_env(workspace, env),
         timeout=timeout,
-        cwd=ROOT,
+        cwd=cwd,
     )
+
+
+def osteo_ok(*args: str, **options: Any) -> subprocess.CompletedProcess[str]:
+    """`osteo(*args, **options)`, which must succeed (its stderr is shown if it does not)."""
+    result = osteo(*args, **options)
+    assert result.returncode == 0, result.stderr
+    return result
+
+
+def osteo_json(*args: str, **options: Any) -> Any:
+    """The document a successful `osteo ... --json` (or `--format json`) prints."""
+    return json.loads(osteo_ok(*args, **options).stdout)
+
+
+def start_osteo(
+    *args: str, workspace: Path | None = None, env: dict[str, str] | None = None
+) -> subprocess.Popen[bytes]:
+    """`osteo` started in the background, its output discarded: for tests that kill it."""
+    return subprocess.Popen(
+        [*OSTEO, *args],
+        env=osteo_env(workspace, env),
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+
+def osteo_on_terminal(
+    *args: str,
+    answer: Callable[[bytes], bytes] = lambda screen: b"",
+    workspace: Path | None = None,
+    env: dict[str, str] | None = None,
+    timeout: float = 120,
+) -> tuple[int, str]:
+    """`osteo` on a pseudo-terminal, `answer` typing at its prompts; (exit code, screen)."""
+    argv = [*OSTEO, *args]
+    return run_on_terminal(argv, answer, env=osteo_env(workspace, env), cwd=ROOT, timeout=timeout)
+
+
+def digests(folder: Path) -> dict[str, str]:
+    """sha256 of every file below `folder`, by relative path."""
+    return {
+        str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
+
+
+def copy_workspace(source: Path, target: Path) -> workspace.Unlocked:
+    """A copy of the workspace `source` at `target`, unlocked: same keys, same pseudonyms."""
+    shutil.copytree(source, target)
+    workspace.forget_unlocked()
+    return workspace.Workspace(target).unlock(PASSPHRASE)
+
+
+def _unchanged(folder: Path, what: str) -> Iterator[Path]:
+    """Yield `folder`, then check that no test changed a byte of it."""
+    before = digests(folder)
+    yield folder
+    assert digests(folder) == before, f"a test changed {what}: copy it before changing it"
 
 
 @pytest.fixture(scope="session")
 def libreosteo_sample() -> Path:
     assert LIBREOSTEO_SAMPLE.is_dir(), f"{LIBREOSTEO_SAMPLE} is missing from the repository"
     return LIBREOSTEO_SAMPLE
+
+
+@pytest.fixture(scope="session")
+def practice(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """The shared synthetic practice (PRACTICE): out/libreosteo, out/ledger, their truths."""
+    out = tmp_path_factory.mktemp("practice") / "practice"
+    synthesize(out, **PRACTICE)  # type: ignore[arg-type]
+    yield from _unchanged(out, "the shared synthetic practice")
+
+
+@pytest.fixture(scope="session")
+def blank_workspace(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """An empty workspace (cheap scrypt); tests import into copies of it (copy_workspace)."""
+    root = tmp_path_factory.mktemp("blank") / "ws"
+    workspace.init_workspace(root, PASSPHRASE, work_factor=FAST)
+    yield from _unchanged(root, "the shared blank workspace")
+
+
+@pytest.fixture(scope="session")
+def sample_workspace(
+    tmp_path_factory: pytest.TempPathFactory, libreosteo_sample: Path
+) -> Iterator[Path]:
+    """A workspace (cheap scrypt) whose current snapshot is the LibreOsteo sample."""
+    root = tmp_path_factory.mktemp("sample") / "ws"
+    unlocked = workspace.init_workspace(root, PASSPHRASE, work_factor=FAST).unlocked
+    import_paths(unlocked, [libreosteo_sample])
+    yield from _unchanged(root, "the shared workspace of the LibreOsteo sample")

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
+import json
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -13,6 +12,7 @@ import pytest
 from click.testing import CliRunner
 
 from osteo_analytics.cli import cli
+from tests.conftest import INHERITED, osteo
 
 
 def _commands(group: click.Group, prefix: tuple[str, ...] = ()) -> Iterator[tuple[str, ...]]:
@@ -31,18 +31,6 @@ def _resolve(path: tuple[str, ...]) -> click.Command:
         assert isinstance(command, click.Group)
         command = command.commands[name]
     return command
-
-
-def osteo(*args: str, env: dict[str, str] | None = None, input: str | None = None):
-    """Run the installed `osteo` entry point for real, as a user would."""
-    return subprocess.run(
-        [sys.executable, "-m", "osteo_analytics.cli", *args],
-        capture_output=True,
-        text=True,
-        input=input,
-        env={**os.environ, **(env or {})},
-        timeout=120,
-    )
 
 
 @pytest.mark.parametrize("path", ALL_COMMANDS, ids=" ".join)
@@ -93,3 +81,23 @@ def test_workspace_option_wins_over_the_environment(
     assert resolve_workspace(tmp_path / "other") == tmp_path / "other"
     monkeypatch.delenv("OSTEO_WORKSPACE")
     assert resolve_workspace(None) == default_workspace()
+
+
+def test_osteo_runs_in_a_clean_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The tests' `osteo` sees a login shell's variables and the test's own, nothing else."""
+    for name, value in {
+        "OSTEO_WORKSPACE": str(tmp_path / "developer"),
+        "OSTEO_PASSPHRASE": "the developer's own",
+        "PYTHONPATH": str(tmp_path),
+        "PYTHONWARNINGS": "error",
+        "XDG_DATA_HOME": str(tmp_path / "data"),
+        "HOME": str(tmp_path / "home"),
+        "LANG": "fr_FR.UTF-8",
+    }.items():
+        monkeypatch.setenv(name, value)
+    printenv = (sys.executable, "-c", "import json, os; print(json.dumps(dict(os.environ)))")
+    result = osteo(workspace=tmp_path / "ws", env={"OSTEO_PASSPHRASE": "x"}, program=printenv)
+    seen = json.loads(result.stdout)
+    assert set(seen) - {"LC_CTYPE"} <= {*INHERITED, "OSTEO_WORKSPACE", "OSTEO_PASSPHRASE"}
+    assert seen["OSTEO_WORKSPACE"] == str(tmp_path / "ws") and seen["OSTEO_PASSPHRASE"] == "x"
+    assert (seen["HOME"], seen["LANG"]) == (str(tmp_path / "home"), "fr_FR.UTF-8")

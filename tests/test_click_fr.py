@@ -7,9 +7,8 @@ and `ngettext()` calls, its type names), so a click upgrade cannot make the list
 from __future__ import annotations
 
 import ast
-import os
 import re
-import sys
+from collections.abc import Callable
 from functools import cache
 from pathlib import Path
 
@@ -20,8 +19,7 @@ from click.testing import CliRunner
 from osteo_analytics import __version__
 from osteo_analytics.cli import cli
 from osteo_analytics.cli import french as click_fr
-from tests.agetty import run_on_terminal
-from tests.conftest import ROOT, osteo
+from tests.conftest import ROOT, osteo, osteo_on_terminal
 from tests.test_cli import ALL_COMMANDS
 
 CLICK_SOURCE = Path(click.__file__).parent
@@ -230,10 +228,8 @@ def test_an_environment_variable_is_named_in_french_in_an_error() -> None:
 # --- prompts -----------------------------------------------------------------------------
 
 
-def _drive(
-    args: list[str], env: dict[str, str], answers: list[tuple[bytes, bytes]]
-) -> tuple[int, str]:
-    """Run `osteo` on a pseudo-terminal, typing each answer once its prompt shows up."""
+def _answers(answers: list[tuple[bytes, bytes]]) -> Callable[[bytes], bytes]:
+    """What to type on the screen so far: each answer once its prompt shows up."""
     seen, pending = 0, list(answers)
 
     def answer(screen: bytes) -> bytes:
@@ -244,21 +240,20 @@ def _drive(
             typed += pending.pop(0)[1]
         return typed
 
-    argv = [sys.executable, "-m", "osteo_analytics.cli", *args]
-    return run_on_terminal(argv, answer, env=env, cwd=ROOT)
+    return answer
 
 
 def test_prompts_and_their_errors_are_french(tmp_path: Path) -> None:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("OSTEO_")}
-    env["OSTEO_WORKSPACE"] = str(tmp_path / "ws")
-    code, screen = _drive(
-        ["init"],
-        env,
-        [
-            (b"Nouvelle phrase de passe : ", b"cheval agrafe batterie\n"),
-            (b"Confirmez : ", b"cheval agrafe pile\n"),
-            (b"Nouvelle phrase de passe : ", b"\x04"),  # end of input: the user gives up
-        ],
+    code, screen = osteo_on_terminal(
+        "init",
+        workspace=tmp_path / "ws",
+        answer=_answers(
+            [
+                (b"Nouvelle phrase de passe : ", b"cheval agrafe batterie\n"),
+                (b"Confirmez : ", b"cheval agrafe pile\n"),
+                (b"Nouvelle phrase de passe : ", b"\x04"),  # end of input: the user gives up
+            ]
+        ),
     )
     assert "Erreur : les deux saisies ne correspondent pas." in screen
     assert code == 1 and screen.rstrip().endswith("Erreur : interrompu."), screen

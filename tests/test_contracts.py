@@ -48,72 +48,65 @@ def money(text: str) -> Decimal:
     return Decimal(text)
 
 
+def rows(columns: str, *values: tuple[Any, ...]) -> list[dict[str, Any]]:
+    """Rows as dicts from tuples of the `columns` (names separated by spaces)."""
+    names = columns.split()
+    return [dict(zip(names, v, strict=True)) for v in values]
+
+
+LO = "libreosteo"
+# A small consistent practice, valid against every contract (copied by good_rows).
+PATIENT_ROWS = rows(
+    "patient_key sex birth_year departement registered_on source",
+    ("P-AAAA", "F", 1980, "29", D(2020, 1, 5), LO),
+    ("P-BBBB", "M", 2015, "2A", None, "ledger"),
+    ("P-CCCC", None, None, "974", None, "docx"),
+)
+CONSULTATION_ROWS = rows(
+    "consultation_id patient_key practitioner_id consulted_on start_time status"
+    " consultation_type motif_category source",
+    ("C-0001", "P-AAAA", "PR-AAAA", D(2024, 3, 1), T(9, 0), "done", "first", "low_back", LO),
+    ("C-0002", "P-AAAA", "PR-AAAA", D(2024, 3, 15), T(10, 30), "done", "follow_up", None, LO),
+    ("C-0003", "P-BBBB", "PR-BBBB", D(2024, 4, 2), None, "cancelled", "urgent", "infant_child",
+     "ledger"),
+    ("C-0004", "P-CCCC", "PR-BBBB", D(2024, 5, 10), T(14, 0), "no_show", "other", None, "docx"),
+)  # fmt: skip
+# number, consultation, patient, practitioner, issued on, amount, status, replaces, cancels
+INVOICE_ROWS = rows(
+    "invoice_number consultation_id patient_key practitioner_id issued_on amount status"
+    " replaces_invoice_number cancels_invoice_number source",
+    ("F-2024-001", "C-0001", "P-AAAA", "PR-AAAA", D(2024, 3, 1), money("60.00"), "paid",
+     None, None, LO),
+    ("F-2024-002", "C-0002", "P-AAAA", "PR-AAAA", D(2024, 3, 15), money("60.00"), "cancelled",
+     None, None, LO),
+    ("F-2024-003", "C-0002", "P-AAAA", "PR-AAAA", D(2024, 3, 20), money("-60.00"),
+     "credit_note", None, "F-2024-002", LO),
+    ("F-2024-004", "C-0002", "P-AAAA", "PR-AAAA", D(2024, 3, 20), money("55.00"), "issued",
+     "F-2024-002", None, LO),
+    ("L-20240402-001", None, "P-BBBB", "PR-BBBB", D(2024, 4, 2), money("0.00"), "issued",
+     None, None, "ledger"),
+)  # fmt: skip
+PAYMENT_ROWS = rows(
+    "payment_id invoice_number paid_on amount method source",
+    ("F-2024-001/1", "F-2024-001", D(2024, 3, 1), money("60.00"), "cb", LO),
+    ("F-2024-001/2", "F-2024-001", D(2024, 3, 5), money("-10.00"), "virement", LO),
+    ("F-2024-004/1", "F-2024-004", D(2024, 3, 25), money("30.00"), "cheque", LO),
+    ("F-2024-004/2", "F-2024-004", D(2024, 4, 1), money("25.00"), "especes", LO),
+)
+
+
 def good_rows() -> dict[str, list[dict[str, Any]]]:
-    """A small consistent practice, valid against every contract."""
+    """A small consistent practice, valid against every contract: a fresh copy to change."""
     return {
         "practitioners": [
             {"practitioner_id": "PR-AAAA", "display_name": "Gaëlle Tanguy", "role": "titular"},
             {"practitioner_id": "PR-BBBB", "display_name": "Marc Le Goff", "role": "associate"},
         ],
-        "patients": [
-            {"patient_key": "P-AAAA", "sex": "F", "birth_year": 1980, "departement": "29",
-             "registered_on": D(2020, 1, 5), "source": "libreosteo"},
-            {"patient_key": "P-BBBB", "sex": "M", "birth_year": 2015, "departement": "2A",
-             "registered_on": None, "source": "ledger"},
-            {"patient_key": "P-CCCC", "sex": None, "birth_year": None, "departement": "974",
-             "registered_on": None, "source": "docx"},
-        ],
-        "consultations": [
-            {"consultation_id": "C-0001", "patient_key": "P-AAAA", "practitioner_id": "PR-AAAA",
-             "consulted_on": D(2024, 3, 1), "start_time": T(9, 0), "status": "done",
-             "consultation_type": "first", "motif_category": "low_back", "source": "libreosteo"},
-            {"consultation_id": "C-0002", "patient_key": "P-AAAA", "practitioner_id": "PR-AAAA",
-             "consulted_on": D(2024, 3, 15), "start_time": T(10, 30), "status": "done",
-             "consultation_type": "follow_up", "motif_category": None, "source": "libreosteo"},
-            {"consultation_id": "C-0003", "patient_key": "P-BBBB", "practitioner_id": "PR-BBBB",
-             "consulted_on": D(2024, 4, 2), "start_time": None, "status": "cancelled",
-             "consultation_type": "urgent", "motif_category": "infant_child", "source": "ledger"},
-            {"consultation_id": "C-0004", "patient_key": "P-CCCC", "practitioner_id": "PR-BBBB",
-             "consulted_on": D(2024, 5, 10), "start_time": T(14, 0), "status": "no_show",
-             "consultation_type": "other", "motif_category": None, "source": "docx"},
-        ],
-        "invoices": [
-            {"invoice_number": "F-2024-001", "consultation_id": "C-0001", "patient_key": "P-AAAA",
-             "practitioner_id": "PR-AAAA", "issued_on": D(2024, 3, 1), "amount": money("60.00"),
-             "status": "paid", "replaces_invoice_number": None, "cancels_invoice_number": None,
-             "source": "libreosteo"},
-            {"invoice_number": "F-2024-002", "consultation_id": "C-0002", "patient_key": "P-AAAA",
-             "practitioner_id": "PR-AAAA", "issued_on": D(2024, 3, 15), "amount": money("60.00"),
-             "status": "cancelled", "replaces_invoice_number": None,
-             "cancels_invoice_number": None, "source": "libreosteo"},
-            {"invoice_number": "F-2024-003", "consultation_id": "C-0002", "patient_key": "P-AAAA",
-             "practitioner_id": "PR-AAAA", "issued_on": D(2024, 3, 20), "amount": money("-60.00"),
-             "status": "credit_note", "replaces_invoice_number": None,
-             "cancels_invoice_number": "F-2024-002", "source": "libreosteo"},
-            {"invoice_number": "F-2024-004", "consultation_id": "C-0002", "patient_key": "P-AAAA",
-             "practitioner_id": "PR-AAAA", "issued_on": D(2024, 3, 20), "amount": money("55.00"),
-             "status": "issued", "replaces_invoice_number": "F-2024-002",
-             "cancels_invoice_number": None, "source": "libreosteo"},
-            {"invoice_number": "L-20240402-001", "consultation_id": None, "patient_key": "P-BBBB",
-             "practitioner_id": "PR-BBBB", "issued_on": D(2024, 4, 2), "amount": money("0.00"),
-             "status": "issued", "replaces_invoice_number": None, "cancels_invoice_number": None,
-             "source": "ledger"},
-        ],
-        "payments": [
-            {"payment_id": "F-2024-001/1", "invoice_number": "F-2024-001",
-             "paid_on": D(2024, 3, 1), "amount": money("60.00"), "method": "cb",
-             "source": "libreosteo"},
-            {"payment_id": "F-2024-001/2", "invoice_number": "F-2024-001",
-             "paid_on": D(2024, 3, 5), "amount": money("-10.00"), "method": "virement",
-             "source": "libreosteo"},
-            {"payment_id": "F-2024-004/1", "invoice_number": "F-2024-004",
-             "paid_on": D(2024, 3, 25), "amount": money("30.00"), "method": "cheque",
-             "source": "libreosteo"},
-            {"payment_id": "F-2024-004/2", "invoice_number": "F-2024-004",
-             "paid_on": D(2024, 4, 1), "amount": money("25.00"), "method": "especes",
-             "source": "libreosteo"},
-        ],
-    }  # fmt: skip
+        "patients": [dict(r) for r in PATIENT_ROWS],
+        "consultations": [dict(r) for r in CONSULTATION_ROWS],
+        "invoices": [dict(r) for r in INVOICE_ROWS],
+        "payments": [dict(r) for r in PAYMENT_ROWS],
+    }
 
 
 def to_arrow(rows: dict[str, list[dict[str, Any]]]) -> dict[str, pa.Table]:

@@ -5,20 +5,17 @@ Invariant 2 (writes are atomic) and invariant 1 (no plaintext, even half-written
 
 from __future__ import annotations
 
-import os
 import random
+import shutil
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
 
 from osteo_analytics import snapshots, workspace
-from osteo_analytics.ingest import import_paths
-from osteo_analytics.synthetic import synthesize
-from tests.conftest import PASSPHRASE, ROOT
+from tests.conftest import PASSPHRASE, start_osteo
 
 TRIALS = 20
 # Files of a workspace that are not age files, and what they may hold.
@@ -26,15 +23,7 @@ PLAIN_FILES = {"CURRENT", "recipients.txt", "config.toml", "audit.log"}
 
 
 def _start_import(ws: Path, export: Path) -> subprocess.Popen[bytes]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("OSTEO_")}
-    env.update({"OSTEO_WORKSPACE": str(ws), "OSTEO_PASSPHRASE": PASSPHRASE})
-    return subprocess.Popen(
-        [sys.executable, "-m", "osteo_analytics.cli", "import", str(export)],
-        env=env,
-        cwd=ROOT,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    return start_osteo("import", str(export), workspace=ws, env={"OSTEO_PASSPHRASE": PASSPHRASE})
 
 
 def _family_names(export: Path) -> list[bytes]:
@@ -46,29 +35,28 @@ def _family_names(export: Path) -> list[bytes]:
 
 
 @pytest.fixture(scope="module")
-def setting(tmp_path_factory: pytest.TempPathFactory, libreosteo_sample: Path) -> dict:
+def setting(
+    tmp_path_factory: pytest.TempPathFactory, sample_workspace: Path, practice: Path
+) -> dict:
+    """The sample's workspace (cheap scrypt: the trials measure crash safety, not key
+    stretching), and the shared synthetic practice's export to import into it."""
     base = tmp_path_factory.mktemp("crash")
-    export = base / "practice"
-    synthesize(export, seed=7, years=1, patients=150, formats=("libreosteo",))
+    export = practice / "libreosteo"
     ws = base / "ws"
-    # A cheap scrypt work factor: the trials measure crash safety, not key stretching.
-    unlocked = workspace.init_workspace(ws, PASSPHRASE, work_factor=10).unlocked
-    first = import_paths(unlocked, [libreosteo_sample]).snapshot
-    workspace.forget_unlocked()
+    shutil.copytree(sample_workspace, ws)
+    first = snapshots.current_snapshot(ws / "snapshots")
     # How long a whole import of the synthetic export takes, to aim the kills inside it.
     probe = base / "probe"
-    import shutil
-
     shutil.copytree(ws, probe)
     started = time.monotonic()
-    assert _start_import(probe, export / "libreosteo").wait(timeout=300) == 0
+    assert _start_import(probe, export).wait(timeout=300) == 0
     duration = time.monotonic() - started
     return {
         "ws": ws,
-        "export": export / "libreosteo",
+        "export": export,
         "first": first,
         "duration": duration,
-        "names": _family_names(export / "libreosteo"),
+        "names": _family_names(export),
     }
 
 

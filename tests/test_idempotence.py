@@ -6,7 +6,6 @@ the other gives exactly what importing their union once gives.
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pyarrow as pa
@@ -16,23 +15,10 @@ from hypothesis import strategies as st
 
 from osteo_analytics import snapshots, workspace
 from osteo_analytics.ingest import import_paths
-from tests.conftest import PASSPHRASE
+from tests.conftest import VISIT_COLUMNS, copy_workspace, visit_mapping
 
-MAPPING = """\
-format: osteo-mapping/1
-feeds: [consultations, invoices, payments]
-practitioner: Gaëlle Tanguy
-columns:
-  Date: consulted_on
-  Heure: start_time
-  Nom: family_name
-  Prénom: first_name
-  Né(e) le: birth_date
-  N° facture: invoice_number
-  Montant: amount
-  Règlement: payment_method
-"""
-HEADER = "Date;Heure;Nom;Prénom;Né(e) le;N° facture;Montant;Règlement"
+MAPPING = visit_mapping()
+HEADER = ";".join(VISIT_COLUMNS)
 PEOPLE = [
     ("DUPONT", "Marie", "03/04/1981"),
     ("Le Berre", "Yann", "12/11/1975"),
@@ -49,12 +35,10 @@ POOL = [
 
 
 @pytest.fixture(scope="module")
-def blank(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """An empty workspace, copied for each run so every run shares its pseudonym key."""
-    root = tmp_path_factory.mktemp("idem") / "blank"
-    workspace.init_workspace(root, PASSPHRASE, work_factor=10)
-    (root.parent / "mapping.yaml").write_text(MAPPING, encoding="utf-8")
-    return root
+def mapping(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("idem") / "mapping.yaml"
+    path.write_text(MAPPING, encoding="utf-8")
+    return path
 
 
 def _export(folder: Path, name: str, rows: list[int]) -> Path:
@@ -62,12 +46,6 @@ def _export(folder: Path, name: str, rows: list[int]) -> Path:
     lines = [HEADER, *(POOL[i] for i in sorted(rows))]
     path.write_bytes(("\r\n".join(lines) + "\r\n").encode("cp1252"))
     return path
-
-
-def _fresh(blank: Path, target: Path) -> workspace.Unlocked:
-    shutil.copytree(blank, target)
-    workspace.forget_unlocked()
-    return workspace.Workspace(target).unlock(PASSPHRASE)
 
 
 def _rows(unlocked: workspace.Unlocked) -> dict[str, set[tuple]]:
@@ -89,15 +67,15 @@ subsets = st.sets(st.integers(0, len(POOL) - 1), min_size=1, max_size=len(POOL))
 )
 @given(first=subsets, second=subsets)
 def test_overlapping_imports_equal_one_import_of_the_union(
-    blank: Path, tmp_path: Path, first: set[int], second: set[int]
+    blank_workspace: Path, mapping: Path, tmp_path: Path, first: set[int], second: set[int]
 ) -> None:
+    """Every run imports into copies of one blank workspace: they share its pseudonym key."""
     run = tmp_path / f"run-{len(list(tmp_path.iterdir()))}"
     run.mkdir()
-    mapping = blank.parent / "mapping.yaml"
     a, b = _export(run, "a", sorted(first)), _export(run, "b", sorted(second))
     union = _export(run, "union", sorted(first | second))
 
-    stepwise = _fresh(blank, run / "stepwise")
+    stepwise = copy_workspace(blank_workspace, run / "stepwise")
     import_paths(stepwise, [a], fmt="generic", mapping=mapping)
     again = import_paths(stepwise, [a], fmt="generic", mapping=mapping)
     assert again.changed is False
@@ -105,7 +83,7 @@ def test_overlapping_imports_equal_one_import_of_the_union(
     import_paths(stepwise, [b], fmt="generic", mapping=mapping)
     stepwise_rows = _rows(stepwise)
 
-    once = _fresh(blank, run / "once")
+    once = copy_workspace(blank_workspace, run / "once")
     import_paths(once, [union], fmt="generic", mapping=mapping)
     assert stepwise_rows == _rows(once)
     assert len(stepwise_rows["consultations"]) == len(first | second)

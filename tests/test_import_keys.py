@@ -13,7 +13,6 @@ import csv
 import io
 import json
 import re
-import shutil
 from decimal import Decimal
 from pathlib import Path
 
@@ -25,7 +24,15 @@ from hypothesis import strategies as st
 
 from osteo_analytics import snapshots, workspace
 from osteo_analytics.ingest import ImportResult, import_paths
-from tests.conftest import PASSPHRASE, osteo
+from tests.conftest import (
+    PASSPHRASE,
+    by_method,
+    copy_workspace,
+    osteo,
+    osteo_json,
+    osteo_ok,
+    visit_mapping,
+)
 
 ENV = {"OSTEO_PASSPHRASE": PASSPHRASE}
 GENERATED = re.compile(r"[LGW]-\d{8}-[A-Z2-7]{12}")
@@ -58,24 +65,19 @@ def issue(tmp_path_factory: pytest.TempPathFactory) -> dict:
     """`osteo init`, then `osteo import` of the two ledgers one after the other."""
     folder = tmp_path_factory.mktemp("issue")
     ws = folder / "ws"
-    assert osteo("init", workspace=ws, env=ENV).returncode == 0
-    imports = []
-    for name, rows in (("premier.csv", FIRST), ("second.csv", SECOND)):
-        done = osteo(
+    osteo_ok("init", workspace=ws, env=ENV)
+    imports = [
+        osteo_json(
             "import", str(write_ledger(folder / name, rows)), "--json", workspace=ws, env=ENV
         )
-        assert done.returncode == 0, done.stderr
-        imports.append(json.loads(done.stdout))
-    headline = osteo("metrics", "--format", "json", workspace=ws, env=ENV)
-    assert headline.returncode == 0, headline.stderr
+        for name, rows in (("premier.csv", FIRST), ("second.csv", SECOND))
+    ]
     query = "SELECT invoice_number, payment_id FROM invoices JOIN payments USING (invoice_number)"
-    numbers = osteo("sql", "-c", query, "--format", "json", workspace=ws, env=ENV)
-    assert numbers.returncode == 0, numbers.stderr
     return {
         "ws": ws,
         "imports": imports,
-        "metrics": json.loads(headline.stdout),
-        "numbers": json.loads(numbers.stdout),
+        "metrics": osteo_json("metrics", "--format", "json", workspace=ws, env=ENV),
+        "numbers": osteo_json("sql", "-c", query, "--format", "json", workspace=ws, env=ENV),
     }
 
 
@@ -83,13 +85,7 @@ def test_two_ledgers_without_numbers_keep_all_four_receipts(issue: dict) -> None
     totals = issue["metrics"]["totals"]
     assert totals["revenue_received"] == "250.00"
     assert totals["revenue_invoiced"] == "250.00"
-    assert totals["received_by_method"] == {
-        "cb": "125.00",
-        "cheque": "55.00",
-        "especes": "70.00",
-        "virement": "0.00",
-        "autre": "0.00",
-    }
+    assert totals["received_by_method"] == by_method(cb="125.00", cheque="55.00", especes="70.00")
     assert issue["imports"][-1]["rows"]["invoices"] == 4
     assert issue["imports"][-1]["rows"]["payments"] == 4
     for summary in issue["imports"]:
@@ -142,18 +138,7 @@ def test_conflicts_are_in_json_the_summary_table_and_the_audit_log(tmp_path: Pat
 # --- in process, on a workspace with a low scrypt work factor -------------------------
 
 
-@pytest.fixture(scope="module")
-def blank(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """An empty workspace, copied for each use so that every copy shares its pseudonym key."""
-    root = tmp_path_factory.mktemp("keys") / "blank"
-    workspace.init_workspace(root, PASSPHRASE, work_factor=10)
-    return root
-
-
-def fresh(blank: Path, target: Path) -> workspace.Unlocked:
-    shutil.copytree(blank, target)
-    workspace.forget_unlocked()
-    return workspace.Workspace(target).unlock(PASSPHRASE)
+# Tests import into copies of one blank workspace (conftest): they share its pseudonym key.
 
 
 def stored(unlocked: workspace.Unlocked) -> dict[str, pa.Table]:
@@ -169,8 +154,8 @@ def counts(result: ImportResult) -> list[tuple[int, int, int, int]]:
     return [(f.rows_read, f.accepted, f.duplicates, f.conflicts) for f in result.files]
 
 
-def test_reimporting_a_ledger_changes_nothing(blank: Path, tmp_path: Path) -> None:
-    ws = fresh(blank, tmp_path / "ws")
+def test_reimporting_a_ledger_changes_nothing(blank_workspace: Path, tmp_path: Path) -> None:
+    ws = copy_workspace(blank_workspace, tmp_path / "ws")
     path = write_ledger(tmp_path / "l.csv", FIRST + SECOND)
     import_paths(ws, [path], fmt="ledger")
     before = stored(ws)
@@ -183,9 +168,9 @@ def test_reimporting_a_ledger_changes_nothing(blank: Path, tmp_path: Path) -> No
 
 
 def test_an_overlapping_ledger_dedups_and_identical_receipts_stay_distinct(
-    blank: Path, tmp_path: Path
+    blank_workspace: Path, tmp_path: Path
 ) -> None:
-    ws = fresh(blank, tmp_path / "ws")
+    ws = copy_workspace(blank_workspace, tmp_path / "ws")
     twice = [FIRST[0], FIRST[0]]  # Martin paid 60 € by card twice that day: two receipts
     import_paths(ws, [write_ledger(tmp_path / "a.csv", [*twice, FIRST[1]])], fmt="ledger")
     assert encaisse(ws) == Decimal("175.00")
@@ -199,8 +184,10 @@ def test_an_overlapping_ledger_dedups_and_identical_receipts_stay_distinct(
     assert stored(ws)["invoices"].num_rows == 6
 
 
-def test_every_reference_follows_the_generated_number(blank: Path, tmp_path: Path) -> None:
-    ws = fresh(blank, tmp_path / "ws")
+def test_every_reference_follows_the_generated_number(
+    blank_workspace: Path, tmp_path: Path
+) -> None:
+    ws = copy_workspace(blank_workspace, tmp_path / "ws")
     refunded = [
         ["02/01/2024", "Durand Anne", "55", "CB"],
         ["04/01/2024", "Durand Anne", "-55", "CB"],
@@ -233,19 +220,8 @@ def test_numbers_are_keyed_by_the_workspace(tmp_path: Path) -> None:
 
 # --- generic sheets --------------------------------------------------------------------
 
-MAPPING = """\
-format: osteo-mapping/1
-feeds: [consultations, invoices, payments]
-practitioner: Gaëlle Tanguy
-columns:
-  Date: consulted_on
-  Heure: start_time
-  Nom: family_name
-  Prénom: first_name
-  Montant: amount
-  Règlement: payment_method
-"""
-SHEET_HEADER = ["Date", "Heure", "Nom", "Prénom", "Montant", "Règlement"]
+MAPPING = visit_mapping("birth_date", "invoice_number")
+SHEET_HEADER = ["Date", "Heure", "Nom", "Prénom", "Montant", "Règlement"]  # no numbers
 VISITS = [
     ["15/03/2024", "09:00", "DUPONT", "Marie", "55,00", "CB"],
     ["15/03/2024", "10:00", "MARTIN", "Éloïse", "60,00", "Chèque"],
@@ -254,8 +230,8 @@ VISITS = [
 ]
 
 
-def test_generic_sheets_without_numbers(blank: Path, tmp_path: Path) -> None:
-    ws = fresh(blank, tmp_path / "ws")
+def test_generic_sheets_without_numbers(blank_workspace: Path, tmp_path: Path) -> None:
+    ws = copy_workspace(blank_workspace, tmp_path / "ws")
     mapping = tmp_path / "m.yaml"
     mapping.write_text(MAPPING, encoding="utf-8")
 
@@ -294,8 +270,8 @@ def word_file(path: Path, heading: str, *lines: str) -> Path:
     return path
 
 
-def test_word_files_without_numbers(blank: Path, tmp_path: Path) -> None:
-    ws = fresh(blank, tmp_path / "ws")
+def test_word_files_without_numbers(blank_workspace: Path, tmp_path: Path) -> None:
+    ws = copy_workspace(blank_workspace, tmp_path / "ws")
     one, two, folder = tmp_path / "un", tmp_path / "deux", tmp_path / "dossier"
     for f in (one, two, folder):
         f.mkdir()
@@ -350,10 +326,10 @@ files = st.lists(st.sampled_from(range(len(POOL))), min_size=1, max_size=len(POO
 )
 @given(imports=st.lists(files, min_size=1, max_size=4))
 def test_any_imports_of_any_subsets_keep_each_distinct_receipt_once(
-    blank: Path, tmp_path: Path, imports: list[list[int]]
+    blank_workspace: Path, tmp_path: Path, imports: list[list[int]]
 ) -> None:
     run = tmp_path / f"run-{len(list(tmp_path.iterdir()))}"
-    ws = fresh(blank, run / "ws")
+    ws = copy_workspace(blank_workspace, run / "ws")
     for n, rows in enumerate(imports):
         path = write_ledger(run / f"{n}.csv", [POOL[i] for i in rows], PROPERTY_HEADER)
         import_paths(ws, [path], fmt="ledger")

@@ -14,6 +14,7 @@ import duckdb
 import pytest
 
 from osteo_analytics import snapshots, workspace
+from osteo_analytics.synthetic.libreosteo_format import EXAM_CSV, PATIENT_CSV
 from tests.conftest import PASSPHRASE, ROOT, osteo
 
 # Built at run time so that this file itself does not hold the marker the scan looks for.
@@ -21,44 +22,25 @@ MARKER = "Kervoëllec-" + "qramïaZ"[::-1]
 # The scan's self-check plants another name of the same kind: a test running at the same
 # time (another worker) must not find the planted file in the shared temporary folder.
 PROBE = "Plounéour-" + "kevïuQ"[::-1]
-# Clinical and contact columns of LibreOsteo's CSV exports: none of their values may
-# survive pseudonymization, not even as a fragment.
+# Columns of LibreOsteo's CSV exports (the generator's copy of the sample's headers) whose
+# values may survive pseudonymization in another form (dates, codes, postcode, city) or are
+# not about the patient (the practitioner). All the others are clinical or contact data:
+# none of their values may survive, not even as a fragment.
+NOT_FREE_TEXT = {
+    "birth_date",
+    "sex",
+    "address_zipcode",
+    "address_city",
+    "smoker",
+    "laterality",
+    "patient_detail.birth_date",
+    "date",
+    "therapeut_detail.first_name",
+    "therapeut_detail.last_name",
+}
 PII_COLUMNS = {
-    "patients.csv": [
-        "family_name",
-        "original_name",
-        "first_name",
-        "address_street",
-        "address_complement",
-        "email",
-        "phone",
-        "mobile_phone",
-        "job",
-        "hobbies",
-        "important_info",
-        "current_treatment",
-        "surgical_history",
-        "medical_history",
-        "family_history",
-        "trauma_history",
-        "medical_reports",
-    ],
-    "examinations.csv": [
-        "patient_detail.first_name",
-        "patient_detail.family_name",
-        "reason",
-        "reason_description",
-        "orl",
-        "visceral",
-        "pulmo",
-        "uro_gyneco",
-        "periphery",
-        "general_state",
-        "medical_examination",
-        "diagnosis",
-        "treatments",
-        "conclusion",
-    ],
+    "patients.csv": [c for c in PATIENT_CSV if c not in NOT_FREE_TEXT],
+    "examinations.csv": [c for c in EXAM_CSV if c not in NOT_FREE_TEXT],
 }
 
 
@@ -71,7 +53,9 @@ def pii_values(export: Path) -> set[str]:
     """Every identifying or clinical value of the export, and each line of free text."""
     values: set[str] = set()
     for name, columns in PII_COLUMNS.items():
-        for row in _csv_rows(export / name):
+        rows = _csv_rows(export / name)
+        assert set(columns) <= set(rows[0]), f"{name}: {set(columns) - set(rows[0])}"
+        for row in rows:
             for column in columns:
                 text = (row.get(column) or "").strip()
                 values.update(line.strip() for line in text.splitlines())
@@ -105,12 +89,9 @@ def fold(text: str) -> str:
 
 
 def test_no_identifying_value_of_the_export_is_in_any_snapshot_column(
-    tmp_path: Path, libreosteo_sample: Path
+    sample_workspace: Path, libreosteo_sample: Path
 ) -> None:
-    unlocked = workspace.init_workspace(tmp_path / "ws", PASSPHRASE, work_factor=10).unlocked
-    from osteo_analytics.ingest import import_paths
-
-    import_paths(unlocked, [libreosteo_sample])
+    unlocked = workspace.Workspace(sample_workspace).unlock(PASSPHRASE)
     secrets = pii_values(libreosteo_sample)
     assert len(secrets) > 300  # the scan has something to find
     stored = list(decrypted_strings(unlocked))

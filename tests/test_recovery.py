@@ -9,19 +9,12 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
 from tests.agetty import run_age_with_terminal
 from tests.conftest import PASSPHRASE, osteo
-
-pytestmark = pytest.mark.skipif(
-    shutil.which("age") is None and not os.environ.get("CI"), reason="the age CLI is missing"
-)
 
 READ_WITH_DUCKDB = """
 import json, sys

@@ -9,7 +9,6 @@ import shutil
 import tempfile
 from collections import Counter, defaultdict
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -26,8 +25,9 @@ from openpyxl.utils.exceptions import IllegalCharacterError
 from osteo_analytics import snapshots, workspace
 from osteo_analytics.errors import InputError
 from osteo_analytics.ingest import import_paths
-from osteo_analytics.sources import ADAPTERS, SourceBatch, ledger
-from tests.conftest import PASSPHRASE, osteo
+from osteo_analytics.sources import SourceBatch, ledger
+from tests.conftest import PASSPHRASE, by_method, osteo
+from tests.test_synthetic import ledger_reading
 
 Rows = Sequence[Sequence[Any]]
 TITLE = "Livre des recettes 2024 – Dr Marie Martin"
@@ -97,20 +97,25 @@ def column(batch: SourceBatch, table: str, name: str) -> list[Any]:
     return list(batch.tables()[table].column(name).to_pylist())
 
 
+def columns(batch: SourceBatch, table: str, names: str) -> list[tuple[Any, ...]]:
+    """Each row's values of the columns `names` (separated by spaces) of `table`."""
+    values = [column(batch, table, name) for name in names.split()]
+    return list(zip(*values, strict=True))
+
+
+def keyed(batch: SourceBatch, table: str, names: str) -> dict[Any, Any]:
+    """`table` as {first of `names`: the next one, or a tuple of the next ones}."""
+    rows = columns(batch, table, names)
+    return {row[0]: row[1] if len(row) == 2 else row[1:] for row in rows}
+
+
 def assert_reference_ledger(batch: SourceBatch) -> None:
     """What the LEDGER rows must give, whatever the file's encoding or layout."""
     (report,) = batch.files
     assert (report.rows_read, report.accepted, report.excluded) == (11, 6, 5)
     assert report.reasons == {"title_row": 1, "blank_row": 2, "subtotal_row": 1, "total_row": 1}
     assert batch.rejected == []
-    names = set(
-        zip(
-            column(batch, "patients", "family_name"),
-            column(batch, "patients", "first_name"),
-            strict=True,
-        )
-    )
-    assert names == {
+    assert set(columns(batch, "patients", "family_name first_name")) == {
         ("DUPONT", "Jean"),
         ("MARTIN", "Marie"),
         ("LEFÈVRE", "Zoé"),
@@ -118,16 +123,7 @@ def assert_reference_ledger(batch: SourceBatch) -> None:
         ("DA COSTA", "Alex"),
     }
     assert column(batch, "patients", "sex").count("F") == 1
-    invoices = {
-        n: (s, a, c)
-        for n, s, a, c in zip(
-            column(batch, "invoices", "invoice_number"),
-            column(batch, "invoices", "status"),
-            column(batch, "invoices", "amount"),
-            column(batch, "invoices", "cancels_invoice_number"),
-            strict=True,
-        )
-    }
+    invoices = keyed(batch, "invoices", "invoice_number status amount cancels_invoice_number")
     assert invoices == {
         "240001": ("cancelled", Decimal("55.00"), None),
         "240002": ("paid", Decimal("60.00"), None),
@@ -136,14 +132,7 @@ def assert_reference_ledger(batch: SourceBatch) -> None:
         "240004": ("paid", Decimal("1050.00"), None),
         "240005": ("credit_note", Decimal("-10.00"), None),
     }
-    payments = dict(
-        zip(
-            column(batch, "payments", "payment_id"),
-            column(batch, "payments", "method"),
-            strict=True,
-        )
-    )
-    assert payments == {
+    assert keyed(batch, "payments", "payment_id method") == {
         "240001/1": "cb",
         "240002/1": "cheque",
         "L-20240106-#1/1": "especes",
@@ -213,14 +202,7 @@ def test_separate_name_columns_practitioner_and_act(tmp_path: Path) -> None:
         "other",
     ]
     assert column(batch, "payments", "method") == ["cb", "cheque", "especes", "autre", "autre"]
-    practitioners = dict(
-        zip(
-            column(batch, "practitioners", "display_name"),
-            column(batch, "practitioners", "role"),
-            strict=True,
-        )
-    )
-    assert practitioners == {
+    assert keyed(batch, "practitioners", "display_name role") == {
         "Marie Martin": "titular",
         "Paul Petit": "associate",
         "Praticien du cabinet": "associate",
@@ -281,13 +263,7 @@ def test_instalments_refunds_and_duplicates(tmp_path: Path) -> None:
     a, b = batch.files
     assert (a.accepted, a.duplicates, b.duplicates) == (6, 1, 7)
     invoices = {
-        n: (s, str(a))
-        for n, s, a in zip(
-            column(batch, "invoices", "invoice_number"),
-            column(batch, "invoices", "status"),
-            column(batch, "invoices", "amount"),
-            strict=True,
-        )
+        n: (s, str(a)) for n, s, a in columns(batch, "invoices", "invoice_number status amount")
     }
     assert invoices == {
         "100": ("paid", "55.00"),
@@ -561,15 +537,7 @@ def by_method_csv(path: Path) -> Path:
 
 
 def payments_of(batch: SourceBatch) -> dict[str, tuple[str, Decimal]]:
-    return {
-        pid: (method, amount)
-        for pid, method, amount in zip(
-            column(batch, "payments", "payment_id"),
-            column(batch, "payments", "method"),
-            column(batch, "payments", "amount"),
-            strict=True,
-        )
-    }
+    return keyed(batch, "payments", "payment_id method amount")
 
 
 @pytest.mark.parametrize("kind", ["xlsx", "csv"])
@@ -606,14 +574,9 @@ def test_a_ledger_with_one_amount_column_per_method(tmp_path: Path, kind: str) -
         (9, columns, "missing_amount"),
         (15, "Carte bancaire" if kind == "csv" else "CB", "bad_amount"),
     }
-    invoices = dict(
-        zip(
-            column(batch, "invoices", "invoice_number"),
-            column(batch, "invoices", "amount"),
-            strict=True,
-        )
-    )
-    assert invoices == BY_METHOD_INVOICES  # a split row is one invoice of the sum
+    assert (
+        keyed(batch, "invoices", "invoice_number amount") == BY_METHOD_INVOICES
+    )  # a split row is one invoice of the sum
     assert set(column(batch, "invoices", "status")) == {"paid"}
     assert payments_of(batch) == BY_METHOD_PAYMENTS
     # each payment points at the row it comes from
@@ -629,12 +592,7 @@ def test_by_method_payments_sum_per_method_and_ids_are_stable(tmp_path: Path) ->
     csv_batch = read(by_method_csv(tmp_path / "b.csv"))
     assert payments_of(xlsx) == payments_of(csv_batch)
     by_method: dict[tuple[str, str], Decimal] = defaultdict(Decimal)
-    for paid_on, method, amount in zip(
-        column(xlsx, "payments", "paid_on"),
-        column(xlsx, "payments", "method"),
-        column(xlsx, "payments", "amount"),
-        strict=True,
-    ):
+    for paid_on, method, amount in columns(xlsx, "payments", "paid_on method amount"):
         by_method[(f"{paid_on:%Y-%m}", method)] += amount
     assert dict(by_method) == {
         ("2024-01", "cb"): Decimal("80.00"),
@@ -691,14 +649,7 @@ def test_method_column_labels_as_people_write_them(
     assert batch.files[0].reasons == {"title_row": 1, "blank_row": 1, "subtotal_row": 1}
     assert column(batch, "invoices", "amount") == [Decimal("55.00")]
     assert column(batch, "patients", "family_name") == ["DUPONT"]
-    got = dict(
-        zip(
-            column(batch, "payments", "method"),
-            map(str, column(batch, "payments", "amount")),
-            strict=True,
-        )
-    )
-    assert got == expected
+    assert {m: str(a) for m, a in columns(batch, "payments", "method amount")} == expected
 
 
 def test_a_cheque_column_beside_a_payment_mode_is_not_an_amount(tmp_path: Path) -> None:
@@ -749,16 +700,7 @@ def test_split_rows_share_an_invoice_number_with_instalments(tmp_path: Path) -> 
     ]
     batch = read(write_csv(tmp_path / "r.csv", rows))
     assert batch.rejected == []
-    invoices = {
-        n: (s, a)
-        for n, s, a in zip(
-            column(batch, "invoices", "invoice_number"),
-            column(batch, "invoices", "status"),
-            column(batch, "invoices", "amount"),
-            strict=True,
-        )
-    }
-    assert invoices == {
+    assert keyed(batch, "invoices", "invoice_number status amount") == {
         "F-12": ("paid", Decimal("60.00")),
         "F-13": ("credit_note", Decimal("-60.00")),
     }
@@ -871,18 +813,9 @@ def test_fuzzed_method_columns_balance_and_add_up(
         lines = [METHODS_HEADER, *([d, p, *money] for d, p, money in rows)]
         batch = read(write_csv(Path(tmp) / "r.csv", lines))  # balanced, or it raises
     paid: dict[str, Decimal] = defaultdict(Decimal)
-    for number, amount in zip(
-        column(batch, "payments", "invoice_number"),
-        column(batch, "payments", "amount"),
-        strict=True,
-    ):
+    for number, amount in columns(batch, "payments", "invoice_number amount"):
         paid[number] += amount
-    for number, amount, status in zip(
-        column(batch, "invoices", "invoice_number"),
-        column(batch, "invoices", "amount"),
-        column(batch, "invoices", "status"),
-        strict=True,
-    ):
+    for number, amount, status in columns(batch, "invoices", "invoice_number amount status"):
         if status != "cancelled":
             assert paid.get(number, Decimal(0)) == amount, number
     assert set(column(batch, "payments", "method")) <= {"cb", "cheque", "especes", "virement"}
@@ -908,9 +841,7 @@ def imported_ledger(
     """Both the workbooks and their CSV twins imported at once: the twins are duplicates."""
     ws = tmp_path_factory.mktemp("ledger-ws") / "ws"
     unlocked = workspace.init_workspace(ws, PASSPHRASE, work_factor=10).unlocked
-    with pytest.MonkeyPatch.context() as mp:  # until the lead registers the adapter
-        mp.setitem(ADAPTERS, "ledger", ledger)
-        result = import_paths(unlocked, [synthetic_ledger], fmt="ledger")
+    result = import_paths(unlocked, [synthetic_ledger], fmt="ledger")
     tables = snapshots.read_snapshot(unlocked.workspace.snapshots_dir, unlocked.identities)
     return {"result": result, "figures": _figures(tables)}
 
@@ -998,29 +929,15 @@ def test_synthetic_december_sheets_have_one_column_per_method(synthetic_ledger: 
         year = book.stem[-4:]
         sheet = openpyxl.load_workbook(book, read_only=True)[f"Décembre {year}"]
         header = next(sheet.iter_rows(min_row=2, max_row=2, values_only=True))
-        assert list(header) == [
-            "Date",
-            "N° facture",
-            "Patient",
-            "Chèque",
-            "Espèces",
-            "CB",
-            "Virement",
-            "Total",
-            "Praticien",
-        ]
+        methods = ["Chèque", "Espèces", "CB", "Virement"]
+        assert list(header) == ["Date", "N° facture", "Patient", *methods, "Total", "Praticien"]
         batch = read(book)
         label = f"{book.name}#Décembre {year}"
         (report,) = [r for r in batch.files if r.path.name == label]
         assert report.quarantined == 0 and report.accepted > 100
         assert report.reasons == {"title_row": 1, "subtotal_row": 1}
         got: dict[str, Decimal] = defaultdict(Decimal)
-        for source, method, amount in zip(
-            column(batch, "payments", "source_file"),
-            column(batch, "payments", "method"),
-            column(batch, "payments", "amount"),
-            strict=True,
-        ):
+        for source, method, amount in columns(batch, "payments", "source_file method amount"):
             if source == label:
                 got[method] += amount
         expected = truth[f"{year}-12"]["received_by_method"]
@@ -1031,10 +948,12 @@ def test_synthetic_ledger_visits_and_invoices_follow_the_documented_rules(
     imported_ledger: dict[str, Any], synthetic_ledger: Path
 ) -> None:
     """The adapter's reading (module docstring), redone in plain Python over the CSV twins."""
-    expected = _ledger_reading(synthetic_ledger)
+    reading = ledger_reading(synthetic_ledger)["months"]
     got = imported_ledger["figures"]
     for key in ("consultations_done", "active_patients", "revenue_invoiced"):
-        assert {m: v for m, v in got[key].items() if v} == expected[key], key
+        expected = {m["month"]: m[key] for m in reading if m[key] not in (0, "0.00")}
+        found = {m: _euros(v) if key == "revenue_invoiced" else v for m, v in got[key].items()}
+        assert {m: v for m, v in found.items() if v not in (0, "0.00")} == expected, key
 
 
 def test_synthetic_ledger_visits_match_the_ground_truth(
@@ -1092,69 +1011,9 @@ def _headline_month(got: dict[str, dict[str, Any]], key: str) -> dict[str, Any]:
     }
 
 
-@dataclass
-class _Oracle:
-    """One invoice number of the CSV twins, read by the rules of ledger.py."""
-
-    day: date
-    patient: str
-    practitioner: str
-    net: Decimal
-    status: str
-
-
-def _ledger_reading(folder: Path) -> dict[str, dict[str, Any]]:
-    """Visits and facturé per month from the CSV twins, by the rules of ledger.py."""
-    groups: dict[str, list[tuple[date, str, Decimal, str]]] = defaultdict(list)
-    for path in sorted(folder.glob("recettes-*.csv")):
-        with path.open(encoding="cp1252", newline="") as fh:
-            for text, number, patient, amount, _method, practitioner in list(
-                csv.reader(fh, delimiter=";")
-            )[1:]:
-                d, m, y = map(int, text.split("/"))
-                value = Decimal(amount.replace(",", "."))
-                groups[number].append((date(y, m, d), patient, value, practitioner))
-    invoices = []
-    for rows in groups.values():
-        rows.sort(key=lambda r: r[0])
-        net = sum((r[2] for r in rows), Decimal(0))
-        opener = next((r for r in rows if r[2] >= 0), None)
-        status = "cancelled" if net == 0 else "paid"
-        if opener is None or net < 0:
-            status = "credit_note"
-        day, patient, _, practitioner = opener or rows[0]
-        invoices.append(_Oracle(day, patient, practitioner, net, status))
-    for note in sorted((i for i in invoices if i.status == "credit_note"), key=lambda i: i.day):
-        candidates = [
-            i
-            for i in invoices
-            if i.status == "paid"
-            and (i.patient, i.net) == (note.patient, -note.net)
-            and i.day <= note.day
-        ]
-        if candidates:
-            max(candidates, key=lambda i: i.day).status = "cancelled"
-    visits = {(i.patient, i.day, i.practitioner) for i in invoices if i.status != "credit_note"}
-    done: Counter[str] = Counter()
-    active: dict[str, set[str]] = defaultdict(set)
-    for patient, day, _ in visits:
-        done[f"{day:%Y-%m}"] += 1
-        active[f"{day:%Y-%m}"].add(patient)
-    invoiced: dict[str, Decimal] = defaultdict(Decimal)
-    for i in invoices:
-        if i.status == "paid" and i.net:
-            invoiced[f"{i.day:%Y-%m}"] += i.net
-    return {
-        "consultations_done": dict(done),
-        "active_patients": {m: len(p) for m, p in active.items()},
-        "revenue_invoiced": dict(invoiced),
-    }
-
-
 # --- the real command line --------------------------------------------------------------
 
 
-@pytest.mark.skipif("ledger" not in ADAPTERS, reason="the ledger adapter is not registered yet")
 def test_osteo_import_format_ledger_reads_a_protected_workbook(tmp_path: Path) -> None:
     ws = tmp_path / "ws"
     env = {"OSTEO_PASSPHRASE": PASSPHRASE, "OSTEO_EXCEL_PASSWORD": "Sésame 2024"}
@@ -1211,20 +1070,10 @@ def test_osteo_import_and_metrics_of_a_ledger_by_payment_method(tmp_path: Path) 
     )  # fmt: skip
     assert metrics.returncode == 0, metrics.stderr
     months = {m["month"]: m for m in json.loads(metrics.stdout)["months"]}
-    assert months["2024-01"]["received_by_method"] == {
-        "cb": "80.00",
-        "cheque": "30.00",
-        "especes": "50.00",
-        "virement": "90.00",
-        "autre": "0.00",
-    }
-    assert months["2024-02"]["received_by_method"] == {
-        "cb": "40.00",
-        "cheque": "65.00",
-        "especes": "0.00",
-        "virement": "0.00",
-        "autre": "0.00",
-    }
+    assert months["2024-01"]["received_by_method"] == by_method(
+        cb="80.00", cheque="30.00", especes="50.00", virement="90.00"
+    )
+    assert months["2024-02"]["received_by_method"] == by_method(cb="40.00", cheque="65.00")
     assert [months[m]["revenue_received"] for m in ("2024-01", "2024-02")] == ["250.00", "105.00"]
     assert [months[m]["revenue_invoiced"] for m in ("2024-01", "2024-02")] == ["250.00", "105.00"]
     assert [months[m]["consultations_done"] for m in ("2024-01", "2024-02")] == [5, 2]
@@ -1232,11 +1081,8 @@ def test_osteo_import_and_metrics_of_a_ledger_by_payment_method(tmp_path: Path) 
 
 def test_one_invoice_paid_in_two_equal_halves_on_two_rows_keeps_both(tmp_path: Path) -> None:
     """Same number, day, patient and amount but another means: a second payment, no repeat."""
-    rows = [
-        ["Date", "N° facture", "Patient", "Montant", "Mode de règlement"],
-        ["02/01/2024", "F001", "DUPONT Jean", "30,00", "Chèque"],
-        ["02/01/2024", "F001", "DUPONT Jean", "30,00", "Espèces"],
-    ]
+    half = ["02/01/2024", "F001", "DUPONT Jean", "30,00"]
+    rows = [HEADER[:5], [*half, "Chèque"], [*half, "Espèces"]]
     batch = read(write_csv(tmp_path / "r.csv", rows))
     assert batch.rejected == [] and batch.files[0].duplicates == 0
     assert column(batch, "invoices", "amount") == [Decimal("60.00")]

@@ -982,13 +982,9 @@ METHODS = ("cb", "cheque", "especes", "virement", "autre")
 
 
 @pytest.fixture(scope="module")
-def synthetic_export(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A one-year practice of 150 patients with its namesakes (see synthetic.people)."""
-    from osteo_analytics.synthetic import synthesize
-
-    out = tmp_path_factory.mktemp("synth") / "out"
-    synthesize(out, seed=7, years=1, patients=150, formats=("libreosteo",))
-    return out / "libreosteo"
+def synthetic_export(practice: Path) -> Path:
+    """The shared practice's export: one year, 150 patients, namesakes (synthetic.people)."""
+    return practice / "libreosteo"
 
 
 def _stage1_months(batch: SourceBatch, months: list[str]) -> dict[str, dict[str, Any]]:

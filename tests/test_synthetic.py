@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-import hashlib
 import itertools
 import json
 import re
@@ -29,19 +28,12 @@ from osteo_analytics.synthetic import plan, synthesize, vocab
 from osteo_analytics.synthetic.model import Exam, Invoice, Payment
 from osteo_analytics.synthetic.truth import TruthBook, partial_credit_note, record_exam
 from osteo_analytics.synthetic.xlsx import ReportSheet
-from tests.conftest import LIBREOSTEO_SAMPLE
+from tests.conftest import LIBREOSTEO_SAMPLE, digests
+from tests.conftest import PRACTICE as SMALL  # the shared `practice` fixture's parameters
 
 SAMPLE = LIBREOSTEO_SAMPLE
 PARIS = ZoneInfo("Europe/Paris")
 CODE_TO_METHOD = {"ecard": "cb", "check": "cheque", "cash": "especes"}
-SMALL = {"seed": 7, "years": 1, "patients": 150}
-
-
-@pytest.fixture(scope="module")
-def practice(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out = tmp_path_factory.mktemp("synth") / "practice"
-    synthesize(out, **SMALL)  # type: ignore[arg-type]
-    return out
 
 
 def truth_of(folder: Path) -> dict[str, Any]:
@@ -53,14 +45,6 @@ def rows_of(path: Path) -> list[tuple[Any, ...]]:
     rows = list(workbook.active.iter_rows(values_only=True))  # type: ignore[union-attr]
     workbook.close()
     return rows
-
-
-def digests(folder: Path) -> dict[str, str]:
-    return {
-        str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
-        for p in sorted(folder.rglob("*"))
-        if p.is_file()
-    }
 
 
 def euros(value: Decimal) -> str:

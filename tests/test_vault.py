@@ -11,7 +11,6 @@ import hashlib
 import os
 import random
 import re
-import shutil
 import subprocess
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta, timezone
@@ -42,11 +41,6 @@ PASSPHRASE = "cheval agrafe batterie correcte"
 LOW = 10  # scrypt work factor for tests that are not about the default cost
 CHUNK = 64 * 1024
 SCRYPT_23 = AGE_VECTORS / "scrypt_work_factor_23"
-
-# CI installs age (Makefile system-deps): there a missing binary must fail, not skip.
-needs_age = pytest.mark.skipif(
-    shutil.which("age") is None and not os.environ.get("CI"), reason="the age CLI is missing"
-)
 
 
 def counter_bytes() -> Callable[[int], bytes]:
@@ -308,7 +302,6 @@ def test_recipients_file() -> None:
 # --- interop with the real `age` binary --------------------------------------------------
 
 
-@needs_age
 def test_age_decrypts_our_files(tmp_path: Path) -> None:
     (tmp_path / "key.txt").write_text(f"# test key\n{ID.secret}\n")
     (tmp_path / "file.age").write_bytes(vault.encrypt(b"recettes 2024", [ID.recipient]))
@@ -320,7 +313,6 @@ def test_age_decrypts_our_files(tmp_path: Path) -> None:
     assert result.stdout == b"recettes 2024"
 
 
-@needs_age
 @pytest.mark.parametrize("armor", [[], ["-a"]], ids=["binary", "armored"])
 def test_we_decrypt_files_from_age(tmp_path: Path, armor: list[str]) -> None:
     data = os.urandom(CHUNK + 3)
@@ -332,7 +324,6 @@ def test_we_decrypt_files_from_age(tmp_path: Path, armor: list[str]) -> None:
         vault.decrypt(result.stdout, [OTHER])
 
 
-@needs_age
 @pytest.mark.parametrize(
     "work_factor", [pytest.param(None, marks=pytest.mark.slow), LOW], ids=["default", "low"]
 )
@@ -344,7 +335,6 @@ def test_age_decrypts_our_passphrase_files(tmp_path: Path, work_factor: int | No
     assert out.read_bytes() == b"cle de secours"
 
 
-@needs_age
 def test_we_decrypt_age_passphrase_files(tmp_path: Path) -> None:
     code = keys.recovery_code()
     (tmp_path / "plain").write_bytes(b"identite" * 1000)

@@ -53,7 +53,7 @@ EXTENSIONS = (
     "Loading external extensions is disabled through configuration",
 )
 LOCKED = (duckdb.InvalidInputException, "the configuration has been locked")
-# DuckDB refuses these on any running database; on the warehouse the lock answers first.
+# DuckDB's error for WHILE_RUNNING statements on a running database.
 RUNNING = r"setting while database is running|external access while database is running"
 # The control's dlopen() ran the file's library, then found no DuckDB entry point in it:
 # foreign code was loaded into the process.
@@ -120,14 +120,38 @@ class Escape:
     setup: str = ""  # run on the control first
 
 
+# Sources a SELECT reads the marker from.
+READ = [
+    "read_csv('{d}/data.csv')",
+    "'{d}/data.csv'",
+    "read_parquet('{d}/data.parquet')",
+    "read_json('{d}/data.json')",
+    "read_text('{d}/data.csv')",
+    "read_blob('{d}/data.csv')",
+]
+# Settings a statement would loosen, with a looser value: the lock refuses, the control changes.
+LOOSER = {
+    "memory_limit": "'64GB'",
+    "temp_directory": "'{d}/spill'",
+    "allowed_directories": "['{d}']",
+    "allowed_paths": "['{d}/data.csv']",
+    "extension_directory": "'{d}/else'",
+    "secret_directory": "'{d}/else'",
+    "custom_extension_repository": "'{d}/else'",
+    "autoinstall_known_extensions": "true",
+    "autoload_known_extensions": "true",
+}
+# DuckDB refuses these on any running database; on the warehouse the lock answers first.
+WHILE_RUNNING = [
+    "SET enable_external_access = true",
+    "RESET enable_external_access",
+    "SET allow_unsigned_extensions = true",
+    "SET allow_community_extensions = true",
+]
+
 ESCAPES = [
     # read a file
-    Escape("SELECT * FROM read_csv('{d}/data.csv')", FILES, reads_marker),
-    Escape("SELECT * FROM '{d}/data.csv'", FILES, reads_marker),
-    Escape("SELECT * FROM read_parquet('{d}/data.parquet')", FILES, reads_marker),
-    Escape("SELECT * FROM read_json('{d}/data.json')", FILES, reads_marker),
-    Escape("SELECT * FROM read_text('{d}/data.csv')", FILES, reads_marker),
-    Escape("SELECT * FROM read_blob('{d}/data.csv')", FILES, reads_marker),
+    *(Escape(f"SELECT * FROM {source}", FILES, reads_marker) for source in READ),
     Escape("SELECT * FROM glob('{d}/*')", FILES, lists_the_folder),
     Escape("COPY store.payments FROM '{d}/payments.csv'", FILES, loads_marker_into("payments")),
     Escape("ATTACH '{d}/other.duckdb' AS other", FILES, loads_marker_into("other.secret")),
@@ -141,34 +165,16 @@ ESCAPES = [
         "CREATE PERSISTENT SECRET kept (TYPE http)", FILES, creates("secrets/kept.duckdb_secret")
     ),
     # install or load an extension (from the test's local repository and files)
-    Escape("INSTALL httpfs", FILES, installs("httpfs")),
-    Escape("INSTALL json", FILES, installs("json")),
+    *(Escape(f"INSTALL {name}", FILES, installs(name)) for name in ("httpfs", "json")),
     Escape("INSTALL httpfs FROM '{d}/repository'", FILES, installs("httpfs")),
     Escape("LOAD httpfs", EXTENSIONS, DLOPENED, setup="INSTALL httpfs"),
     Escape("LOAD '{d}/evil.duckdb_extension'", EXTENSIONS, DLOPENED),
     # change the configuration
     Escape("SET lock_configuration = false", LOCKED, unlocks),
-    Escape("SET memory_limit = '64GB'", LOCKED, changes("memory_limit")),
+    *(Escape(f"SET {name} = {value}", LOCKED, changes(name)) for name, value in LOOSER.items()),
     Escape("PRAGMA memory_limit = '64GB'", LOCKED, changes("memory_limit")),
-    Escape("SET temp_directory = '{d}/spill'", LOCKED, changes("temp_directory")),
     Escape("PRAGMA threads = 1", LOCKED, changes("threads")),
-    Escape("SET allowed_directories = ['{d}']", LOCKED, changes("allowed_directories")),
-    Escape("SET allowed_paths = ['{d}/data.csv']", LOCKED, changes("allowed_paths")),
-    Escape("SET extension_directory = '{d}/else'", LOCKED, changes("extension_directory")),
-    Escape("SET secret_directory = '{d}/else'", LOCKED, changes("secret_directory")),
-    Escape(
-        "SET custom_extension_repository = '{d}/else'",
-        LOCKED,
-        changes("custom_extension_repository"),
-    ),
-    Escape(
-        "SET autoinstall_known_extensions = true", LOCKED, changes("autoinstall_known_extensions")
-    ),
-    Escape("SET autoload_known_extensions = true", LOCKED, changes("autoload_known_extensions")),
-    Escape("SET enable_external_access = true", LOCKED, RUNNING),
-    Escape("RESET enable_external_access", LOCKED, RUNNING),
-    Escape("SET allow_unsigned_extensions = true", LOCKED, RUNNING),
-    Escape("SET allow_community_extensions = true", LOCKED, RUNNING),
+    *(Escape(statement, LOCKED, RUNNING) for statement in WHILE_RUNNING),
 ]
 
 

@@ -11,7 +11,6 @@ imported), which keeps the test offline and fast while proving the wheel's own c
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
 import sys
@@ -22,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import PASSPHRASE, ROOT
+from tests.conftest import PASSPHRASE, ROOT, osteo, osteo_env
 
 pytestmark = pytest.mark.slow
 
@@ -95,19 +94,11 @@ def test_the_wheel_carries_contracts_sql_and_mapping_example(wheel: Path) -> Non
 def test_the_installed_wheel_synthesizes_imports_and_reports(
     installed: Path, tmp_path: Path
 ) -> None:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("OSTEO_", "PYTHON"))}
-    env.update({"OSTEO_WORKSPACE": str(tmp_path / "ws"), "OSTEO_PASSPHRASE": PASSPHRASE})
+    env = osteo_env(tmp_path / "ws", {"OSTEO_PASSPHRASE": PASSPHRASE})
 
-    def osteo(*args: str) -> subprocess.CompletedProcess[str]:
+    def installed_osteo(*args: str) -> subprocess.CompletedProcess[str]:
         # cwd outside the checkout: nothing of the source tree can be imported.
-        return subprocess.run(
-            [str(installed / "osteo"), *args],
-            capture_output=True,
-            text=True,
-            env=env,
-            cwd=tmp_path,
-            timeout=600,
-        )
+        return osteo(*args, env=env, program=[str(installed / "osteo")], cwd=tmp_path, timeout=600)
 
     where = subprocess.run(
         [
@@ -123,14 +114,15 @@ def test_the_installed_wheel_synthesizes_imports_and_reports(
     assert where.returncode == 0, where.stderr
     assert Path(where.stdout.strip()).is_relative_to(installed.parent), where.stdout
 
-    synth = osteo("synth", "--out", str(tmp_path / "practice"), "--years", "1", "--patients", "60")
+    practice = tmp_path / "practice"
+    synth = installed_osteo("synth", "--out", str(practice), "--years", "1", "--patients", "60")
     assert synth.returncode == 0, synth.stderr
-    assert osteo("init").returncode == 0
-    imported = osteo("import", str(tmp_path / "practice" / "libreosteo"), "--json")
+    assert installed_osteo("init").returncode == 0
+    imported = installed_osteo("import", str(practice / "libreosteo"), "--json")
     assert imported.returncode == 0, imported.stderr
     summary = json.loads(imported.stdout)
     assert summary["changed"] and sum(f["quarantined"] for f in summary["files"]) == 0
-    metrics = osteo("metrics", "--format", "json")
+    metrics = installed_osteo("metrics", "--format", "json")
     assert metrics.returncode == 0, metrics.stderr
-    truth = json.loads((tmp_path / "practice" / "libreosteo" / "ground_truth.json").read_text())
+    truth = json.loads((practice / "libreosteo" / "ground_truth.json").read_text())
     assert json.loads(metrics.stdout)["totals"] == truth["totals"]
