@@ -1,0 +1,176 @@
+"""One stage-1 table builder and one practitioner role rule, for every adapter."""
+
+from __future__ import annotations
+
+from dataclasses import fields
+from datetime import date, time
+from decimal import Decimal
+
+import pytest
+
+from osteo_analytics.pseudonymize.primitives import normalize_name
+from osteo_analytics.sources import SourceBatch
+from osteo_analytics.sources.base import SCHEMAS
+from osteo_analytics.sources.tables import (
+    DERIVED,
+    ROWS,
+    ConsultationRow,
+    InvoiceRow,
+    PatientRow,
+    PaymentRow,
+    assign_roles,
+    build_batch,
+    build_table,
+)
+
+DAY = date(2024, 3, 15)
+MARIE = PatientRow(family_name="Dupont", first_name="Marie", source_file="f.csv", source_row=2)
+
+
+def seen(name: str, row: int, file: str = "f.csv") -> ConsultationRow:
+    """A consultation row naming ``name``: what assign_roles counts."""
+    return ConsultationRow(
+        consultation_ref=f"{file}#{row}",
+        patient=MARIE,
+        practitioner_name=name,
+        consulted_on=DAY,
+        status="done",
+        consultation_type="other",
+        source_file=file,
+        source_row=row,
+    )
+
+
+def roles(batch_or_rows: SourceBatch | list) -> dict[str, str]:
+    rows = (
+        batch_or_rows.practitioners.to_pylist()
+        if isinstance(batch_or_rows, SourceBatch)
+        else [{"display_name": r.display_name, "role": r.role} for r in batch_or_rows]
+    )
+    return {r["display_name"]: r["role"] for r in rows}
+
+
+# --- the rule ----------------------------------------------------------------------------
+
+
+def test_the_practitioner_with_most_rows_is_titular_the_others_associates() -> None:
+    rows = [seen("Paul Petit", 2), seen("Marie Martin", 3), seen("Marie Martin", 4)]
+    rows += [seen("Léa Roux", 5), seen("Marie Martin", 6)]
+    assert roles(assign_roles(rows)) == {
+        "Paul Petit": "associate",
+        "Marie Martin": "titular",
+        "Léa Roux": "associate",
+    }
+
+
+@pytest.mark.parametrize("order", [1, -1])
+def test_a_tie_goes_to_the_folded_name_that_sorts_first_whatever_the_order(order: int) -> None:
+    rows = [seen("Zoé Abel", 2), seen("Zoé Abel", 3), seen("ÉLODIE Zan", 4), seen("Elodie Zan", 5)]
+    got = {normalize_name(r.display_name): r.role for r in assign_roles(rows[::order])}
+    assert got == {"elodie zan": "titular", "zoe abel": "associate"}  # two rows each
+
+
+def test_names_fold_as_pseudonymize_folds_them_first_row_names_and_locates() -> None:
+    rows = [seen("Jean-Pierre Le Goff", 7, "a.csv"), seen("JEAN PIERRE LE GOFF", 2, "b.csv")]
+    [only] = assign_roles(rows)
+    assert (only.display_name, only.role, only.source_file, only.source_row) == (
+        "Jean-Pierre Le Goff",
+        "titular",
+        "a.csv",
+        7,
+    )
+
+
+def test_replacement_only_when_the_source_says_so() -> None:
+    rows = [seen("Marie Martin", n) for n in range(2, 6)] + [seen("Paul Petit", 6)]
+    rows += [seen("Léa Roux", 7), seen("Léa Roux", 8)]
+    assert roles(assign_roles(rows)) == {
+        "Marie Martin": "titular",
+        "Paul Petit": "associate",
+        "Léa Roux": "associate",
+    }
+    said = assign_roles(rows, replacements=["PAUL PETIT"])  # any spelling of the name
+    assert roles(said) == {
+        "Marie Martin": "titular",
+        "Paul Petit": "replacement",
+        "Léa Roux": "associate",
+    }
+    # a replacement is never titular, however many rows: the next one is
+    assert roles(assign_roles(rows, replacements=["Marie Martin"])) == {
+        "Marie Martin": "replacement",
+        "Paul Petit": "associate",
+        "Léa Roux": "titular",
+    }
+    assert assign_roles([]) == []
+
+
+# --- the builder -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("dataset", sorted(ROWS))
+def test_each_record_is_its_schema(dataset: str) -> None:
+    """A record's fields are its schema's columns but the derived ones and the patient's."""
+    schema = SCHEMAS[dataset]
+    record = {f.name: f for f in fields(ROWS[dataset])}
+    own = [n for n in schema.names if n not in DERIVED and not n.startswith("patient_")]
+    names_patient = any(n.startswith("patient_") for n in schema.names)
+    assert sorted(record) == sorted(own + ["patient"] * names_patient)
+    for name in own:  # optional (None by default) exactly when nullable
+        assert (record[name].default is None) == schema.field(name).nullable, name
+
+
+def test_build_batch_numbers_payments_and_fills_source() -> None:
+    invoices = [
+        InvoiceRow(
+            invoice_number=n,
+            patient=MARIE,
+            practitioner_name="Marie Martin",
+            issued_on=DAY,
+            amount=Decimal("55.00"),
+            status="paid",
+            source_file="f.csv",
+            source_row=row,
+        )
+        for row, n in ((2, "F1"), (3, "F2"))
+    ]
+    payments = [
+        PaymentRow(
+            invoice_number=n,
+            paid_on=DAY,
+            amount=Decimal(a),
+            method="cb",
+            source_file="f.csv",
+            source_row=row,
+        )
+        for row, n, a in ((2, "F1", "20"), (3, "F2", "55"), (2, "F1", "35"))
+    ]
+    consultation = seen("Marie Martin", 2)
+    consultation.start_time = time(9, 30)
+    batch = build_batch(
+        "generic", patients=[MARIE], consultations=[consultation], invoices=invoices,
+        payments=payments, files=[], rejected=[],
+    )  # fmt: skip
+    batch.assert_valid()
+    assert batch.payments.column("payment_id").to_pylist() == ["F1/1", "F2/1", "F1/2"]
+    assert batch.payments.column("amount").to_pylist() == [Decimal(a) for a in ("20", "55", "35")]
+    for table in batch.tables().values():
+        assert table.column("source").to_pylist() == ["generic"] * table.num_rows
+    assert batch.consultations.column("start_time").to_pylist() == [time(9, 30)]
+    assert batch.patients.to_pylist()[0]["birth_date"] is None
+    named = batch.invoices.select(["patient_family_name", "patient_first_name"]).to_pylist()
+    assert named == [{"patient_family_name": "Dupont", "patient_first_name": "Marie"}] * 2
+    assert roles(batch) == {"Marie Martin": "titular"}
+
+
+def test_an_empty_read_gives_empty_tables_of_each_schema() -> None:
+    batch = build_batch(
+        "docx", patients=[], consultations=[], invoices=[], payments=[], files=[], rejected=[]
+    )
+    for name, table in batch.tables().items():
+        assert table.num_rows == 0 and table.schema.equals(SCHEMAS[name])
+
+
+def test_a_required_column_left_empty_is_an_adapter_bug() -> None:
+    row = PatientRow(family_name="Dupont", first_name=None, source_file="f", source_row=2)
+    with pytest.raises(AssertionError, match="first_name"):
+        build_table(SCHEMAS["patients"], "generic", [row])
