@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import csv
+import json
+from collections.abc import Callable
 from dataclasses import fields
 from datetime import date, time
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
+from docx import Document
 
 from osteo_analytics.pseudonymize.primitives import normalize_name
-from osteo_analytics.sources import SourceBatch
+from osteo_analytics.sources import SourceBatch, docx, generic
 from osteo_analytics.sources.base import SCHEMAS
 from osteo_analytics.sources.tables import (
     DERIVED,
@@ -22,6 +27,7 @@ from osteo_analytics.sources.tables import (
     build_batch,
     build_table,
 )
+from tests.conftest import PASSPHRASE, osteo
 
 DAY = date(2024, 3, 15)
 MARIE = PatientRow(family_name="Dupont", first_name="Marie", source_file="f.csv", source_row=2)
@@ -174,3 +180,91 @@ def test_a_required_column_left_empty_is_an_adapter_bug() -> None:
     row = PatientRow(family_name="Dupont", first_name=None, source_file="f", source_row=2)
     with pytest.raises(AssertionError, match="first_name"):
         build_table(SCHEMAS["patients"], "generic", [row])
+
+
+# --- every adapter -----------------------------------------------------------------------
+
+# (day, patient, Praticien): Marie Martin three times, Paul Petit once
+VISITS = [
+    ("01/03/2024", "DUPONT Marie", "Marie Martin"),
+    ("02/03/2024", "MARTIN Jean", "Paul Petit"),
+]
+VISITS += [("04/03/2024", "LEROY Ana", "Marie Martin"), ("05/03/2024", "MOREL Luc", "MARIE MARTIN")]
+EXPECTED = {"Marie Martin": "titular", "Paul Petit": "associate"}
+
+
+def write_rows(path: Path, rows: list[list[str]]) -> Path:
+    with path.open("w", encoding="utf-8", newline="") as f:
+        csv.writer(f, delimiter=";").writerows(rows)
+    return path
+
+
+GENERIC_MAPPING = """
+format: osteo-mapping/1
+feeds: [consultations, invoices]
+columns:
+  Date: consulted_on
+  Patient: full_name
+  Montant: amount
+  Praticien: practitioner
+"""
+
+
+def read_generic(tmp: Path) -> SourceBatch:
+    rows = [["Date", "Patient", "Montant", "Praticien"]]
+    rows += [[day, patient, "55", who] for day, patient, who in VISITS]
+    mapping = tmp / "mapping.yaml"
+    mapping.write_text(GENERIC_MAPPING, encoding="utf-8")
+    return generic.read([write_rows(tmp / "visites.csv", rows)], mapping=mapping)
+
+
+def read_docx(tmp: Path) -> SourceBatch:
+    for i, (day, patient, who) in enumerate(VISITS):
+        doc = Document()
+        doc.add_heading(patient, level=1)
+        doc.add_paragraph(f"Praticien : {who}")
+        doc.add_paragraph(f"{day} lombalgie. Tarif : 55 € réglé CB")
+        doc.save(str(tmp / f"patient-{i}.docx"))
+    return docx.read([tmp])
+
+
+READERS: dict[str, tuple[Callable[[Path], SourceBatch], Callable[[], dict[str, str]]]] = {
+    "generic": (read_generic, lambda: EXPECTED),
+    "docx": (read_docx, lambda: EXPECTED),
+}
+
+
+@pytest.mark.parametrize("adapter", sorted(READERS))
+def test_every_adapter_gives_a_titular_and_associates(adapter: str, tmp_path: Path) -> None:
+    read, expected = READERS[adapter]
+    assert roles(read(tmp_path)) == expected()
+
+
+def test_the_titular_does_not_depend_on_the_order_of_files(tmp_path: Path) -> None:
+    mapping = tmp_path / "mapping.yaml"
+    mapping.write_text(GENERIC_MAPPING, encoding="utf-8")
+    header = ["Date", "Patient", "Montant", "Praticien"]
+    a = write_rows(tmp_path / "a.csv", [header, ["01/03/2024", "DUPONT Marie", "55", "Zoé Abel"]])
+    b = write_rows(tmp_path / "b.csv", [header, ["02/03/2024", "MARTIN Jean", "55", "Anne Zan"]])
+    for files in ([a, b], [b, a]):
+        got = roles(generic.read(files, mapping=mapping))
+        assert got == {"Anne Zan": "titular", "Zoé Abel": "associate"}
+
+
+def test_imported_practitioners_keep_their_roles(tmp_path: Path) -> None:
+    """Through `osteo import` and `osteo sql`: the roles reach the snapshot."""
+    env = {"OSTEO_PASSPHRASE": PASSPHRASE}
+    ws = tmp_path / "ws"
+    assert osteo("init", workspace=ws, env=env).returncode == 0
+    source = tmp_path / "in"
+    source.mkdir()
+    read_generic(source)  # writes visites.csv and mapping.yaml
+    done = osteo(
+        "import", str(source / "visites.csv"), "--format", "generic",
+        "--mapping", str(source / "mapping.yaml"), workspace=ws, env=env,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    sql = "SELECT display_name, role FROM practitioners ORDER BY display_name"
+    shown = osteo("sql", "-c", sql, "--format", "json", workspace=ws, env=env)
+    assert shown.returncode == 0, shown.stderr
+    assert {r["display_name"]: r["role"] for r in json.loads(shown.stdout)} == EXPECTED
