@@ -14,7 +14,7 @@ import pytest
 from docx import Document
 
 from osteo_analytics.pseudonymize.primitives import normalize_name
-from osteo_analytics.sources import SourceBatch, docx, generic
+from osteo_analytics.sources import SourceBatch, docx, generic, ledger
 from osteo_analytics.sources.base import SCHEMAS
 from osteo_analytics.sources.tables import (
     DERIVED,
@@ -218,6 +218,12 @@ def read_generic(tmp: Path) -> SourceBatch:
     return generic.read([write_rows(tmp / "visites.csv", rows)], mapping=mapping)
 
 
+def read_ledger(tmp: Path) -> SourceBatch:
+    rows = [["Date", "Patient", "Montant", "Mode de règlement", "Praticien"]]
+    rows += [[day, patient, "55", "CB", who] for day, patient, who in VISITS]
+    return ledger.read([write_rows(tmp / "recettes-2024.csv", rows)])
+
+
 def read_docx(tmp: Path) -> SourceBatch:
     for i, (day, patient, who) in enumerate(VISITS):
         doc = Document()
@@ -230,6 +236,7 @@ def read_docx(tmp: Path) -> SourceBatch:
 
 READERS: dict[str, tuple[Callable[[Path], SourceBatch], Callable[[], dict[str, str]]]] = {
     "generic": (read_generic, lambda: EXPECTED),
+    "ledger": (read_ledger, lambda: EXPECTED),
     "docx": (read_docx, lambda: EXPECTED),
 }
 
