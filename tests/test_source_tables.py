@@ -10,11 +10,12 @@ from datetime import date, time
 from decimal import Decimal
 from pathlib import Path
 
+import openpyxl
 import pytest
 from docx import Document
 
 from osteo_analytics.pseudonymize.primitives import normalize_name
-from osteo_analytics.sources import SourceBatch, docx, generic, ledger
+from osteo_analytics.sources import SourceBatch, docx, generic, ledger, libreosteo
 from osteo_analytics.sources.base import SCHEMAS
 from osteo_analytics.sources.tables import (
     DERIVED,
@@ -27,6 +28,8 @@ from osteo_analytics.sources.tables import (
     build_batch,
     build_table,
 )
+from osteo_analytics.synthetic import synthesize
+from osteo_analytics.synthetic.people import make_practitioners
 from tests.conftest import PASSPHRASE, osteo
 
 DAY = date(2024, 3, 15)
@@ -234,10 +237,26 @@ def read_docx(tmp: Path) -> SourceBatch:
     return docx.read([tmp])
 
 
+def synthetic_libreosteo(tmp: Path) -> Path:
+    """A small LibreOsteo export of three osteopaths: the titular and two associates."""
+    synthesize(tmp / "practice", years=1, practitioners=3, scale=0.05, formats=("libreosteo",))
+    return tmp / "practice" / "libreosteo"
+
+
+def read_libreosteo(tmp: Path) -> SourceBatch:
+    export = synthetic_libreosteo(tmp)
+    return libreosteo.read([export / f"{k}.csv" for k in ("patients", "examinations", "invoices")])
+
+
+def synthetic_roles() -> dict[str, str]:
+    return {p.display_name: p.role for p in make_practitioners(3, 42)}
+
+
 READERS: dict[str, tuple[Callable[[Path], SourceBatch], Callable[[], dict[str, str]]]] = {
     "generic": (read_generic, lambda: EXPECTED),
     "ledger": (read_ledger, lambda: EXPECTED),
     "docx": (read_docx, lambda: EXPECTED),
+    "libreosteo": (read_libreosteo, synthetic_roles),
 }
 
 
@@ -256,6 +275,53 @@ def test_the_titular_does_not_depend_on_the_order_of_files(tmp_path: Path) -> No
     for files in ([a, b], [b, a]):
         got = roles(generic.read(files, mapping=mapping))
         assert got == {"Anne Zan": "titular", "Zoé Abel": "associate"}
+
+
+THERAPIST = ("Prénom du thérapeute", "Nom du thérapeute")  # both exports label them so
+
+
+def said_replacement_csv(export: Path, who: str, quality: str) -> None:
+    path = export / "invoices.csv"
+    with path.open(encoding="utf-8", newline="") as f:
+        rows = list(csv.reader(f))
+    head = rows[0]
+    first, last, said = (head.index(h) for h in (*THERAPIST, "En qualité de"))
+    for row in rows[1:]:
+        if f"{row[first]} {row[last]}" == who:
+            row[said] = quality
+    with path.open("w", encoding="utf-8", newline="") as f:
+        csv.writer(f).writerows(rows)
+
+
+def said_replacement_xlsx(export: Path, who: str, quality: str) -> None:
+    path = export / "invoices.xlsx"
+    book = openpyxl.load_workbook(path)
+    sheet = book.active
+    head = [c.value for c in sheet[1]]
+    first, last, said = (head.index(h) for h in (*THERAPIST, "Qualité"))
+    for row in sheet.iter_rows(min_row=2):
+        if f"{row[first].value} {row[last].value}" == who:
+            row[said].value = quality
+    book.save(path)
+
+
+@pytest.mark.parametrize("fmt", ["csv", "xlsx"])
+def test_libreosteo_says_replacement_through_the_invoice_quality(fmt: str, tmp_path: Path) -> None:
+    """LibreOsteo copies the therapist's title ("En qualité de") onto every invoice."""
+    export = synthetic_libreosteo(tmp_path)
+    titular, one, other = make_practitioners(3, 42)
+    quality = f"Ostéopathe D.O., remplaçante de {titular.first_name[0]}. {titular.last_name}"
+    (said_replacement_csv if fmt == "csv" else said_replacement_xlsx)(
+        export, one.display_name, quality
+    )
+    batch = libreosteo.read(
+        [export / f"{k}.{fmt}" for k in ("patients", "examinations", "invoices")]
+    )
+    assert roles(batch) == {
+        titular.display_name: "titular",
+        one.display_name: "replacement",
+        other.display_name: "associate",
+    }
 
 
 def test_imported_practitioners_keep_their_roles(tmp_path: Path) -> None:
