@@ -30,7 +30,8 @@ import pyarrow.compute as pc
 
 from osteo_analytics import snapshots, vault
 from osteo_analytics.atomic import make_private_dir, write_new_file
-from osteo_analytics.contracts.checks import check, load_contracts
+from osteo_analytics.contracts.checks import check
+from osteo_analytics.contracts.model import load_contracts
 from osteo_analytics.errors import Hint, InputError, UsageError
 from osteo_analytics.pseudonymize.stage import PROVENANCE, pseudonymize_batch, strip_provenance
 from osteo_analytics.settings import load_settings
@@ -39,10 +40,12 @@ from osteo_analytics.sources import (
     FileReport,
     SourceBatch,
     detect_format,
+    files,
     generic,
     ledger,
     libreosteo,
 )
+from osteo_analytics.sources.libreosteo.files import PARIS
 from osteo_analytics.workspace import Unlocked
 
 # Parents first, so that a rejected parent makes its children orphans in the same pass.
@@ -108,7 +111,7 @@ def read_sources(
     """Read raw exports with the adapter `fmt` (or the one that recognizes them).
 
     `mapping` is the YAML mapping of the generic adapter; `password` is asked for each
-    password-protected workbook of a ledger (never given on the command line); `zone` is
+    password-protected workbook (never given on the command line); `zone` is
     the practice's time zone for exported instants (default: the adapter's, Europe/Paris).
     """
     if mapping is not None and fmt not in ("auto", "generic"):
@@ -120,9 +123,7 @@ def read_sources(
         fmt = "generic"
     if not paths:
         raise UsageError("indiquez au moins un fichier ou dossier à importer")
-    for path in paths:
-        if not path.exists():
-            raise InputError(f"{path} : fichier ou dossier introuvable")
+    files.check_exist(paths)
     if fmt == "auto":
         found = {detect_format(p) for p in paths}
         if None in found:
@@ -137,11 +138,11 @@ def read_sources(
             )
         fmt = str(found.pop())
     if fmt == "generic":
-        return generic.read(list(paths), mapping=mapping)
+        return generic.read(list(paths), mapping=mapping, password=password)
     if fmt == "ledger":
         return ledger.read(list(paths), password=password)
-    if fmt == "libreosteo" and zone is not None:
-        return libreosteo.read(list(paths), zone=zone)
+    if fmt == "libreosteo":
+        return libreosteo.read(list(paths), zone=zone or PARIS, password=password)
     adapter = ADAPTERS.get(fmt)
     if adapter is None:
         raise UsageError(f"format inconnu : {fmt} (formats connus : {', '.join(ADAPTERS)})")

@@ -28,7 +28,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from osteo_analytics import vault
-from osteo_analytics.contracts.checks import load_contracts
+from osteo_analytics.contracts.model import load_contracts
 from osteo_analytics.errors import DecryptionError, Hint, IntegrityError, UsageError
 from osteo_analytics.ingest import ORDER
 from osteo_analytics.workspace import Unlocked, Workspace

@@ -70,17 +70,31 @@ def generate_identity() -> Identity:
     return Identity(str(key), str(key.to_public()))
 
 
+# (post-quantum prefix, its refusal), (expected prefix, its refusal); case-insensitive.
+_IDENTITY_TEXT = (
+    ("AGE-SECRET-KEY-PQ-", "clé age post-quantique non prise en charge : utilisez une clé X25519"),
+    ("AGE-SECRET-KEY-1", "ce n'est pas une identité age : une clé commence par AGE-SECRET-KEY-1"),
+)
+_RECIPIENT_TEXT = (
+    ("AGE1PQ1", "destinataire age post-quantique non pris en charge : utilisez une clé X25519"),
+    ("AGE1", "ce n'est pas un destinataire age : une clé publique commence par age1"),
+)
+
+
+def _key_text(text: str, rules: tuple[tuple[str, str], tuple[str, str]]) -> str:
+    """`text` stripped and upper-cased once it starts like an X25519 key of this kind."""
+    text = text.strip().upper()
+    (post_quantum, refused), (expected, wrong) = rules
+    if text.startswith(post_quantum):
+        raise InvalidKeyError(refused)
+    if not text.startswith(expected):
+        raise InvalidKeyError(wrong)
+    return text
+
+
 def parse_identity(text: str) -> Identity:
     """Validate an `AGE-SECRET-KEY-1…` string; raise `InvalidKeyError` (no key in message)."""
-    text = text.strip()
-    if text.upper().startswith("AGE-SECRET-KEY-PQ-"):
-        raise InvalidKeyError(
-            "clé age post-quantique non prise en charge : utilisez une clé X25519"
-        )
-    if not text.upper().startswith("AGE-SECRET-KEY-1"):
-        raise InvalidKeyError(
-            "ce n'est pas une identité age : une clé commence par AGE-SECRET-KEY-1"
-        )
+    text = _key_text(text, _IDENTITY_TEXT)
     try:
         key = pyrage.x25519.Identity.from_str(text)
     except pyrage.IdentityError:
@@ -90,17 +104,9 @@ def parse_identity(text: str) -> Identity:
 
 def parse_recipient(text: str) -> str:
     """Validate an `age1…` X25519 recipient and return its canonical (lower-case) form."""
-    text = text.strip()
-    if text.lower().startswith("age1pq1"):
-        raise InvalidKeyError(
-            "destinataire age post-quantique non pris en charge : utilisez une clé X25519"
-        )
-    if not text.lower().startswith("age1"):
-        raise InvalidKeyError(
-            "ce n'est pas un destinataire age : une clé publique commence par age1"
-        )
+    text = _key_text(text, _RECIPIENT_TEXT)
     try:
-        return str(pyrage.x25519.Recipient.from_str(text))
+        return str(pyrage.x25519.Recipient.from_str(text.lower()))
     except pyrage.RecipientError:
         raise InvalidKeyError(
             "destinataire age mal formé (longueur ou somme de contrôle)"

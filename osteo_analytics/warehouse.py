@@ -35,7 +35,7 @@ import datetime as dt
 import getpass
 import os
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
@@ -312,9 +312,11 @@ def open_warehouse(
         con.execute("SET enable_external_access = false")
         con.execute("CREATE SCHEMA store")
         for dataset in snapshots.DATASETS:
-            _load(con, f"store.{dataset}", tables.pop(dataset))
-        _build_history(con, snapshots_dir, identities, name, wanted)
-        _build_credited_invoices(con, snapshots_dir, identities, name, wanted)
+            statement = f"CREATE TABLE store.{dataset} AS SELECT * FROM _incoming"
+            _insert(con, statement, tables.pop(dataset))
+        unloaded = None if wanted is None else _Unloaded(snapshots_dir, identities, name, wanted)
+        _build_history(con, unloaded)
+        _build_credited_invoices(con, unloaded)
         for view in (*BASE_VIEWS, "patient_history"):
             con.execute(f"CREATE VIEW {view} AS SELECT * FROM store.{view}")
         today = dt.datetime.now(ZoneInfo(settings["timezone"])).date()
@@ -330,15 +332,6 @@ def open_warehouse(
     return warehouse
 
 
-def _load(con: duckdb.DuckDBPyConnection, target: str, table: pa.Table) -> None:
-    """Copy an Arrow table into a real DuckDB table, then drop the reference to Python memory."""
-    con.register("_incoming", table)
-    try:
-        con.execute(f"CREATE TABLE {target} AS SELECT * FROM _incoming")
-    finally:
-        con.unregister("_incoming")
-
-
 _HISTORY = """
     SELECT patient_key,
            min(consulted_on) FILTER (WHERE status = 'done') AS first_done_on,
@@ -348,13 +341,39 @@ _HISTORY = """
 """
 
 
-def _build_history(
-    con: duckdb.DuckDBPyConnection,
-    snapshots_dir: Path,
-    identities: Sequence[str],
-    name: str,
-    years: Sequence[int] | None,
-) -> None:
+@dataclass(frozen=True)
+class _Unloaded:
+    """The partitions of the snapshot that `years` leaves out, read one year at a time."""
+
+    snapshots_dir: Path
+    identities: Sequence[str]
+    name: str
+    years: Sequence[int]
+
+    def partitions(self, dataset: str, *, newest_first: bool = False) -> Iterator[pa.Table]:
+        manifest = snapshots.read_manifest(self.snapshots_dir / self.name, self.identities)
+        others = sorted(set(manifest.years(dataset)) - set(self.years), reverse=newest_first)
+        for year in others:
+            yield snapshots.read_snapshot(
+                self.snapshots_dir,
+                self.identities,
+                name=self.name,
+                datasets=[dataset],
+                years=[year],
+            )[dataset]
+
+
+def _insert(con: duckdb.DuckDBPyConnection, statement: str, rows: pa.Table) -> None:
+    """Run `statement`, which reads `_incoming`, over an Arrow table (copied into DuckDB
+    tables, so the reference to Python memory is dropped after)."""
+    con.register("_incoming", rows)
+    try:
+        con.execute(statement)
+    finally:
+        con.unregister("_incoming")
+
+
+def _build_history(con: duckdb.DuckDBPyConnection, unloaded: _Unloaded | None) -> None:
     """store.patient_history over every year, reading the unloaded partitions one at a time.
 
     A partial load would otherwise count a returning patient as new and date a last visit
@@ -363,20 +382,12 @@ def _build_history(
     con.execute(
         "CREATE TABLE store.patient_history AS " + _HISTORY.format(source="store.consultations")
     )
-    if years is None:
+    if unloaded is None:
         return
-    manifest = snapshots.read_manifest(snapshots_dir / name, identities)
-    for year in manifest.years("consultations"):
-        if year in years:
-            continue
-        part = snapshots.read_snapshot(
-            snapshots_dir, identities, name=name, datasets=["consultations"], years=[year]
-        )["consultations"]
-        con.register("_incoming", part)
-        try:
-            con.execute("INSERT INTO store.patient_history " + _HISTORY.format(source="_incoming"))
-        finally:
-            con.unregister("_incoming")
+    for part in unloaded.partitions("consultations"):
+        _insert(
+            con, "INSERT INTO store.patient_history " + _HISTORY.format(source="_incoming"), part
+        )
     con.execute(
         "CREATE OR REPLACE TABLE store.patient_history AS "
         "SELECT patient_key, min(first_done_on) AS first_done_on, "
@@ -385,21 +396,15 @@ def _build_history(
     )
 
 
-def _build_credited_invoices(
-    con: duckdb.DuckDBPyConnection,
-    snapshots_dir: Path,
-    identities: Sequence[str],
-    name: str,
-    years: Sequence[int] | None,
-) -> None:
+def _build_credited_invoices(con: duckdb.DuckDBPyConnection, unloaded: _Unloaded | None) -> None:
     """store.credited_invoices: unloaded invoices that loaded credit notes name.
 
     Whether a credit note is partial depends on its invoice's status and amount
-    (sql/_macros.sql), and the invoice may be in a year `years` leaves out. Only the
-    invoices named are kept from each other year, read one at a time.
+    (metrics/sql/_macros.sql), and the invoice may be in a year `years` leaves out. Only
+    the invoices named are kept from each other year, read one at a time.
     """
     con.execute("CREATE TABLE store.credited_invoices AS FROM store.invoices LIMIT 0")
-    if years is None:
+    if unloaded is None:
         return
     missing = {
         row[0]
@@ -411,18 +416,10 @@ def _build_credited_invoices(
     }
     if not missing:
         return
-    manifest = snapshots.read_manifest(snapshots_dir / name, identities)
-    for year in sorted(set(manifest.years("invoices")) - set(years), reverse=True):
-        part = snapshots.read_snapshot(
-            snapshots_dir, identities, name=name, datasets=["invoices"], years=[year]
-        )["invoices"]
+    for part in unloaded.partitions("invoices", newest_first=True):
         found = part.filter(pc.is_in(part.column("invoice_number"), pa.array(sorted(missing))))
         if found.num_rows:
-            con.register("_incoming", found)
-            try:
-                con.execute("INSERT INTO store.credited_invoices SELECT * FROM _incoming")
-            finally:
-                con.unregister("_incoming")
+            _insert(con, "INSERT INTO store.credited_invoices SELECT * FROM _incoming", found)
             missing -= set(found.column("invoice_number").to_pylist())
         if not missing:
             return

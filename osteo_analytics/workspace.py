@@ -60,10 +60,6 @@ class Workspace:
         return self.root / "quarantine"
 
     @property
-    def archive_dir(self) -> Path:
-        return self.root / "archive"
-
-    @property
     def audit_path(self) -> Path:
         return self.root / "audit.log"
 
@@ -79,10 +75,7 @@ class Workspace:
 
     def recipients(self) -> list[str]:
         """The age recipients data files are encrypted to."""
-        text = (self.require().root / RECIPIENTS).read_text(encoding="ascii")
-        return [
-            line.strip() for line in text.splitlines() if line.strip() and not line.startswith("#")
-        ]
+        return vault.parse_recipients((self.require().root / RECIPIENTS).read_text("ascii"))
 
     def repair(self) -> None:
         """Finish or undo what a crash interrupted (temporary files never hold the only copy).

@@ -57,11 +57,7 @@ def cli_names() -> re.Pattern[str]:
 
 
 def _library_modules() -> list[Path]:
-    return [
-        p
-        for p in sorted(PACKAGE.rglob("*.py"))
-        if not p.is_relative_to(SURFACE)
-    ]
+    return [p for p in sorted(PACKAGE.rglob("*.py")) if not p.is_relative_to(SURFACE)]
 
 
 def _strings(node: ast.AST, constants: dict[str, str]) -> Iterator[str]:

@@ -105,6 +105,19 @@ def test_metrics_table_is_french(ws: Path) -> None:
     assert "Facturé" in result.stdout and "Encaissé" in result.stdout
 
 
+def test_metrics_table_names_methods_with_the_contract_labels(ws: Path) -> None:
+    """One French label per payment method, the contract's, on the practitioner's screen."""
+    from osteo_analytics.contracts.model import labels
+
+    result = osteo("metrics", workspace=ws, env=ENV)
+    assert result.returncode == 0, result.stderr
+    header = next(line for line in result.stdout.splitlines() if "encaissé" in line)
+    names = [cell.strip() for cell in header.strip("┃│ ").split("┃")]
+    method_labels = labels("payments", "method")
+    assert names[3:8] == [method_labels[m] for m in METHODS]
+    assert names[3] == "Carte bancaire"  # not "Carte" (a carte Vitale? a gift card?)
+
+
 def test_metrics_empty_period_is_bad_usage(ws: Path) -> None:
     result = osteo("metrics", "--from", "2025-01-01", "--to", "2024-01-01", workspace=ws, env=ENV)
     assert result.returncode == 2

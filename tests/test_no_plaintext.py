@@ -18,6 +18,9 @@ from tests.conftest import PASSPHRASE, ROOT, osteo
 
 # Built at run time so that this file itself does not hold the marker the scan looks for.
 MARKER = "Kervoëllec-" + "qramïaZ"[::-1]
+# The scan's self-check plants another name of the same kind: a test running at the same
+# time (another worker) must not find the planted file in the shared temporary folder.
+PROBE = "Plounéour-" + "kevïuQ"[::-1]
 # Clinical and contact columns of LibreOsteo's CSV exports: none of their values may
 # survive pseudonymization, not even as a fragment.
 PII_COLUMNS = {
@@ -137,8 +140,8 @@ def _with_marker(sample: Path, target: Path) -> None:
         (target / name).write_bytes(text.replace(victim, MARKER).encode("utf-8"))
 
 
-def _needles() -> list[bytes]:
-    forms = {MARKER, MARKER.upper(), MARKER.lower(), fold(MARKER), fold(MARKER).replace("-", " ")}
+def _needles(marker: str) -> list[bytes]:
+    forms = {marker, marker.upper(), marker.lower(), fold(marker), fold(marker).replace("-", " ")}
     out = []
     for form in forms:
         for encoding in ("utf-8", "utf-16-le", "latin-1"):
@@ -162,8 +165,8 @@ def _files(root: Path, *, since: float | None, skip: tuple[Path, ...]) -> Iterat
             yield path
 
 
-def _containing_marker(paths: Iterator[Path]) -> list[Path]:
-    needles = _needles()
+def _containing_marker(paths: Iterator[Path], marker: str = MARKER) -> list[Path]:
+    needles = _needles(marker)
     found = []
     for path in paths:
         try:
@@ -202,5 +205,6 @@ def test_no_plaintext_anywhere_on_disk_after_an_import(
 
 @pytest.mark.parametrize("encoding", ["utf-8", "utf-16-le", "latin-1"])
 def test_the_scan_finds_the_marker_in_each_encoding(tmp_path: Path, encoding: str) -> None:
-    (tmp_path / "leak.bin").write_bytes(b"\x00" + MARKER.encode(encoding) + b"\x00")
-    assert _containing_marker(_files(tmp_path, since=None, skip=())) == [tmp_path / "leak.bin"]
+    (tmp_path / "leak.bin").write_bytes(b"\x00" + PROBE.encode(encoding) + b"\x00")
+    found = _containing_marker(_files(tmp_path, since=None, skip=()), PROBE)
+    assert found == [tmp_path / "leak.bin"]

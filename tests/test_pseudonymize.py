@@ -453,8 +453,3 @@ def test_motif_labels_match_docs() -> None:
     rows = re.findall(r"^\| (\w+) \| ([^|]+?) \|", section, flags=re.MULTILINE)
     documented = {code: label for code, label in rows if code != "code"}
     assert documented == motifs.MOTIF_LABELS
-
-
-def test_motif_categories_column() -> None:
-    col = pa.array(["Lombalgie", None, "Lombalgie", "Xyz"])
-    assert motifs.motif_categories(col).to_pylist() == ["low_back", None, "low_back", "other"]

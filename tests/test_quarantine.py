@@ -298,7 +298,7 @@ def _strings(node: ast.AST, assigned: dict[str, list[ast.expr]], where: str) -> 
 def adapter_rules_in_source() -> dict[str, set[str]]:
     """Every quarantine rule name the adapters' source can emit → the files emitting it."""
     rules: dict[str, set[str]] = {}
-    for path in sorted(SOURCES.glob("*.py")):
+    for path in sorted(SOURCES.rglob("*.py")):
         tree = ast.parse(path.read_text(encoding="utf-8"))
         scopes = [tree, *(n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef))]
         for scope in scopes:
@@ -325,8 +325,8 @@ def adapter_rules_in_source() -> dict[str, set[str]]:
                 ):
                     sink = n.elts[1]  # the Word adapter's (outcome, rule) pairs
                 if sink is not None:
-                    for rule in _strings(sink, assigned, f"{path.name}:{n.lineno}"):
-                        rules.setdefault(rule, set()).add(path.name)
+                    for rule in _strings(sink, assigned, f"{path.relative_to(SOURCES)}:{n.lineno}"):
+                        rules.setdefault(rule, set()).add(str(path.relative_to(SOURCES)))
     return rules
 
 

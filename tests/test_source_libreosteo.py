@@ -465,9 +465,6 @@ def _damaged(tmp_path: Path, kind: str) -> Path:
         return _write(tmp_path / "patients.csv", (SAMPLE / "patients.xlsx").read_bytes())
     if kind == "empty":
         return _write(tmp_path / "examinations.csv", b"")
-    if kind == "latin-1":
-        text = (SAMPLE / "patients.csv").read_text(encoding="utf-8")
-        return _write(tmp_path / "patients.csv", text.encode("latin-1", "replace"))
     if kind == "foreign csv":
         return _write(tmp_path / "export.csv", b"date;montant;client\r\n2024-01-02;55,00;X\r\n")
     if kind == "foreign xlsx":
@@ -503,7 +500,6 @@ DAMAGED = [
     "xlsx that is csv",
     "csv that is xlsx",
     "empty",
-    "latin-1",
     "foreign csv",
     "foreign xlsx",
     "invoices without amount",
@@ -522,6 +518,13 @@ def test_damaged_file_is_one_line_input_error(tmp_path, kind):
         assert value not in message
     if kind.startswith("foreign") or "junk" in kind:
         assert not detect(path)
+
+
+def test_an_export_re_encoded_to_windows_1252_reads_like_the_original(tmp_path):
+    """Once refused (LibreOsteo writes UTF-8); every adapter now decodes Windows-1252."""
+    text = (SAMPLE / "patients.csv").read_text(encoding="utf-8")
+    path = _write(tmp_path / "patients.csv", text.encode("cp1252"))
+    assert read_libreosteo([path]).patients == read_libreosteo([SAMPLE / "patients.csv"]).patients
 
 
 def test_damaged_known_file_in_folder_is_reported(tmp_path):

@@ -81,4 +81,3 @@ def main() -> None:
         )
     else:
         sys.exit(0)
-

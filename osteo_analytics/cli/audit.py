@@ -22,7 +22,6 @@ def verify(ctx: click.Context) -> None:
     supprimées à la fin du journal.
     """
     from osteo_analytics.audit import Checkpoint
-    from osteo_analytics.errors import AuditError
 
     unlocked = unlock(ctx)
     checkpoint = None
@@ -34,7 +33,5 @@ def verify(ctx: click.Context) -> None:
         recorded = manifest.extra.get("audit")
         if isinstance(recorded, dict):
             checkpoint = Checkpoint(int(recorded["count"]), str(recorded["mac"]))
-    result = unlocked.audit().verify(checkpoint)
-    if not result.ok:
-        raise AuditError(result.message())
-    click.echo(f"Journal d'audit intact : {result.count} entrées.")
+    count = unlocked.audit().verify_or_raise(checkpoint)
+    click.echo(f"Journal d'audit intact : {count} entrées.")

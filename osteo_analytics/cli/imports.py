@@ -113,20 +113,21 @@ def import_(
     change rien. Le mot de passe d'un classeur Excel protégé vient de
     OSTEO_EXCEL_PASSWORD ou d'une saisie masquée.
     """
+
+    def excel_password(path: Path) -> str:
+        return secret(ENV_EXCEL_PASSWORD, f"Mot de passe du classeur {path.name}")
+
     if suggest is not None:
         from osteo_analytics.sources.generic import suggest_mapping
 
         if not suggest.is_file():
             raise UsageError(f"{suggest} : fichier introuvable")
-        click.echo(suggest_mapping(suggest), nl=False)
+        click.echo(suggest_mapping(suggest, password=excel_password), nl=False)
         return
     if not paths:
         raise UsageError("indiquez au moins un fichier ou dossier à importer")
     from osteo_analytics.ingest import import_paths
     from osteo_analytics.report import import_progress, print_import
-
-    def excel_password(path: Path) -> str:
-        return secret(ENV_EXCEL_PASSWORD, f"Mot de passe du classeur {path.name}")
 
     unlocked = unlock(ctx)
     with import_progress(enabled=not as_json and sys.stderr.isatty()) as progress:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
 import click
 
 from osteo_analytics.cli.tools import (
@@ -13,6 +16,9 @@ from osteo_analytics.cli.tools import (
     secret,
 )
 from osteo_analytics.errors import UsageError
+
+if TYPE_CHECKING:
+    from osteo_analytics.workspace import Workspace
 
 
 def _print_recovery_code(code: str) -> None:
@@ -57,10 +63,7 @@ def passwd(ctx: click.Context) -> None:
     """Change la phrase de passe (OSTEO_PASSPHRASE puis OSTEO_NEW_PASSPHRASE, ou saisie)."""
     from osteo_analytics.workspace import change_passphrase
 
-    workspace = open_workspace(ctx)
-    old = secret(ENV_PASSPHRASE, "Phrase de passe actuelle")
-    new = secret(ENV_NEW_PASSPHRASE, "Nouvelle phrase de passe", confirm=True)
-    change_passphrase(workspace, old, new)
+    _replace_passphrase(ctx, ENV_PASSPHRASE, "Phrase de passe actuelle", change_passphrase)
     click.echo("Phrase de passe changée. Le code de secours reste valable.")
 
 
@@ -74,11 +77,17 @@ def recover(ctx: click.Context) -> None:
     """
     from osteo_analytics.workspace import recover as recover_workspace
 
-    workspace = open_workspace(ctx)
-    code = secret(ENV_RECOVERY_CODE, "Code de secours")
-    new = secret(ENV_NEW_PASSPHRASE, "Nouvelle phrase de passe", confirm=True)
-    recover_workspace(workspace, code, new)
+    _replace_passphrase(ctx, ENV_RECOVERY_CODE, "Code de secours", recover_workspace)
     click.echo("Nouvelle phrase de passe enregistrée. Le code de secours reste valable.")
+
+
+def _replace_passphrase(
+    ctx: click.Context, env: str, prompt: str, replace: Callable[[Workspace, str, str], object]
+) -> None:
+    """What proves the right to it (`env` or a prompt), then the new passphrase, twice."""
+    workspace = open_workspace(ctx)
+    proof = secret(env, prompt)
+    replace(workspace, proof, secret(ENV_NEW_PASSPHRASE, "Nouvelle phrase de passe", confirm=True))
 
 
 @keys.command()

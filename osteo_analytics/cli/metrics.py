@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 import click
 
-from osteo_analytics.cli.output import FORMATS, console, print_result
+from osteo_analytics.cli.output import console, format_option, print_result
 from osteo_analytics.cli.tools import unlock
 from osteo_analytics.errors import ReadOnlyError, UsageError
 
@@ -26,13 +26,6 @@ if TYPE_CHECKING:
 
     from osteo_analytics.warehouse import Warehouse
 
-METHOD_LABELS = {
-    "cb": "Carte",
-    "cheque": "Chèque",
-    "especes": "Espèces",
-    "virement": "Virement",
-    "autre": "Autre",
-}
 DATE = click.DateTime(formats=["%Y-%m-%d"])
 
 
@@ -42,14 +35,7 @@ DATE = click.DateTime(formats=["%Y-%m-%d"])
 @click.command(name="metrics")
 @click.option("--from", "from_", type=DATE, help="Premier jour (AAAA-MM-JJ). Défaut : tout.")
 @click.option("--to", "to", type=DATE, help="Dernier jour inclus (AAAA-MM-JJ). Défaut : tout.")
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(FORMATS),
-    default="table",
-    show_default=True,
-    help="table (lisible), json (chiffres clés, format stable) ou csv (un mois par ligne).",
-)
+@format_option("table (lisible), json (chiffres clés, format stable) ou csv (un mois par ligne).")
 @click.pass_context
 def metrics(
     ctx: click.Context, from_: dt.datetime | None, to: dt.datetime | None, fmt: str
@@ -83,35 +69,36 @@ def metrics(
         _print_headline(document, console())
 
 
-CSV_COLUMNS = (
-    "month",
-    "consultations_done",
-    "consultations_cancelled",
-    "consultations_no_show",
-    "new_patients",
-    "active_patients",
-    "revenue_invoiced",
-    "revenue_received",
-    *(f"received_{m}" for m in METHOD_LABELS),
-    "unpaid_invoices",
-    "unpaid_amount",
-)
-
-
 def _headline_csv(document: dict[str, Any]) -> str:
+    """One row per month, the headline keys in their order, `received_by_method.cb` as
+    `received_cb`: the columns follow the JSON document, so the two cannot drift apart."""
+    rows = [_flat(month) for month in document["months"]]
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(CSV_COLUMNS)
-    for month in document["months"]:
-        flat = {**month, **{f"received_{m}": v for m, v in month["received_by_method"].items()}}
-        writer.writerow([flat[c] for c in CSV_COLUMNS])
+    if rows:  # a period always has a month; without one there is nothing to head
+        writer.writerow(rows[0])
+        writer.writerows(row.values() for row in rows)
     return out.getvalue()
+
+
+def _flat(month: dict[str, Any]) -> dict[str, Any]:
+    flat: dict[str, Any] = {}
+    for key, value in month.items():
+        if key == "received_by_method":
+            flat.update({f"received_{method}": amount for method, amount in value.items()})
+        else:
+            flat[key] = value
+    return flat
 
 
 def _print_headline(document: dict[str, Any], console: Console) -> None:
     from rich.table import Table
 
+    from osteo_analytics.contracts.model import labels
     from osteo_analytics.formatting import count, euros, month_name
+    from osteo_analytics.metrics import METHODS
+
+    method_labels = labels("payments", "method")
 
     months, totals = document["months"], document["totals"]
     label = {m["month"]: month_name(dt.date.fromisoformat(m["month"] + "-01")) for m in months}
@@ -139,14 +126,15 @@ def _print_headline(document: dict[str, Any], console: Console) -> None:
     console.print(activity)
 
     money = Table(title="Recettes", title_justify="left")
-    for header in ("mois", "facturé", "encaissé", *METHOD_LABELS.values(), "impayées", "reste dû"):
+    methods = [method_labels[m] for m in METHODS]
+    for header in ("mois", "facturé", "encaissé", *methods, "impayées", "reste dû"):
         money.add_column(header, justify="left" if header == "mois" else "right")
     for row, style in [*((m, None) for m in months), (totals, "bold")]:
         money.add_row(
             label.get(row.get("month", ""), "total"),
             euros(row["revenue_invoiced"]),
             euros(row["revenue_received"]),
-            *(euros(row["received_by_method"][m]) for m in METHOD_LABELS),
+            *(euros(row["received_by_method"][m]) for m in METHODS),
             count(row["unpaid_invoices"]),
             euros(row["unpaid_amount"]),
             style=style,
@@ -165,14 +153,7 @@ def _print_headline(document: dict[str, Any], console: Console) -> None:
 
 @click.command(name="sql")
 @click.option("-c", "--command", "command", help="Requête SQL à exécuter (sinon : invite).")
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(FORMATS),
-    default="table",
-    show_default=True,
-    help="Format du résultat.",
-)
+@format_option("Format du résultat.")
 @click.pass_context
 def sql(ctx: click.Context, command: str | None, fmt: str) -> None:
     """SQL en lecture seule sur l'entrepôt en mémoire, sans accès aux fichiers ni au réseau.

@@ -6,9 +6,9 @@ import csv
 import datetime as dt
 import io
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
@@ -18,6 +18,19 @@ if TYPE_CHECKING:
 
 
 FORMATS = ("table", "json", "csv")
+Command = TypeVar("Command", bound=Callable[..., Any])
+
+
+def format_option(help: str, *, default: str | None = "table") -> Callable[[Command], Command]:
+    """`--format table|json|csv`, the same on every command that prints a report."""
+    return click.option(
+        "--format",
+        "fmt",
+        type=click.Choice(FORMATS),
+        default=default,
+        show_default=default is not None,
+        help=help,
+    )
 
 
 def console() -> Console:

@@ -16,12 +16,11 @@ headers, rule names and the French explanation of each rule.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from osteo_analytics.cli.output import FORMATS, console, print_result
+from osteo_analytics.cli.output import console, format_option, print_result
 from osteo_analytics.cli.tools import Group, open_workspace, unlock
 
 if TYPE_CHECKING:
@@ -35,18 +34,10 @@ FORMAT_HELP = "table (lisible), json ou csv (formats stables, décrits dans le R
 LIST_COLUMNS = ("stamp", "imported_at", "snapshot", "file", "rule", "rows")
 SHOW_COLUMNS = ("file", "row", "dataset", "column", "rule", "explanation")
 EMPTY = "Quarantaine vide : aucune ligne mise de côté."
-Command = TypeVar("Command", bound=Callable[..., Any])
 
 
-def _format_option(command: Command) -> Command:
-    """--format on the group and on each subcommand (the subcommand's wins)."""
-    return click.option(
-        "--format",
-        "fmt",
-        type=click.Choice(FORMATS),
-        default=None,
-        help=f"{FORMAT_HELP} Défaut : table.",
-    )(command)
+# --format on the group and on each subcommand (the subcommand's wins).
+_format_option = format_option(f"{FORMAT_HELP} Défaut : table.", default=None)
 
 
 def _fmt(ctx: click.Context, own: str | None) -> str:

@@ -109,10 +109,6 @@ class CheckReport:
         """
         return not self.table_failures and not self.failures
 
-    def failing_row_numbers(self) -> list[int]:
-        """Sorted distinct row numbers failing at least one rule (for quarantine)."""
-        return sorted({f.row_number for f in self.failures})
-
     def counts(self) -> dict[tuple[str, str], int]:
         """(column, rule) → number of failing rows, for every rule that was checked."""
         return {(r.column, r.rule): r.failed_rows for r in self.rules if r.checked}

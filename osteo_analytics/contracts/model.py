@@ -3,8 +3,8 @@
 The contracts are the single source of truth for the canonical datasets (docs/datasets.md):
 columns and DuckDB types, which columns pseudonymize keeps or removes (customProperty
 ``stage``), the anonymizationStrategy of each, code lists with their French labels, and the
-quality rules that `osteo_analytics.contracts.check` runs. Import from
-`osteo_analytics.contracts`, which re-exports this module's public names.
+quality rules that `osteo_analytics.contracts.checks` runs. `codes` and `labels` serve the
+code lists to the rest of the package, so that none is written by hand elsewhere.
 
 Rules understood (anything else is a `ContractError` at load time, never a silent skip):
 ``required`` + ``metric: nullValues``; ``unique`` + ``metric: duplicateValues``;
@@ -54,6 +54,9 @@ _SQL_RULE = re.compile(
 _PACKAGE = Path(__file__).resolve().parents[1]
 _PACKAGED = _PACKAGE / "data_contracts"
 CONTRACTS_DIR = _PACKAGED if _PACKAGED.is_dir() else _PACKAGE.parent / "data_contracts"
+# libyaml's safe loader when PyYAML was built with it: ten times faster, and the contracts
+# are read by every import and every `osteo metrics` (code lists and labels).
+_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _Fail = Callable[[str], ContractError]  # builds "<file> : <message> ; corrigez ..."
 
 
@@ -204,6 +207,54 @@ def _default_contracts() -> Mapping[str, Contract]:
     return MappingProxyType(load_contracts(CONTRACTS_DIR))
 
 
+# --- code lists ------------------------------------------------------------------------
+# The one place code lists and their French labels are read: every other module asks here
+# instead of writing "cb", "cheque"... or "Carte bancaire" down again.
+
+
+@functools.cache
+def codes(dataset: str, column: str) -> tuple[str, ...]:
+    """The codes an enumerated column may hold, in contract order (``validValues``).
+
+    ``codes("payments", "method")`` → ``("cb", "cheque", "especes", "virement", "autre")``.
+    Raises ContractError if the contract has no such column or the column no code list.
+    """
+    values = _enumerated(dataset, column).allowed_values
+    if not values:
+        raise _no_code_list(dataset, column, "validValues")
+    return values
+
+
+@functools.cache
+def labels(dataset: str, column: str) -> Mapping[str, str]:
+    """Code → French label of an enumerated column (``valueLabels``), in contract order.
+
+    Read-only (shared by every caller). Raises ContractError if the contract has no such
+    column or the column no labels.
+    """
+    col = _enumerated(dataset, column)
+    if not col.value_labels:
+        raise _no_code_list(dataset, column, "valueLabels")
+    return col.value_labels
+
+
+def _enumerated(dataset: str, column: str) -> Column:
+    contract = _default_contracts().get(dataset)
+    try:
+        if contract is None:
+            raise KeyError(dataset)
+        return contract.column(column)
+    except KeyError:
+        raise _no_code_list(dataset, column, "validValues") from None
+
+
+def _no_code_list(dataset: str, column: str, key: str) -> ContractError:
+    return ContractError(
+        f"{dataset}.{column} : pas de liste de codes ({key}) dans les contrats de données ;"
+        " complétez le contrat"
+    )
+
+
 def validate_contract_file(path: str | Path, *, odcs_schema: str | Path | None = None) -> Contract:
     """Read one contract file, check the structure this package relies on, return it.
 
@@ -212,7 +263,7 @@ def validate_contract_file(path: str | Path, *, odcs_schema: str | Path | None =
     """
     path = Path(path)
     try:
-        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+        doc = yaml.load(path.read_text(encoding="utf-8"), Loader=_YAML_LOADER)
     except (OSError, UnicodeDecodeError) as exc:
         reason = "pas en UTF-8" if isinstance(exc, UnicodeDecodeError) else exc.strerror
         raise ContractError(

@@ -18,6 +18,7 @@ from typing import Any
 
 import pandas as pd
 
+from osteo_analytics.contracts.model import codes
 from osteo_analytics.warehouse import Warehouse, metric_names
 
 __all__ = [
@@ -55,7 +56,8 @@ __all__ = [
     "weekday_hour",
 ]
 
-METHODS = ("cb", "cheque", "especes", "virement", "autre")
+# The payment methods, keys of `received_by_method` in the headline document (DESIGN.md).
+METHODS = codes("payments", "method")
 _CENT = Decimal("0.01")
 Day = dt.date | None
 

@@ -7,10 +7,10 @@ the adapter; only the category code is kept.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 
-import pyarrow as pa
-
-from osteo_analytics.pseudonymize.primitives import Column, _map_distinct, normalize_name
+from osteo_analytics.contracts.model import labels
+from osteo_analytics.pseudonymize.primitives import normalize_name
 
 # Rules are tried in this order; the first one with a matching keyword wins. Population
 # rules (infant, pregnancy) come first because they say more than the body region
@@ -20,51 +20,50 @@ from osteo_analytics.pseudonymize.primitives import Column, _map_distinct, norma
 # Keyword syntax: a word matches itself and its plural in -s/-x; "stem*" matches any word
 # that starts with stem; several words must follow each other. Keywords are written in
 # French and go through normalize_name like the text, so accents and case do not matter.
-MOTIF_RULES: tuple[tuple[str, str, tuple[str, ...]], ...] = (
-    ("infant_child", "Nourrisson, enfant", (
+MOTIF_RULES: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("infant_child", (
         "nourrisson", "bébé", "plagiocéphalie", "succion", "colique", "congénital*",
         "croissance", "enfant", "cartable", "post-natal*", "postnatal*",
     )),
-    ("pregnancy", "Grossesse, post-partum", (
+    ("pregnancy", (
         "grossesse", "enceinte", "accouchement", "post-partum", "postpartum", "prénatal*",
     )),
-    ("low_back", "Lombaire, sciatique", (
+    ("low_back", (
         "lomb*", "lumbago", "sciatique", "sciatalgie", "cruralgie", "bas du dos",
         "sacro*", "sacrum", "coccy*",
     )),
-    ("neck", "Cervicales", ("cervical*", "torticolis", "névralgie d'Arnold", "nuque", "cou")),
-    ("mid_back", "Dorsal, thorax", (
+    ("neck", ("cervical*", "torticolis", "névralgie d'Arnold", "nuque", "cou")),
+    ("mid_back", (
         "dorsal*", "dos", "côtes", "costal*", "intercostal*", "thora*", "scoliose",
     )),
-    ("upper_limb", "Membre supérieur", (
+    ("upper_limb", (
         "épaule", "coude", "poignet", "main", "canal carpien", "bras", "doigt", "pouce",
         "épicondyl*",
     )),
-    ("lower_limb", "Membre inférieur", (
+    ("lower_limb", (
         "genou", "cheville", "hanche", "pied", "entorse", "pubalgie", "piriforme",
         "jambe", "cuisse", "mollet", "talon", "ménisque", "plantaire",
     )),
-    ("head_jaw_ent", "Tête, mâchoire, ORL", (
+    ("head_jaw_ent", (
         "céphal*", "migraine", "vertige", "ATM", "mâchoire", "otite", "sinusite",
         "acouphène", "ORL", "orthodont*", "bruxisme", "tête",
     )),
-    ("digestive", "Digestif", (
+    ("digestive", (
         "digesti*", "constipation", "reflux", "ventre", "ballonnement", "régurgitation",
         "viscéral*", "transit",
     )),
-    ("trauma_sport", "Traumatisme, sport", (
+    ("trauma_sport", (
         "chute", "accident*", "trauma*", "coup du lapin", "sport*", "course",
     )),
-    ("stress_sleep", "Stress, sommeil", (
+    ("stress_sleep", (
         "stress*", "anxi*", "angoiss*", "sommeil", "insomnie", "fatigue*", "burn-out",
         "burnout",
     )),
-    ("checkup", "Bilan, prévention", ("bilan", "prévention", "préventif*", "contrôle", "suivi")),
+    ("checkup", ("bilan", "prévention", "préventif*", "contrôle", "suivi")),
 )  # fmt: skip
 MOTIF_OTHER = "other"
-MOTIF_LABELS: dict[str, str] = {code: label for code, label, _ in MOTIF_RULES} | {
-    MOTIF_OTHER: "Autre"
-}
+# code → French label, in the contract's order (the contract is where labels live)
+MOTIF_LABELS: Mapping[str, str] = labels("consultations", "motif_category")
 
 
 def _keyword_pattern(keyword: str) -> str:
@@ -81,7 +80,7 @@ def _keyword_pattern(keyword: str) -> str:
 # the word boundary (\b would also split inside non-ASCII letters that survive folding).
 _MOTIF_PATTERNS = tuple(
     (code, re.compile(r"(?<!\S)(?:" + "|".join(map(_keyword_pattern, kws)) + r")(?!\S)"))
-    for code, _, kws in MOTIF_RULES
+    for code, kws in MOTIF_RULES
 )
 
 
@@ -98,8 +97,3 @@ def motif_category(text: str | None) -> str | None:
         if pattern.search(folded):
             return code
     return MOTIF_OTHER
-
-
-def motif_categories(texts: Column) -> pa.Array:
-    """Column version of motif_category."""
-    return _map_distinct(motif_category, texts)

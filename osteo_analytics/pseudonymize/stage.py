@@ -18,7 +18,7 @@ from collections.abc import Mapping
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from osteo_analytics.contracts.checks import load_contracts
+from osteo_analytics.contracts.model import load_contracts
 from osteo_analytics.pseudonymize import primitives as ps
 from osteo_analytics.sources.base import SourceBatch
 

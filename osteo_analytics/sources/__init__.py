@@ -1,6 +1,6 @@
 """Source adapters: raw exports → stage-1 source tables (:class:`SourceBatch`).
 
-One module per input format. Each exposes ``name``, ``detect(path) -> bool`` and
+One subpackage per input format. Each exposes ``name``, ``detect(path) -> bool`` and
 ``read(paths) -> SourceBatch`` (the :class:`~osteo_analytics.sources.base.SourceAdapter`
 protocol), so ``osteo import --format auto`` can ask each adapter in turn.
 """

@@ -46,6 +46,8 @@ from typing import Protocol
 
 import pyarrow as pa
 
+from osteo_analytics.contracts.model import codes
+
 MONEY = pa.decimal128(12, 2)
 DATE = pa.date32()
 TIME = pa.time32("s")
@@ -130,10 +132,12 @@ SCHEMAS: dict[str, pa.Schema] = {
     "payments": PAYMENTS_SCHEMA,
 }
 
-CONSULTATION_STATUSES = ("done", "cancelled", "no_show")
-CONSULTATION_TYPES = ("first", "follow_up", "return", "urgent", "home", "other")
-INVOICE_STATUSES = ("issued", "paid", "cancelled", "credit_note")
-PAYMENT_METHODS = ("cb", "cheque", "especes", "virement", "autre")
+# Code lists, read from the data contracts (never written down here).
+CONSULTATION_STATUSES = codes("consultations", "status")
+CONSULTATION_TYPES = codes("consultations", "consultation_type")
+INVOICE_STATUSES = codes("invoices", "status")
+PAYMENT_METHODS = codes("payments", "method")
+SEXES = codes("patients", "sex")
 
 
 @dataclass(frozen=True, slots=True)

@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from osteo_analytics.contracts.model import codes
 from osteo_analytics.errors import UsageError
 from osteo_analytics.synthetic.ledger_writer import LedgerWriter
 from osteo_analytics.synthetic.libreosteo_writer import DATASETS, LibreOsteoWriter
@@ -47,8 +48,8 @@ class SynthSummary:
     start: dt.date
     end: dt.date
     patients: int = 0
-    consultations: dict[str, int] = field(
-        default_factory=lambda: {"done": 0, "cancelled": 0, "no_show": 0}
+    consultations: dict[str, int] = field(  # per canonical status
+        default_factory=lambda: dict.fromkeys(codes("consultations", "status"), 0)
     )
     invoices: int = 0
     payments: int = 0
@@ -288,7 +289,7 @@ def _generate(
         patient_cap=params.patients,
         records="libreosteo/patients" in tasks,
     )
-    consultations = {"done": 0, "cancelled": 0, "no_show": 0}
+    consultations = dict.fromkeys(codes("consultations", "status"), 0)
     invoices = payments = 0
     truth = TruthBook(start, end) if "truth" in tasks else None
     lo_truth = TruthBook(start, end) if "libreosteo/truth" in tasks else None

@@ -46,7 +46,7 @@ from typing import Any
 from xml.sax.saxutils import escape
 
 from osteo_analytics.synthetic import people
-from osteo_analytics.synthetic.model import Exam
+from osteo_analytics.synthetic.model import Exam, Invoice, Payment
 from osteo_analytics.synthetic.people import Practitioner
 from osteo_analytics.synthetic.truth import TruthBook, months_between
 from osteo_analytics.synthetic.xlsx import (
@@ -178,26 +178,19 @@ class LedgerWriter:
             if not money:
                 continue
             issued = invoice.issued
-            practitioner = invoice.practitioner
             if len(money) == 1 and money[0].amount > 0:  # paid at closing: the usual row
                 payment = money[0]
                 self._seq += 1
+                minutes = (
+                    issued.hour * 60 + issued.minute
+                    if payment.paid_on == issued.date()
+                    else LATE_MINUTES
+                )
+                day = payment.paid_on.toordinal()
+                reading = _Reading(patient, payment.amount, PAID)
                 push(
                     pending,
-                    (
-                        payment.paid_on.toordinal(),
-                        issued.hour * 60 + issued.minute
-                        if payment.paid_on == issued.date()
-                        else LATE_MINUTES,
-                        self._seq,
-                        patient,
-                        name,
-                        invoice.number,
-                        payment.amount,
-                        payment.method,
-                        practitioner,
-                        _Reading(patient, payment.amount, PAID),
-                    ),
+                    _receipt(day, minutes, self._seq, patient, name, invoice, payment, reading),
                 )
                 continue
             issued_day = issued.date()
@@ -218,21 +211,8 @@ class LedgerWriter:
                 status = PAID
             reading = _Reading(patient, net, status)
             for i, (day, minutes, seq, payment) in enumerate(rows):
-                push(
-                    pending,
-                    (
-                        day,
-                        minutes,
-                        seq,
-                        patient,
-                        name,
-                        invoice.number,
-                        payment.amount,
-                        payment.method,
-                        practitioner,
-                        reading if i == key else None,
-                    ),
-                )
+                read = reading if i == key else None
+                push(pending, _receipt(day, minutes, seq, patient, name, invoice, payment, read))
         # Exams arrive in date order and money never precedes its visit: earlier days are final.
         self._flush(exam.start.toordinal())
 
@@ -429,3 +409,28 @@ class LedgerWriter:
         self._write_sheet()
         self._close_year()
         return self.paths
+
+
+def _receipt(
+    day: int,
+    minutes: int,
+    seq: int,
+    patient: int,
+    name: str,
+    invoice: Invoice,
+    payment: Payment,
+    reading: _Reading | None,
+) -> tuple[Any, ...]:
+    """One pending ledger row, ordered as the adapter reads: day, minute, then as written."""
+    return (
+        day,
+        minutes,
+        seq,
+        patient,
+        name,
+        invoice.number,
+        payment.amount,
+        payment.method,
+        invoice.practitioner,
+        reading,
+    )

@@ -1,7 +1,8 @@
 """Ground truth: the headline figures of DESIGN.md, aggregated while the practice is generated.
 
 Plain Python over the generator's own events (no SQL, nothing shared with the metrics
-code), so the metrics can be tested against it. Definitions (DESIGN.md, "Headline figures"):
+code but the contract's payment methods), so the metrics can be tested against it.
+Definitions (DESIGN.md, "Headline figures"):
 consultations by consultation date and status; `new_patients` = patients whose first done
 consultation falls in the month; `active_patients` = distinct patients with a done
 consultation in the month; `revenue_invoiced` = invoices by issue date, excluding cancelled
@@ -19,9 +20,10 @@ import datetime as dt
 from decimal import Decimal
 from typing import Any
 
+from osteo_analytics.contracts.model import codes
 from osteo_analytics.synthetic.model import Exam, Invoice
 
-METHODS = ("cb", "cheque", "especes", "virement", "autre")
+METHODS = codes("payments", "method")  # the canonical codes, not the generator's words
 _CENT = Decimal("0.01")
 
 

@@ -350,7 +350,7 @@ class ReportSheet:
         max_rows: int = EXCEL_MAX_ROWS,
     ) -> None:
         assert len(headers) == len(kinds)
-        self._base, self._headers, self._kinds = path, list(headers), kinds
+        self._base, self._headers = path, list(headers)
         self._zip64, self._total, self._max_rows = zip64, rows, max_rows
         self._refs = [column_name(i) for i in range(len(headers))]
         self._format = row_formatter(self._refs, kinds)

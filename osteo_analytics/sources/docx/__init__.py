@@ -48,6 +48,7 @@ that does not follow them is reported with a rule, never guessed.
 
 from __future__ import annotations
 
+import io
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import time
@@ -55,6 +56,7 @@ from pathlib import Path
 from typing import Any
 
 from osteo_analytics.errors import InputError
+from osteo_analytics.sources import files
 from osteo_analytics.sources import frenchparse as fp
 from osteo_analytics.sources.base import FileReport, RejectedRow, SourceBatch
 from osteo_analytics.sources.docx import parse as dp
@@ -64,8 +66,7 @@ from osteo_analytics.sources.generic.mapping import DEFAULT_PRACTITIONER
 name = "docx"
 SOURCE = "docx"
 INVOICE_PREFIX = "W"
-_ZIP_MAGIC = b"PK\x03\x04"
-_OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+FORMATS = (files.DOCX,)
 _HEADING_STYLES = ("heading", "titre", "title")
 _COLUMN_ROLES = (
     ("date", ("date", "jour")),
@@ -91,17 +92,17 @@ def detect(path: Path) -> bool:
     """True for a .docx file or a folder holding one. Never raises."""
     try:
         if path.is_dir():
-            return any(_is_docx(c) for c in path.iterdir())
-        return _is_docx(path)
+            return any(_is_docx(c) for c in files.folder_files(path, FORMATS))
+        return files.named_format(path) == files.DOCX and _is_docx(path)
     except OSError:
         return False
 
 
 def _is_docx(path: Path) -> bool:
-    if path.suffix.lower() != ".docx" or path.name.startswith(("~$", ".")) or not path.is_file():
+    try:
+        return path.is_file() and files.sniff(path) == files.DOCX
+    except InputError:  # damaged: read() will say so if the file is given
         return False
-    with path.open("rb") as fh:
-        return fh.read(4) == _ZIP_MAGIC
 
 
 def read(paths: Sequence[Path]) -> SourceBatch:
@@ -126,47 +127,20 @@ def read(paths: Sequence[Path]) -> SourceBatch:
 
 
 def _collect(paths: Sequence[Path]) -> list[Path]:
-    if not paths:
-        raise InputError("aucun fichier Word donné ; indiquez les fichiers ou leur dossier")
-    found: set[Path] = set()
-    for path in paths:
-        if path.is_dir():
-            children = {
-                c
-                for c in path.iterdir()
-                if c.suffix.lower() == ".docx"
-                and c.is_file()
-                and not c.name.startswith(("~$", "."))
-            }
-            if not children:
-                raise InputError(f"{path.name} : aucun fichier Word (.docx) dans ce dossier")
-            found |= children
-        elif path.is_file():
-            found.add(path)
-        else:
-            raise InputError(f"{path.name} : fichier ou dossier introuvable")
-    return sorted(found)
+    # one order whatever the order given: a file's docx-<n> label depends on it
+    return sorted(files.collect(paths, FORMATS, "fichier Word"))
 
 
 def _blocks(path: Path) -> Iterator[Block]:
     """Paragraphs and table rows of the body, numbered; InputError if not a readable .docx."""
     from docx import Document
 
+    files.identify(path, FORMATS)
     try:
-        with path.open("rb") as fh:
-            head = fh.read(8)
-    except OSError as exc:
-        raise InputError(f"{path.name} : illisible ({exc.strerror or 'erreur E/S'})") from None
-    if head.startswith(_OLE_MAGIC):
-        raise InputError(
-            f"{path.name} : document Word ancien (.doc) ou protégé par mot de passe ;"
-            " enregistrez-le en .docx sans mot de passe"
-        )
-    if not head.startswith(_ZIP_MAGIC):
-        raise InputError(f"{path.name} : pas un document Word (.docx)")
-    try:
-        doc = Document(str(path))
+        doc = Document(io.BytesIO(files.read_bytes(path)))
         items = list(_walk(doc))
+    except InputError:
+        raise
     except Exception:  # zip, XML and python-docx errors alike: a damaged file
         raise InputError(f"{path.name} : document Word endommagé ou tronqué") from None
     yield from items

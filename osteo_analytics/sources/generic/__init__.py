@@ -41,10 +41,11 @@ from typing import Any
 from osteo_analytics.errors import Hint, InputError, MappingError
 from osteo_analytics.pseudonymize.motifs import motif_category
 from osteo_analytics.pseudonymize.primitives import normalize_name
+from osteo_analytics.sources import files as source_files
 from osteo_analytics.sources import frenchparse as fp
 from osteo_analytics.sources.base import FileReport, RejectedRow, SourceBatch
 from osteo_analytics.sources.generic import values as gv
-from osteo_analytics.sources.generic.files import CSV_EXTENSIONS, XLSX_EXTENSIONS, open_sheet
+from osteo_analytics.sources.generic.files import FORMATS, open_sheet
 from osteo_analytics.sources.generic.mapping import Mapping, load_mapping
 from osteo_analytics.sources.generic.records import Fee, Patient, Tally, Visit, visits_batch
 from osteo_analytics.sources.generic.suggest import suggest_mapping
@@ -62,9 +63,15 @@ def detect(path: Path) -> bool:
     return False
 
 
-def read(paths: Sequence[Path], *, mapping: Path | None = None) -> SourceBatch:
+def read(
+    paths: Sequence[Path],
+    *,
+    mapping: Path | None = None,
+    password: source_files.Password | None = None,
+) -> SourceBatch:
     """Read ``paths`` (files, or folders of .csv/.xlsx) as ``mapping`` describes them.
 
+    ``password(path)`` is asked for each password-protected workbook (never otherwise).
     Raises MappingError for a bad mapping file, InputError for a file that cannot be read
     or lacks a mapped column. Rows that cannot be parsed are quarantined, never raised.
     """
@@ -73,13 +80,13 @@ def read(paths: Sequence[Path], *, mapping: Path | None = None) -> SourceBatch:
             "le format generic demande un fichier de correspondance", hint=Hint.MAPPING_REQUIRED
         )
     spec = load_mapping(mapping)
-    files = _collect(paths)
+    inputs = _collect(paths)
     rejected: list[RejectedRow] = []
     reports: list[FileReport] = []
     patients: list[Patient] = []
     visits: list[Visit] = []
-    for path in files:
-        sheet = open_sheet(path, spec)
+    for path in inputs:
+        sheet = open_sheet(path, spec, password)
         kind = "patients" if spec.feeds == {"patients"} else "visits"
         tally = Tally(FileReport(path, sheet.format, kind=kind), path.name, rejected)
         reports.append(tally.report)
@@ -90,26 +97,7 @@ def read(paths: Sequence[Path], *, mapping: Path | None = None) -> SourceBatch:
 
 
 def _collect(paths: Sequence[Path]) -> list[Path]:
-    if not paths:
-        raise InputError("aucun fichier donné ; indiquez le tableau à importer")
-    found: list[Path] = []
-    for path in paths:
-        if path.is_dir():
-            children = [
-                c
-                for c in sorted(path.iterdir())
-                if c.is_file()
-                and c.suffix.lower() in CSV_EXTENSIONS | XLSX_EXTENSIONS
-                and not c.name.startswith((".", "~$"))  # hidden files, Office lock files
-            ]
-            if not children:
-                raise InputError(f"{path.name} : aucun fichier .csv ou .xlsx dans ce dossier")
-            found += children
-        elif path.is_file():
-            found.append(path)
-        else:
-            raise InputError(f"{path.name} : fichier ou dossier introuvable")
-    found = list(dict.fromkeys(p.resolve() for p in found))
+    found = source_files.collect(paths, FORMATS, "tableau")
     names = [p.name for p in found]
     twice = next((n for n in names if names.count(n) > 1), None)
     if twice is not None:

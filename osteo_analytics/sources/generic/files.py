@@ -1,15 +1,16 @@
-"""Low-level reading for the generic adapter: CSV or workbook → header + numbered rows.
+"""Reading for the generic adapter: a CSV or a workbook sheet → header + numbered rows.
 
 Home-made spreadsheets come in every flavour: Excel's French CSV (cp1252, ';'), UTF-8
-with or without BOM, a title line above the headers, a sheet among several. Everything
-that cannot be read is an :class:`~osteo_analytics.errors.InputError` naming the file,
-never a traceback; nothing here looks at a value beyond the header row.
+with or without BOM, UTF-16, a title line above the headers, a sheet among several, a
+password-protected workbook. The bytes are read by :mod:`osteo_analytics.sources.files`,
+as for every adapter; what is the generic adapter's own is the mapping's say (sheet,
+header row, encoding, separator) and the search for the header row. Everything that
+cannot be read is an :class:`~osteo_analytics.errors.InputError` naming the file, never a
+traceback; nothing here looks at a value beyond the header row.
 """
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,14 +18,46 @@ from typing import Any
 
 from osteo_analytics.errors import InputError
 from osteo_analytics.pseudonymize.primitives import normalize_name
+from osteo_analytics.sources import files
 from osteo_analytics.sources.generic.mapping import Mapping
 
-CSV_EXTENSIONS = frozenset({".csv", ".txt"})
-XLSX_EXTENSIONS = frozenset({".xlsx", ".xlsm"})
-_ZIP_MAGIC = b"PK\x03\x04"
-_OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # encrypted OOXML and legacy .xls
+FORMATS = (files.CSV, files.XLSX)
 HEADER_SEARCH_ROWS = 30  # a title block above the headers is rarely longer
-_FIELD_LIMIT = 1 << 20  # 1 MiB: far above any real cell, low enough to stop junk early
+
+
+@dataclass(slots=True)
+class Spreadsheet:
+    """An opened file: the text of a CSV, or a workbook (decrypted if it was protected)."""
+
+    path: Path
+    format: str  # "csv" or "xlsx"
+    text: str = ""
+    book: files.Workbook | None = None
+
+    @property
+    def sheet_names(self) -> list[str | None]:
+        """The workbook's sheets in order; [None] for a CSV file."""
+        return [None] if self.book is None else list(self.book.sheet_names)
+
+    def rows(self, mapping: Mapping, sheet: str | None = None) -> Iterator[tuple[int, list[Any]]]:
+        """(row number, cells) of a CSV file, or of ``sheet`` (else the first) of a workbook.
+
+        Workbook rows and columns are Excel's own (row 1, column A first), empty ones
+        above or left of the data included, so that ``header_row`` means what Excel shows.
+        """
+        if self.book is None:
+            delimiter = _delimiter(self.text, mapping.delimiter)
+            return files.csv_rows(self.text, self.path.name, delimiter=delimiter)
+        return enumerate(self.book.rows(sheet if sheet is not None else 0, grid=True), start=1)
+
+
+def open_spreadsheet(
+    path: Path, mapping: Mapping, password: files.Password | None = None
+) -> Spreadsheet:
+    """Open ``path``; its extension must say what it is (a CSV named .xlsx is refused)."""
+    if files.identify(path, FORMATS, by_name=True) == files.CSV:
+        return Spreadsheet(path, files.CSV, text=_decode(path, mapping.encoding))
+    return Spreadsheet(path, files.XLSX, book=files.open_workbook(path, password))
 
 
 @dataclass(slots=True)
@@ -38,10 +71,19 @@ class SheetRows:
     rows: Iterator[tuple[int, list[Any]]]
 
 
-def open_sheet(path: Path, mapping: Mapping) -> SheetRows:
-    """Find the header row of ``path`` as the mapping describes it; InputError otherwise."""
-    fmt = _format_of(path)
-    rows = _iter_csv(path, mapping) if fmt == "csv" else _iter_xlsx(path, mapping)
+def open_sheet(path: Path, mapping: Mapping, password: files.Password | None = None) -> SheetRows:
+    """Find the header row of ``path`` as the mapping describes it; InputError otherwise.
+
+    ``password(path)`` is asked for a password-protected workbook (never otherwise).
+    """
+    spreadsheet = open_spreadsheet(path, mapping, password)
+    fmt = spreadsheet.format
+    if spreadsheet.book is not None and mapping.sheet not in (None, *spreadsheet.sheet_names):
+        raise InputError(
+            f"{path.name} : pas de feuille « {mapping.sheet} » ; corrigez sheet dans le"
+            " fichier de correspondance"
+        )
+    rows = spreadsheet.rows(mapping, mapping.sheet)
     wanted = {normalize_name(h): target for h, target in mapping.columns.items()}
     limit = mapping.header_row or HEADER_SEARCH_ROWS
     best: tuple[int, set[str]] | None = None
@@ -70,51 +112,19 @@ def open_sheet(path: Path, mapping: Mapping) -> SheetRows:
     )
 
 
-def _format_of(path: Path) -> str:
-    suffix = path.suffix.lower()
-    if suffix not in CSV_EXTENSIONS | XLSX_EXTENSIONS:
-        raise InputError(f"{path.name} : type de fichier non pris en charge (.csv ou .xlsx)")
+def _decode(path: Path, encoding: str) -> str:
+    """The text of a CSV: a BOM, else the mapping's encoding, else the usual rule (auto)."""
+    raw = files.read_bytes(path)
+    if encoding == "auto" or files.bom_encoding(raw) is not None:
+        return files.decode_text(raw, path.name)
+    files.require_text(raw, path.name)
     try:
-        with path.open("rb") as fh:
-            head = fh.read(4096)
-    except OSError as exc:
-        raise InputError(f"{path.name} : illisible ({exc.strerror or 'erreur E/S'})") from None
-    if suffix in XLSX_EXTENSIONS:
-        if head.startswith(_OLE_MAGIC):
-            raise InputError(
-                f"{path.name} : classeur protégé par mot de passe ou ancien format (.xls) ;"
-                " enregistrez-le en .xlsx sans mot de passe"
-            )
-        if not head.startswith(_ZIP_MAGIC):
-            raise InputError(
-                f"{path.name} : pas un classeur Excel malgré son nom ; si c'est du texte CSV,"
-                " renommez-le en .csv"
-            )
-        return "xlsx"
-    if head.startswith(_ZIP_MAGIC) or head.startswith(_OLE_MAGIC) or b"\x00" in head:
-        raise InputError(f"{path.name} : pas un fichier texte CSV (contenu binaire)")
-    return "csv"
-
-
-def _decode(path: Path, raw: bytes, encoding: str) -> str:
-    if b"\x00" in raw:
-        raise InputError(f"{path.name} : pas un fichier texte CSV (contenu binaire)")
-    # auto: UTF-8 first (strict, so a cp1252 file fails fast), then cp1252, which Excel
-    # uses for "CSV (séparateur : point-virgule)" on French Windows; latin-1 never fails.
-    candidates = ("utf-8-sig", "cp1252") if encoding == "auto" else (encoding,)
-    if encoding == "utf-8":
-        candidates = ("utf-8-sig",)
-    for candidate in candidates:
-        try:
-            return raw.decode(candidate)
-        except UnicodeDecodeError:
-            continue
-    if encoding == "auto":
-        return raw.decode("latin-1")
-    raise InputError(
-        f"{path.name} : le texte n'est pas en {encoding} ; corrigez encoding dans le fichier"
-        " de correspondance (ou mettez auto)"
-    )
+        return raw.decode(encoding)
+    except UnicodeDecodeError:
+        raise InputError(
+            f"{path.name} : le texte n'est pas en {encoding} ; corrigez encoding dans le fichier"
+            " de correspondance (ou mettez auto)"
+        ) from None
 
 
 def _delimiter(text: str, wanted: str) -> str:
@@ -125,48 +135,3 @@ def _delimiter(text: str, wanted: str) -> str:
     return max(
         (";", ",", "\t"), key=lambda sep: max((line.count(sep) for line in lines), default=0)
     )
-
-
-def _iter_csv(path: Path, mapping: Mapping) -> Iterator[tuple[int, list[Any]]]:
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise InputError(f"{path.name} : illisible ({exc.strerror or 'erreur E/S'})") from None
-    text = _decode(path, raw, mapping.encoding)
-    reader = csv.reader(
-        io.StringIO(text, newline=""), delimiter=_delimiter(text, mapping.delimiter)
-    )
-    previous = csv.field_size_limit(_FIELD_LIMIT)
-    n = 0  # record number (header = 1): quoted fields may span several lines
-    try:
-        for n, row in enumerate(reader, start=1):
-            yield n, row
-    except csv.Error:
-        raise InputError(
-            f"{path.name} : CSV mal formé vers l'enregistrement {n + 1} (guillemets ou champ"
-            " démesuré) ; réenregistrez-le depuis le tableur"
-        ) from None
-    finally:
-        csv.field_size_limit(previous)
-
-
-def _iter_xlsx(path: Path, mapping: Mapping) -> Iterator[tuple[int, list[Any]]]:
-    from python_calamine import CalamineWorkbook
-
-    try:
-        book = CalamineWorkbook.from_path(str(path))
-        names = book.sheet_names
-    except Exception:  # calamine raises zip, XML and its own errors for damaged workbooks
-        raise InputError(f"{path.name} : classeur Excel endommagé ou tronqué") from None
-    if mapping.sheet is not None and mapping.sheet not in names:
-        raise InputError(
-            f"{path.name} : pas de feuille « {mapping.sheet} » ; corrigez sheet dans le"
-            " fichier de correspondance"
-        )
-    try:
-        sheet = book.get_sheet_by_name(mapping.sheet or names[0])
-        rows = sheet.to_python(skip_empty_area=False)
-        book.close()
-    except Exception:
-        raise InputError(f"{path.name} : classeur Excel endommagé ou tronqué") from None
-    yield from enumerate(rows, start=1)

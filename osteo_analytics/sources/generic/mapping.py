@@ -27,11 +27,20 @@ from osteo_analytics.sources.base import (
     CONSULTATION_TYPES,
     INVOICE_STATUSES,
     PAYMENT_METHODS,
+    SEXES,
 )
 
 FORMAT_TAG = "osteo-mapping/1"
 FEEDS = ("patients", "consultations", "invoices", "payments")
 DROP = "drop"  # target of a column read by nobody (documents that it was seen and left out)
+
+# A sheet's invoice status says paid, unpaid or cancelled; credit notes are not its words.
+_SHEET_INVOICE_STATUSES = tuple(s for s in INVOICE_STATUSES if s != "credit_note")
+
+
+def _listed(codes: tuple[str, ...]) -> str:
+    return " / ".join(codes)
+
 
 # canonical column → (datasets it needs in `feeds`, help text for the README and drafts)
 COLUMNS: dict[str, tuple[tuple[str, ...], str]] = {
@@ -39,20 +48,20 @@ COLUMNS: dict[str, tuple[tuple[str, ...], str]] = {
     "first_name": ((), "prénom du patient"),
     "full_name": ((), "« NOM Prénom » dans une seule colonne"),
     "birth_date": ((), "date de naissance (seule l'année est gardée)"),
-    "sex": ((), "sexe : F / M (voir values.sex)"),
+    "sex": ((), f"sexe : {_listed(SEXES)} (voir values.sex)"),
     "postcode": ((), "code postal (seul le département est gardé)"),
     "registered_on": ((), "date de création du dossier"),
     "practitioner": (("consultations", "invoices"), "nom du praticien"),
     "consulted_on": (("consultations", "invoices"), "date de la séance"),
     "start_time": (("consultations",), "heure de début (14:30, 14h30)"),
-    "status": (("consultations",), "statut de la séance → done / cancelled / no_show"),
-    "consultation_type": (("consultations",), "type de séance → first / follow_up / ..."),
+    "status": (("consultations",), f"statut de la séance → {_listed(CONSULTATION_STATUSES)}"),
+    "consultation_type": (("consultations",), f"type de séance → {_listed(CONSULTATION_TYPES)}"),
     "motif": (("consultations",), "motif en texte libre → catégorie, texte jeté aussitôt"),
     "invoice_number": (("invoices",), "numéro de facture"),
     "amount": (("invoices",), "montant facturé (euros)"),
     "issued_on": (("invoices",), "date de facture (sinon la date de séance)"),
-    "invoice_status": (("invoices",), "statut de facture → issued / paid / cancelled"),
-    "payment_method": (("invoices",), "mode de règlement → cb / cheque / especes / ..."),
+    "invoice_status": (("invoices",), f"statut de facture → {_listed(_SHEET_INVOICE_STATUSES)}"),
+    "payment_method": (("invoices",), f"mode de règlement → {_listed(PAYMENT_METHODS)}"),
     "paid_on": (("invoices",), "date d'encaissement"),
     "paid_amount": (("payments",), "montant encaissé (sinon le montant facturé)"),
 }
@@ -60,11 +69,10 @@ COLUMNS: dict[str, tuple[tuple[str, ...], str]] = {
 VALUE_CODES: dict[str, tuple[str, ...]] = {
     "status": CONSULTATION_STATUSES,
     "consultation_type": CONSULTATION_TYPES,
-    "invoice_status": ("issued", "paid", "cancelled"),
+    "invoice_status": _SHEET_INVOICE_STATUSES,
     "payment_method": (*PAYMENT_METHODS, "unpaid"),  # unpaid: the cell says "not paid"
-    "sex": ("F", "M"),
+    "sex": SEXES,
 }
-assert set(VALUE_CODES["invoice_status"]) <= set(INVOICE_STATUSES)
 
 TOP_KEYS: dict[str, str] = {
     "format": f"obligatoire, toujours {FORMAT_TAG}",

@@ -18,12 +18,8 @@ from typing import Any
 
 from osteo_analytics.errors import InputError
 from osteo_analytics.pseudonymize.primitives import normalize_name
-from osteo_analytics.sources.generic.files import (
-    HEADER_SEARCH_ROWS,
-    _format_of,
-    _iter_csv,
-    _iter_xlsx,
-)
+from osteo_analytics.sources import files
+from osteo_analytics.sources.generic.files import HEADER_SEARCH_ROWS, open_spreadsheet
 from osteo_analytics.sources.generic.mapping import COLUMNS, DROP, FORMAT_TAG, Mapping
 
 SURE = 0.9
@@ -114,21 +110,12 @@ def guess(headers: list[str]) -> dict[int, tuple[str, float]]:
     return chosen
 
 
-def _header_row(path: Path) -> tuple[str | None, int, list[str]]:
+def _header_row(path: Path, password: files.Password | None) -> tuple[str | None, int, list[str]]:
     """(sheet when not the first, header row number, headers) of the first sheet with one."""
-    fmt = _format_of(path)
-    sheets: list[str | None] = [None]
-    if fmt == "xlsx":
-        from python_calamine import CalamineWorkbook
-
-        try:
-            sheets = list(CalamineWorkbook.from_path(str(path)).sheet_names) or [None]
-        except Exception:
-            raise InputError(f"{path.name} : classeur Excel endommagé ou tronqué") from None
-    for index, sheet in enumerate(sheets):
-        probe = Mapping(feeds=frozenset(), columns={}, sheet=sheet)
-        rows = _iter_csv(path, probe) if fmt == "csv" else _iter_xlsx(path, probe)
-        for n, cells in rows:
+    probe = Mapping(feeds=frozenset(), columns={})
+    spreadsheet = open_spreadsheet(path, probe, password)
+    for index, sheet in enumerate(spreadsheet.sheet_names or [None]):
+        for n, cells in spreadsheet.rows(probe, sheet):
             filled = [c for c in cells if c not in (None, "")]
             # the header row: several cells, all words (a title row has one, data rows numbers)
             if len(filled) >= 2 and all(isinstance(c, str) and _tokens(c) for c in filled):
@@ -157,9 +144,12 @@ def _q(text: str) -> str:
     return json.dumps(text, ensure_ascii=False)  # a JSON string is a valid YAML scalar
 
 
-def suggest_mapping(path: Path) -> str:
-    """A draft mapping (YAML text) for ``path``, uncertain guesses marked by comments."""
-    sheet, n, headers = _header_row(path)
+def suggest_mapping(path: Path, *, password: files.Password | None = None) -> str:
+    """A draft mapping (YAML text) for ``path``, uncertain guesses marked by comments.
+
+    ``password(path)`` is asked if ``path`` is a password-protected workbook.
+    """
+    sheet, n, headers = _header_row(path, password)
     chosen = guess(headers)
     targets = {t for t, _ in chosen.values()}
     feeds = _feeds(targets)

@@ -8,7 +8,7 @@ or with one amount column per payment method instead of Montant and Mode (Date |
 Chèque | Espèces | CB | Virement | Total: Chq, Liquide, Carte, Vir., Autre... as well).
 Files: CSV (UTF-8 with or without BOM, Windows-1252, UTF-16; ';', tab or ','; any line
 ending) and workbooks (.xlsx, .xlsm; one sheet per month, per year or a single sheet;
-password-protected ones decrypted in memory). See ``_ledger_files`` and ``_ledger_layout``.
+password-protected ones decrypted in memory): see ``sources.files`` and ``ledger.layout``.
 
 Decisions:
 
@@ -83,6 +83,7 @@ from typing import Any
 
 from osteo_analytics.errors import Hint, InputError
 from osteo_analytics.pseudonymize.primitives import normalize_name
+from osteo_analytics.sources import files as source_files
 from osteo_analytics.sources.base import GeneratedNumbers, RejectedRow, SourceBatch
 from osteo_analytics.sources.frenchparse import parse_period
 from osteo_analytics.sources.ledger import files as lf
@@ -106,7 +107,7 @@ def detect(path: Path) -> bool:
     """True if ``path`` is a receipts ledger (or a folder holding one). Never raises."""
     try:
         if path.is_dir():
-            return any(lf.looks_like_ledger(c) for c in sorted(path.iterdir()))
+            return any(lf.looks_like_ledger(c) for c in source_files.folder_files(path, lf.FORMATS))
         return lf.looks_like_ledger(path)
     except Exception:  # detection must never stop `--format auto` from asking others
         return False
@@ -154,28 +155,8 @@ def read_ledger(
 
 
 def _collect(paths: Sequence[Path]) -> list[Path]:
-    if not paths:
-        raise InputError("aucun livre des recettes donné ; indiquez ses fichiers ou leur dossier")
-    found: dict[Path, Path] = {}
-    for path in paths:
-        if path.is_dir():
-            children = [
-                c
-                for c in sorted(path.iterdir())
-                if c.suffix.lower() in lf.EXTENSIONS and lf.looks_like_ledger(c)
-            ]
-            if not children:
-                raise InputError(
-                    f"{path.name} : aucun livre des recettes (.csv ou .xlsx) dans ce dossier ;"
-                    " indiquez le dossier qui contient vos fichiers de recettes"
-                )
-            for child in children:
-                found.setdefault(child.resolve(), child)
-        elif path.is_file():
-            found.setdefault(path.resolve(), path)
-        else:
-            raise InputError(f"{path.name} : fichier ou dossier introuvable")
-    return list(found.values())
+    # in a folder, only the files that look like ledgers: notes and exports may share it
+    return source_files.collect(paths, lf.FORMATS, "livre des recettes", keep=lf.looks_like_ledger)
 
 
 def _read_file(

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from osteo_analytics.sources.base import PAYMENT_METHODS
 from osteo_analytics.sources.frenchparse import fold, month_number
 
 # Logical column → folded header labels people use for it. Order of the roles matters
@@ -162,7 +163,7 @@ METHOD_COLUMNS: dict[str, tuple[str, ...]] = {
 }
 _METHOD_OF = {alias: method for method, aliases in METHOD_COLUMNS.items() for alias in aliases}
 # Payment ids follow this order within a split row, whatever the order of the columns.
-METHOD_ORDER = ("cb", "cheque", "especes", "virement", "autre")
+METHOD_ORDER = PAYMENT_METHODS
 # How far down a sheet the header may be (title rows, blank rows, a logo...).
 HEADER_SEARCH_ROWS = 30
 

@@ -69,6 +69,7 @@ from typing import Any
 from osteo_analytics.errors import InputError
 from osteo_analytics.pseudonymize.motifs import motif_category
 from osteo_analytics.pseudonymize.primitives import normalize_name
+from osteo_analytics.sources import files as source_files
 from osteo_analytics.sources.base import RejectedRow, SourceBatch
 from osteo_analytics.sources.libreosteo import files as lf
 from osteo_analytics.sources.libreosteo import rows as lr
@@ -83,40 +84,46 @@ KNOWN_FILE_NAMES = frozenset(
     for ext in ("csv", "xlsx")
 )
 _FORMAT_PRIORITY = {"xlsx": 0, "csv": 1}
-_KIND_ORDER = ("patients", "examinations", "invoices")
 
 
 def detect(path: Path) -> bool:
     """True if ``path`` is a LibreOsteo export file, or a folder holding one. Never raises."""
     try:
-        return bool(_collect([path]))
+        return bool(_collect([path], None))  # no password: detection never asks for one
     except (InputError, OSError):
         return False
 
 
-def read(paths: Sequence[Path], *, zone: tzinfo = lf.PARIS) -> SourceBatch:
+def read(
+    paths: Sequence[Path], *, zone: tzinfo = lf.PARIS, password: source_files.Password | None = None
+) -> SourceBatch:
     """Adapter-protocol alias of :func:`read_libreosteo`."""
-    return read_libreosteo(paths, zone=zone)
+    return read_libreosteo(paths, zone=zone, password=password)
 
 
-def read_libreosteo(paths: Sequence[Path], *, zone: tzinfo = lf.PARIS) -> SourceBatch:
+def read_libreosteo(
+    paths: Sequence[Path], *, zone: tzinfo = lf.PARIS, password: source_files.Password | None = None
+) -> SourceBatch:
     """Read LibreOsteo exports (files and/or folders) into a stage-1 :class:`SourceBatch`.
 
     ``zone`` is the practice's time zone (setting ``timezone``): date-times with an
-    offset become local days and times in it. Raises ``InputError`` (one line, naming the
-    file) when a file is not a readable LibreOsteo export. Rows that cannot be parsed are
-    quarantined, not raised.
+    offset become local days and times in it. ``password(path)`` is asked for a workbook
+    protected after its export (never otherwise). Raises ``InputError`` (one line, naming
+    the file) when a file is not a readable LibreOsteo export. Rows that cannot be parsed
+    are quarantined, not raised.
     """
     try:
-        return _read(paths, zone)
+        return _read(paths, zone, password)
     finally:
         # the caches hold names and addresses: keep them no longer than the read
         for cached in (lf.fold, lr.fingerprint, lr.name_key):
             cached.cache_clear()
 
 
-def _read(paths: Sequence[Path], zone: tzinfo) -> SourceBatch:
-    exports = sorted(_collect(paths), key=lambda e: _FORMAT_PRIORITY[e.format])
+def _read(
+    paths: Sequence[Path], zone: tzinfo, password: source_files.Password | None
+) -> SourceBatch:
+    exports = sorted(_collect(paths, password), key=lambda e: _FORMAT_PRIORITY[e.format])
     rejected: list[RejectedRow] = []
     tallies: list[lr.Tally] = []
     people: dict[Any, lr.Patient] = {}  # by lr.patient_key
@@ -154,35 +161,23 @@ def _read(paths: Sequence[Path], zone: tzinfo) -> SourceBatch:
     )
 
 
-def _collect(paths: Sequence[Path]) -> list[lf.ExportFile]:
-    if not paths:
-        raise InputError(
-            "aucun export LibreOsteo donné ; indiquez le dossier d'export ou ses fichiers"
-        )
-    found: dict[Path, lf.ExportFile] = {}
-    for path in paths:
-        if path.is_dir():
-            before = len(found)
-            for child in sorted(path.iterdir()):
-                suffix = child.suffix.lower()
-                if not child.is_file() or suffix not in lf.CSV_EXTENSIONS | lf.XLSX_EXTENSIONS:
-                    continue
-                try:
-                    found.setdefault(child.resolve(), lf.open_export(child))
-                except InputError:
-                    # other spreadsheets may share the folder; LibreOsteo's own names must read
-                    if child.name.lower() in KNOWN_FILE_NAMES:
-                        raise
-            if len(found) == before:
-                raise InputError(
-                    f"{path.name} : aucun export LibreOsteo (.csv ou .xlsx) dans ce dossier ;"
-                    " indiquez le dossier où LibreOsteo a enregistré ses exports"
-                )
-        elif path.is_file():
-            found.setdefault(path.resolve(), lf.open_export(path))
-        else:
-            raise InputError(f"{path.name} : fichier ou dossier introuvable")
-    return list(found.values())
+def _collect(paths: Sequence[Path], password: source_files.Password | None) -> list[lf.ExportFile]:
+    opened: dict[Path, lf.ExportFile] = {}
+
+    def is_export(child: Path) -> bool:
+        own = child.name.lower() in KNOWN_FILE_NAMES
+        try:
+            # another protected spreadsheet in the folder is skipped, its password not asked
+            opened[child] = lf.open_export(child, password if own else None)
+        except InputError:
+            # other spreadsheets may share the folder; LibreOsteo's own names must read
+            if own:
+                raise
+            return False
+        return True
+
+    found = source_files.collect(paths, lf.FORMATS, "export LibreOsteo", keep=is_export)
+    return [opened.get(p) or lf.open_export(p, password) for p in found]
 
 
 def _motif_classifier() -> Callable[[str], str | None]:

@@ -1,15 +1,14 @@
-"""Low-level reading of LibreOsteo export files: sniffing, headers, rows and cell values.
+"""LibreOsteo export files: which export a file is (by its header), its rows, cell values.
 
-Kept apart from ``libreosteo.py`` so that the adapter reads as business rules; everything
-here is about the bytes LibreOsteo (Django REST Framework, djangorestframework-csv,
-drf-excel) writes. See ``shared/testdata/libreosteo-sample/README.md`` for the quirks.
+Kept apart from the adapter so that it reads as business rules; everything here is about
+what LibreOsteo (Django REST Framework, djangorestframework-csv, drf-excel) writes. The
+bytes themselves are read by :mod:`osteo_analytics.sources.files`, as for every adapter.
+See ``shared/testdata/libreosteo-sample/README.md`` for the quirks.
 """
 
 from __future__ import annotations
 
-import csv
 import functools
-import io
 import json
 import unicodedata
 from collections.abc import Iterator, Sequence
@@ -21,17 +20,15 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from osteo_analytics.errors import Hint, InputError
+from osteo_analytics.sources import files
 
 PARIS = ZoneInfo("Europe/Paris")  # LibreOsteo's default; the `timezone` setting decides
 CENT = Decimal("0.01")
-_ZIP_MAGIC = b"PK\x03\x04"
-_OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # encrypted OOXML and legacy .xls
 _EXCEL_EPOCH = datetime(1899, 12, 30)  # 1900 date system, Lotus leap-year bug included
 # drf-excel prefixes these with one "'" to defuse formula injection; the "'" is stored.
 _SANITIZED_FIRST = frozenset("=-+@\t\r\n")
 
-CSV_EXTENSIONS = frozenset({".csv", ".txt"})
-XLSX_EXTENSIONS = frozenset({".xlsx", ".xlsm"})
+FORMATS = (files.CSV, files.XLSX)
 
 
 class BadValue(ValueError):
@@ -207,22 +204,24 @@ class ExportFile:
     kind: str  # "patients", "examinations" or "invoices"
     header: list[str]
     cols: dict[str, int | None]  # logical field → column index (see resolve_columns)
-    # rows after the header, kept from sniffing so a workbook is parsed once, not twice
-    pending: Iterator[tuple[int, list[Any]]] | None = field(default=None, repr=False)
+    # rows after the header: the file is read (and a protected workbook decrypted) once
+    pending: Iterator[tuple[int, list[Any]]] = field(repr=False)
 
     def data_rows(self) -> Iterator[tuple[int, list[Any]]]:
-        """(row number, cells) of every row after the header."""
-        rows, self.pending = self.pending, None
-        if rows is None:
-            rows = iter_rows(self.path, self.format)
-            next(rows, None)
+        """(row number, cells) of every row after the header; can be taken once."""
+        rows, self.pending = self.pending, iter(())
         return rows
 
 
-def open_export(path: Path) -> ExportFile:
-    """Sniff ``path`` and read its header; InputError if it is not a LibreOsteo export."""
-    fmt = _format_of(path)
-    rows = iter_rows(path, fmt)
+def open_export(path: Path, password: files.Password | None = None) -> ExportFile:
+    """Sniff ``path`` and read its header; InputError if it is not a LibreOsteo export.
+
+    LibreOsteo names its files after their content, so the extension must agree with it
+    (a CSV named .xlsx was renamed or damaged). ``password(path)`` opens a workbook that
+    was protected after its export.
+    """
+    fmt = files.XLSX if files.identify(path, FORMATS, by_name=True) != files.CSV else files.CSV
+    rows = _csv_rows(path) if fmt == files.CSV else _xlsx_rows(path, password)
     first = next(rows, None)
     if first is None:
         raise InputError(f"{path.name} : fichier vide ; exportez-le à nouveau depuis LibreOsteo")
@@ -236,57 +235,8 @@ def open_export(path: Path) -> ExportFile:
     return ExportFile(path, fmt, kind, header, resolve_columns(header, kind, path.name), rows)
 
 
-def _format_of(path: Path) -> str:
-    suffix = path.suffix.lower()
-    if suffix not in CSV_EXTENSIONS | XLSX_EXTENSIONS:
-        raise InputError(
-            f"{path.name} : type de fichier non pris en charge ; attendu .csv ou .xlsx"
-        )
-    try:
-        with path.open("rb") as fh:
-            head = fh.read(4096)
-    except OSError as exc:
-        reason = exc.strerror or "erreur E/S"
-        raise InputError(f"{path.name} : illisible ({reason})") from None
-    if suffix in XLSX_EXTENSIONS:
-        if head.startswith(_OLE_MAGIC):
-            raise InputError(
-                f"{path.name} : classeur protégé par mot de passe ou ancien format (.xls) ;"
-                " les exports LibreOsteo ne le sont jamais, exportez-le à nouveau"
-            )
-        if not head.startswith(_ZIP_MAGIC):
-            raise InputError(
-                f"{path.name} : pas un classeur Excel (.xlsx) malgré son nom ;"
-                " exportez-le à nouveau depuis LibreOsteo"
-            )
-        return "xlsx"
-    if head.startswith(_ZIP_MAGIC) or b"\x00" in head:
-        raise InputError(
-            f"{path.name} : pas un fichier texte CSV (contenu binaire) ;"
-            " exportez-le à nouveau depuis LibreOsteo"
-        )
-    return "csv"
-
-
-def iter_rows(path: Path, fmt: str) -> Iterator[tuple[int, list[Any]]]:
-    """Yield (row number, cells) for every row, header first (row 1)."""
-    if fmt == "csv":
-        return _iter_csv(path)
-    return _iter_xlsx(path)
-
-
-def _iter_csv(path: Path) -> Iterator[tuple[int, list[Any]]]:
-    try:
-        raw = path.read_bytes()
-        text = raw.decode("utf-8-sig")  # LibreOsteo writes no BOM; a re-saved file may have one
-    except UnicodeDecodeError:
-        raise InputError(
-            f"{path.name} : le texte n'est pas en UTF-8 ; les exports LibreOsteo le sont,"
-            " exportez-le à nouveau"
-        ) from None
-    except OSError as exc:
-        reason = exc.strerror or "erreur E/S"
-        raise InputError(f"{path.name} : illisible ({reason})") from None
+def _csv_rows(path: Path) -> Iterator[tuple[int, list[Any]]]:
+    text = files.read_text(path)
     # Every LibreOsteo record ends with CRLF, the last one too: a file that stops without a
     # line break was cut short (copy interrupted, disk full) and its last row is incomplete.
     if text and not text.endswith("\n"):
@@ -294,34 +244,14 @@ def _iter_csv(path: Path) -> Iterator[tuple[int, list[Any]]]:
             f"{path.name} : fichier tronqué (pas de saut de ligne à la fin) ;"
             " exportez-le à nouveau depuis LibreOsteo"
         )
-    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
-    n = 0  # record number (header = 1); reader.line_num counts physical lines instead
-    try:
-        for n, row in enumerate(reader, start=1):
-            yield n, row
-    except csv.Error:
-        raise InputError(
-            f"{path.name} : CSV mal formé vers l'enregistrement {n + 1}, fichier endommagé ou"
-            " tronqué ; exportez-le à nouveau depuis LibreOsteo"
-        ) from None
+    # strict: DRF's writer quotes every field that needs it, so a stray quote is damage
+    return files.csv_rows(text, path.name, strict=True)
 
 
-def _iter_xlsx(path: Path) -> Iterator[tuple[int, list[Any]]]:
-    from python_calamine import CalamineWorkbook
-
-    try:
-        book = CalamineWorkbook.from_path(str(path))
-        sheet = book.get_sheet_by_index(0)  # drf-excel writes a single sheet, "Report"
-        book.close()  # the sheet is in memory now
-        rows = sheet.iter_rows()
-        yield from enumerate(rows, start=1)
-    except InputError:
-        raise
-    except Exception:  # calamine raises zip, XML and its own errors for damaged workbooks
-        raise InputError(
-            f"{path.name} : classeur Excel endommagé ou tronqué ;"
-            " exportez-le à nouveau depuis LibreOsteo"
-        ) from None
+def _xlsx_rows(path: Path, password: files.Password | None) -> Iterator[tuple[int, list[Any]]]:
+    with files.open_workbook(path, password) as book:
+        rows = book.rows(0)  # drf-excel writes a single sheet, "Report"
+    return enumerate(rows, start=1)
 
 
 # --- cell values -----------------------------------------------------------------------

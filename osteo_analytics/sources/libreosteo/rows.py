@@ -24,7 +24,7 @@ from decimal import Decimal
 from typing import Any
 
 from osteo_analytics.pseudonymize.primitives import normalize_name
-from osteo_analytics.sources.base import FileReport, RejectedRow
+from osteo_analytics.sources.base import SEXES, FileReport, RejectedRow
 from osteo_analytics.sources.libreosteo import files as lf
 from osteo_analytics.sources.tables import (
     ConsultationRow,
@@ -293,7 +293,7 @@ def read_patients(export: lf.ExportFile, tally: Tally, seen: dict[Any, Patient])
             first_name=first,
             birth_name=r.text("birth_name"),
             birth_date=birth,
-            sex=sex if sex in ("F", "M") else None,
+            sex=sex if sex in SEXES else None,
             postcode=_postcode(r.raw("postcode")),
             registered_on=registered,
             source_file=tally.name,
