@@ -31,6 +31,7 @@ Stage 1: read (memory only, identity in clear)
     sources/base.py               what every adapter returns: stage-1 tables, file reports
     sources/files.py              files of every adapter: sniffed by content, decoded, decrypted
     sources/frenchparse.py        French dates, amounts, payment means as people type them
+    sources/tables.py             typed stage-1 records → the tables; practitioner roles
     sources/libreosteo/           LibreOsteo CSV/XLSX exports
     sources/libreosteo/files.py   their files: sniffing, headers, rows, cells
     sources/libreosteo/rows.py    their rows → records, one reader per export
@@ -42,7 +43,7 @@ Stage 1: read (memory only, identity in clear)
     sources/generic/mapping.py    mapping files: schema and strict loading
     sources/generic/files.py      the sheet → header and numbered rows
     sources/generic/values.py     home-made cell values → canonical values
-    sources/generic/records.py    records shared with the Word adapter → stage-1 tables
+    sources/generic/records.py    visits, shared with the Word adapter → stage-1 records
     sources/generic/suggest.py    a draft mapping from a sheet's headers
     sources/docx/                 Word patient files, one per patient
     sources/docx/parse.py         their text rules: identity, details, visit lines

@@ -145,7 +145,7 @@ def test_reads_a_folder_of_patient_files(folder: Path) -> None:
         ("W-20240601-#4", "especes"),
     ]
     roles = {p["display_name"]: p["role"] for p in batch.practitioners.to_pylist()}
-    assert roles == {"Praticien du cabinet": "titular", "Paul Lemaire": "replacement"}
+    assert roles == {"Praticien du cabinet": "titular", "Paul Lemaire": "associate"}
 
 
 def test_every_file_is_accounted_for(folder: Path) -> None:

@@ -4,6 +4,8 @@ An adapter reads raw exports and returns a :class:`SourceBatch`: five Arrow tabl
 stage-2 columns of ``docs/datasets.md``, except that identity is still in clear (so that
 ``pseudonymize`` can key it) and every row carries ``source_file`` and ``source_row``, plus
 one :class:`FileReport` per file read and the list of rows the adapter could not parse.
+The schemas below are the one definition of those tables: adapters build them from typed
+records with ``sources.tables.build_batch``, never column by column.
 
 Type choices, made once here so every adapter agrees:
 
@@ -40,7 +42,7 @@ from collections.abc import Hashable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Protocol
 
 import pyarrow as pa
 
@@ -228,16 +230,6 @@ class GeneratedNumbers:
         )
         self.bases[number] = basis
         return number, basis
-
-
-def table_from_columns(schema: pa.Schema, columns: dict[str, list[Any]]) -> pa.Table:
-    """Build a table of exactly ``schema`` from Python column lists (one list per field)."""
-    return pa.Table.from_pydict({f.name: columns[f.name] for f in schema}, schema=schema)
-
-
-def empty_table(schema: pa.Schema) -> pa.Table:
-    """A zero-row table of ``schema``."""
-    return schema.empty_table()
 
 
 @dataclass(slots=True)

@@ -60,15 +60,8 @@ from osteo_analytics.sources import files
 from osteo_analytics.sources import frenchparse as fp
 from osteo_analytics.sources.base import FileReport, RejectedRow, SourceBatch
 from osteo_analytics.sources.docx import parse as dp
+from osteo_analytics.sources.generic import records as gr
 from osteo_analytics.sources.generic.mapping import DEFAULT_PRACTITIONER
-from osteo_analytics.sources.generic.records import (
-    Invoice,
-    Patient,
-    Payment,
-    Tally,
-    Visit,
-    build_batch,
-)
 
 name = "docx"
 SOURCE = "docx"
@@ -116,17 +109,19 @@ def read(paths: Sequence[Path]) -> SourceBatch:
     """Read Word patient files (or folders of them) into a stage-1 :class:`SourceBatch`."""
     rejected: list[RejectedRow] = []
     reports: list[FileReport] = []
-    visits: list[tuple[int, Visit]] = []
+    visits: list[tuple[int, gr.Visit]] = []
     for index, path in enumerate(_collect(paths), start=1):
         blocks = list(_blocks(path))
         label = f"docx-{index}"
         report = FileReport(path, "docx", kind="patient_file", label=label)
-        tally = Tally(report, label, rejected)
+        tally = gr.Tally(report, label, rejected)
         reports.append(tally.report)
         visits += [(index, v) for v in _read_file(path.stem, blocks, tally)]
     # tables list each day's visits in time order, then file and row order
-    visits.sort(key=lambda iv: (iv[1].consulted_on, iv[1].start_time or time(), iv[0], iv[1].row))
-    return build_batch(
+    visits.sort(
+        key=lambda iv: (iv[1].consulted_on, iv[1].start_time or time(), iv[0], iv[1].source_row)
+    )
+    return gr.visits_batch(
         SOURCE, [], [v for _, v in visits], reports, rejected, invoice_prefix=INVOICE_PREFIX
     )
 
@@ -196,7 +191,7 @@ def _role(header: str) -> str | None:
     return None
 
 
-def _read_file(stem: str, blocks: list[Block], tally: Tally) -> list[Visit]:
+def _read_file(stem: str, blocks: list[Block], tally: gr.Tally) -> list[gr.Visit]:
     """Visits of one file, with every record counted once (see module docstring)."""
     records = [b for b in blocks if b.text or b.roles is not None]
     tally.read(len(records))
@@ -243,14 +238,14 @@ def _read_file(stem: str, blocks: list[Block], tally: Tally) -> list[Visit]:
     if not pending:
         return []
     assert who is not None
-    patient = Patient(
-        family=who.family,
-        first=who.first,
+    patient = gr.Patient(
+        family_name=who.family,
+        first_name=who.first,
         birth_date=who.birth_date or found.birth_date,
         sex=who.sex or found.sex,
         postcode=found.postcode,
         source_file=tally.label,
-        row=who_block.row if who_block is not None else pending[0][0].row,
+        source_row=who_block.row if who_block is not None else pending[0][0].row,
     )
     return _visits(patient, pending, found.practitioner or DEFAULT_PRACTITIONER, tally)
 
@@ -284,9 +279,12 @@ def _visit_line(b: Block) -> dp.VisitLine:
 
 
 def _visits(
-    patient: Patient, pending: list[tuple[Block, dp.VisitLine]], practitioner: str, tally: Tally
-) -> list[Visit]:
-    out: list[Visit] = []
+    patient: gr.Patient,
+    pending: list[tuple[Block, dp.VisitLine]],
+    practitioner: str,
+    tally: gr.Tally,
+) -> list[gr.Visit]:
+    out: list[gr.Visit] = []
     seen: set[tuple[object, ...]] = set()
     for b, line in pending:
         key = (line.consulted_on, line.start_time)
@@ -295,22 +293,21 @@ def _visits(
             continue
         seen.add(key)
         who = (b.roles or {}).get("practitioner") or practitioner
-        visit = Visit(
+        visit = gr.Visit(
             patient=patient,
-            practitioner=" ".join(who.split())[:100],
+            practitioner_name=" ".join(who.split())[:100],
             consulted_on=line.consulted_on,
             source_file=tally.label,
-            row=b.row,
+            source_row=b.row,
             start_time=line.start_time,
             status=line.status,
-            ctype=line.ctype,
-            motif=line.motif,
+            consultation_type=line.ctype,
+            motif_category=line.motif,
         )
         if line.fee is not None:
-            inv = Invoice(None, line.consulted_on, line.fee, "paid" if line.paid else "issued")
-            if line.paid:
-                inv.payments.append(Payment(line.consulted_on, line.fee, line.method or "autre"))
-            visit.invoice = inv
+            paid = (line.consulted_on, line.fee, line.method or "autre") if line.paid else None
+            status = "paid" if line.paid else "issued"
+            visit.bill(gr.Fee(None, line.consulted_on, line.fee, status, paid))
         out.append(visit)
         tally.accept()
     return out

@@ -47,14 +47,7 @@ from osteo_analytics.sources.base import FileReport, RejectedRow, SourceBatch
 from osteo_analytics.sources.generic import values as gv
 from osteo_analytics.sources.generic.files import FORMATS, open_sheet
 from osteo_analytics.sources.generic.mapping import Mapping, load_mapping
-from osteo_analytics.sources.generic.records import (
-    Invoice,
-    Patient,
-    Payment,
-    Tally,
-    Visit,
-    build_batch,
-)
+from osteo_analytics.sources.generic.records import Fee, Patient, Tally, Visit, visits_batch
 from osteo_analytics.sources.generic.suggest import suggest_mapping
 
 name = "generic"
@@ -100,7 +93,7 @@ def read(
         tally.read(sheet.above)
         tally.set_aside("excluded", "title_row", sheet.above)
         _RowReader(spec, sheet.columns, tally, patients, visits).read_all(sheet.rows)
-    return build_batch(SOURCE, patients, visits, reports, rejected, invoice_prefix=INVOICE_PREFIX)
+    return visits_batch(SOURCE, patients, visits, reports, rejected, invoice_prefix=INVOICE_PREFIX)
 
 
 def _collect(paths: Sequence[Path]) -> list[Path]:
@@ -187,13 +180,11 @@ class _RowReader:
         if key in self.seen:
             self.tally.set_aside("duplicate", "duplicate")
             return
-        number = visit.invoice.number if visit.invoice else None
-        if number is not None and number in self.numbers:
+        number = visit.invoice.invoice_number if visit.invoice else ""  # "": the sheet has none
+        if number and number in self.numbers:
             raise _RowError(self.spec.header_of("invoice_number") or "", "duplicate_invoice_number")
-        if visit.invoice is None and not visit.with_consultation:
-            raise _RowError(self.spec.header_of("amount") or "", "missing_value")
         self.seen.add(key)
-        if number is not None:
+        if number:
             self.numbers.add(number)
         self.visits.append(visit)
         self.tally.accept()
@@ -221,14 +212,14 @@ class _RowReader:
                 "missing_value",
             )
         return Patient(
-            family=family,
-            first=first,
+            family_name=family,
+            first_name=first,
             birth_date=self.parse("birth_date", gv.day, self.spec),
             sex=self.parse("sex", gv.sex, self.spec) or civility,
             postcode=self.parse("postcode", gv.postcode),
             registered_on=self.parse("registered_on", gv.day, self.spec),
             source_file=self.tally.label,
-            row=n,
+            source_row=n,
         )
 
     def _visit(self, n: int, patient: Patient) -> Visit:
@@ -237,25 +228,36 @@ class _RowReader:
         consulted_on = self.parse("consulted_on", gv.day, spec)
         if with_consultation:
             self.required("consulted_on", consulted_on)
-        motif_text = gv.text(self.raw("motif"))
+        practitioner = self.parse("practitioner", gv.name) or spec.practitioner
+        fee = None
+        if not with_consultation:  # a sheet of invoices: its visits are dated by them
+            fee = self._fee(consulted_on)
+            if fee is None:
+                raise _RowError(spec.header_of("amount") or "", "missing_value")
+            consulted_on = fee.issued_on
         visit = Visit(
             patient=patient,
-            practitioner=self.parse("practitioner", gv.name) or spec.practitioner,
+            practitioner_name=practitioner,
             consulted_on=consulted_on,
             source_file=self.tally.label,
-            row=n,
+            source_row=n,
             start_time=self.parse("start_time", gv.clock),
             status=self.parse("status", gv.status, spec),
-            ctype=self.parse("consultation_type", gv.consultation_type, spec),
-            motif=motif_category(motif_text) if motif_text else None,
+            consultation_type=self.parse("consultation_type", gv.consultation_type, spec),
+            motif_category=self._motif(),
             with_consultation=with_consultation,
         )
-        del motif_text  # free clinical text: never kept beyond its category
-        if "invoices" in spec.feeds:
-            visit.invoice = self._invoice(consulted_on)
+        if with_consultation and "invoices" in spec.feeds:
+            fee = self._fee(consulted_on)
+        if fee is not None:
+            visit.bill(fee)
         return visit
 
-    def _invoice(self, consulted_on: date | None) -> Invoice | None:
+    def _motif(self) -> str | None:
+        text = gv.text(self.raw("motif"))
+        return motif_category(text) if text else None  # the free text is never kept
+
+    def _fee(self, consulted_on: date | None) -> Fee | None:
         spec = self.spec
         amount = self.parse("amount", gv.amount, spec)
         if amount is None or amount == 0:
@@ -270,23 +272,22 @@ class _RowReader:
         method = self.parse("payment_method", gv.method, spec)
         paid_on = self.parse("paid_on", gv.day, spec)
         if status is None:
-            paid = method is not None if spec.maps("payment_method") else paid_on is not None
-            status = "paid" if paid else "issued"
-        invoice = Invoice(number, issued_on, amount, status)
-        if status == "paid" and "payments" in spec.feeds:
-            paid_amount = self.parse("paid_amount", gv.amount, spec)
-            paid_amount = amount if paid_amount is None else paid_amount
-            if paid_amount > 0:
-                invoice.payments.append(
-                    Payment(paid_on or issued_on, paid_amount, method or "autre")
-                )
-            if paid_amount < amount:
-                invoice.status = "issued"  # partly paid: still awaiting the rest
-        return invoice
+            settled = method is not None if spec.maps("payment_method") else paid_on is not None
+            status = "paid" if settled else "issued"
+        if status != "paid" or "payments" not in spec.feeds:
+            return Fee(number, issued_on, amount, status)
+        paid_amount = self.parse("paid_amount", gv.amount, spec)
+        paid_amount = amount if paid_amount is None else paid_amount
+        if paid_amount < amount:
+            status = "issued"  # partly paid: still awaiting the rest
+        payment = (
+            (paid_on or issued_on, paid_amount, method or "autre") if paid_amount > 0 else None
+        )
+        return Fee(number, issued_on, amount, status, payment)
 
     def _visit_key(self, v: Visit) -> tuple[Any, ...]:
         who = v.patient.key()
         if v.with_consultation:
-            return (who, v.consulted_on, v.start_time, normalize_name(v.practitioner))
+            return (who, v.consulted_on, v.start_time, normalize_name(v.practitioner_name))
         inv = v.invoice
-        return (who, inv.number, inv.issued_on, inv.amount) if inv else (who, v.row)
+        return (who, inv.invoice_number, inv.issued_on, inv.amount) if inv else (who, v.source_row)

@@ -63,8 +63,9 @@ Decisions:
   (the upper-case words are the family name).
 - **Practitioner** of a row: its 'Praticien' cell, else a name in a title row of its
   sheet or workbook (after 'Dr'/'Docteur', or a part of the title that reads as a
-  person's name), else "Praticien du cabinet". The one with most receipts is
-  ``titular``, the others ``associate`` (a replacement's fees are the titular's receipts).
+  person's name), else "Praticien du cabinet". Roles follow ``tables.assign_roles``: a
+  ledger never says who is a replacement, so the one with most consultations and
+  invoices is ``titular`` and the others ``associate``.
 - **Provenance.** ``source_row`` is the row number Excel or a spreadsheet shows (CSV:
   the record number, header included). ``source_file`` is the file name, plus
   ``#<sheet name>`` when a workbook has several non-empty sheets
@@ -74,31 +75,26 @@ Decisions:
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-import pyarrow as pa
-
 from osteo_analytics.errors import Hint, InputError
 from osteo_analytics.pseudonymize.primitives import normalize_name
 from osteo_analytics.sources import files as source_files
-from osteo_analytics.sources.base import (
-    CONSULTATIONS_SCHEMA,
-    INVOICES_SCHEMA,
-    PATIENTS_SCHEMA,
-    PAYMENTS_SCHEMA,
-    PRACTITIONERS_SCHEMA,
-    GeneratedNumbers,
-    RejectedRow,
-    SourceBatch,
-    table_from_columns,
-)
+from osteo_analytics.sources.base import GeneratedNumbers, RejectedRow, SourceBatch
 from osteo_analytics.sources.frenchparse import parse_period
 from osteo_analytics.sources.ledger import files as lf
 from osteo_analytics.sources.ledger import rows as lr
+from osteo_analytics.sources.tables import (
+    ConsultationRow,
+    InvoiceRow,
+    PatientRow,
+    PaymentRow,
+    build_batch,
+)
 
 __all__ = ["detect", "name", "read", "read_ledger"]
 
@@ -139,23 +135,23 @@ def read_ledger(
         found = _read_file(path, password, tallies, rejected)
         _number(found, numbers)
         receipts.extend(found)
-    kept = _drop_duplicates(receipts)
-    invoices = _group_invoices(kept)
+    groups = _group_receipts(_drop_duplicates(receipts))
+    people = _patients(groups)
+    invoices = [_invoice(number, rows, people, numbers.bases) for number, rows in groups.items()]
+    _link_credit_notes(invoices)
     visits = _visits(invoices)
     for inv in invoices:
         for r in inv.rows:
             r.tally.report.accepted += 1
-    batch = SourceBatch(
-        patients=_patients_table([r for inv in invoices for r in inv.rows]),
-        practitioners=_practitioners_table([r for inv in invoices for r in inv.rows]),
-        consultations=_consultations_table(visits),
-        invoices=_invoices_table(invoices, numbers.bases),
-        payments=_payments_table(invoices),
+    return build_batch(
+        SOURCE,
+        patients=list(people.values()),
+        consultations=visits,
+        invoices=invoices,
+        payments=_payments(invoices),
         files=[t.report for t in tallies],
         rejected=rejected,
     )
-    batch.assert_valid()
-    return batch
 
 
 def _collect(paths: Sequence[Path]) -> list[Path]:
@@ -233,33 +229,20 @@ def _drop_duplicates(receipts: list[lr.Receipt]) -> list[lr.Receipt]:
     return kept
 
 
-class _Invoice:
-    """One invoice number: its receipts in date order and what they add up to."""
+@dataclass(slots=True, kw_only=True)
+class _Invoice(InvoiceRow):
+    """One invoice number: the invoices row, its receipts in date order."""
 
-    __slots__ = ("amount", "cancels", "number", "opener", "ref", "rows", "status")
-
-    def __init__(self, number: str, rows: list[lr.Receipt]) -> None:
-        self.number = number
-        self.rows = sorted(rows, key=lambda r: r.day)  # stable: file order within a day
-        net = sum((r.amount for r in rows), Decimal(0))
-        positive = sum((r.amount for r in rows if r.amount > 0), Decimal(0))
-        # the receipt that stands for the visit: first one that is not a refund
-        self.opener = next((r for r in self.rows if r.amount >= 0), None)
-        if self.opener is None or net < 0:
-            self.status, self.amount = "credit_note", net
-        elif net == 0 and positive > 0:
-            self.status, self.amount = "cancelled", positive
-        else:
-            self.status, self.amount = "paid", net
-        self.ref: str | None = None
-        self.cancels: str | None = None
+    rows: list[lr.Receipt]
+    opener: lr.Receipt | None  # the receipt that stands for the visit: first non-refund
 
     @property
     def first(self) -> lr.Receipt:
         return self.opener if self.opener is not None else self.rows[0]
 
 
-def _group_invoices(receipts: list[lr.Receipt]) -> list[_Invoice]:
+def _group_receipts(receipts: list[lr.Receipt]) -> dict[str, list[lr.Receipt]]:
+    """Receipts by invoice number, in date order (file order within a day)."""
     groups: dict[str, list[lr.Receipt]] = {}
     for r in receipts:
         assert r.number is not None
@@ -268,9 +251,58 @@ def _group_invoices(receipts: list[lr.Receipt]) -> list[_Invoice]:
             r.tally.quarantine(r.row, "N° facture", "invoice_number_conflict")
             continue
         group.append(r)
-    invoices = [_Invoice(number, rows) for number, rows in groups.items()]
-    _link_credit_notes(invoices)
-    return invoices
+    return {number: sorted(rows, key=lambda r: r.day) for number, rows in groups.items()}
+
+
+def _patients(groups: dict[str, list[lr.Receipt]]) -> dict[lr.PatientKey, PatientRow]:
+    """One patient per folded name, from the first receipt naming them."""
+    people: dict[lr.PatientKey, PatientRow] = {}
+    for rows in groups.values():
+        for r in rows:
+            p = people.get(r.patient)
+            if p is None:
+                people[r.patient] = PatientRow(
+                    family_name=r.family,
+                    first_name=r.first,
+                    sex=r.sex,
+                    source_file=r.tally.label,
+                    source_row=r.row,
+                )
+            elif p.sex is None:
+                p.sex = r.sex  # a civility typed on a later row
+    return people
+
+
+def _invoice(
+    number: str,
+    rows: list[lr.Receipt],
+    people: dict[lr.PatientKey, PatientRow],
+    bases: dict[str, str],
+) -> _Invoice:
+    """The invoice of one number, from what its receipts add up to."""
+    net = sum((r.amount for r in rows), Decimal(0))
+    positive = sum((r.amount for r in rows if r.amount > 0), Decimal(0))
+    opener = next((r for r in rows if r.amount >= 0), None)
+    if opener is None or net < 0:
+        status, amount = "credit_note", net
+    elif net == 0 and positive > 0:
+        status, amount = "cancelled", positive
+    else:
+        status, amount = "paid", net
+    first = opener if opener is not None else rows[0]
+    return _Invoice(
+        invoice_number=number,
+        patient=people[first.patient],
+        practitioner_name=first.practitioner,
+        issued_on=first.day,
+        amount=amount,
+        status=status,
+        number_basis=bases.get(number),
+        source_file=first.tally.label,
+        source_row=first.row,
+        rows=rows,
+        opener=opener,
+    )
 
 
 def _link_credit_notes(invoices: list[_Invoice]) -> None:
@@ -280,32 +312,22 @@ def _link_credit_notes(invoices: list[_Invoice]) -> None:
         if inv.status == "paid" and inv.amount > 0:
             paid.setdefault((inv.first.patient, inv.amount), []).append(inv)
     for note in sorted(
-        (i for i in invoices if i.status == "credit_note"), key=lambda i: i.first.day
+        (i for i in invoices if i.status == "credit_note"), key=lambda i: i.issued_on
     ):
-        day = note.first.day
         candidates = [
             i
             for i in paid.get((note.first.patient, -note.amount), [])
-            if i.status == "paid" and i.first.day <= day
+            if i.status == "paid" and i.issued_on <= note.issued_on
         ]
         if candidates:
-            original = max(candidates, key=lambda i: i.first.day)
+            original = max(candidates, key=lambda i: i.issued_on)
             original.status = "cancelled"
-            note.cancels = original.number
+            note.cancels_invoice_number = original.invoice_number
 
 
-class _Visit:
-    __slots__ = ("ctype", "receipt", "ref")
-
-    def __init__(self, receipt: lr.Receipt) -> None:
-        self.receipt = receipt
-        self.ref = f"{receipt.tally.label}#{receipt.row}"
-        self.ctype = receipt.ctype
-
-
-def _visits(invoices: list[_Invoice]) -> list[_Visit]:
+def _visits(invoices: list[_Invoice]) -> list[ConsultationRow]:
     """One done consultation per patient, day and practitioner with a non-refund receipt."""
-    visits: dict[tuple[Any, ...], _Visit] = {}
+    visits: dict[tuple[Any, ...], ConsultationRow] = {}
     for inv in invoices:
         r = inv.opener
         if r is None or inv.status == "credit_note":
@@ -313,113 +335,35 @@ def _visits(invoices: list[_Invoice]) -> list[_Visit]:
         key = (r.patient, r.day, normalize_name(r.practitioner))
         visit = visits.get(key)
         if visit is None:
-            visit = visits[key] = _Visit(r)
-        elif visit.ctype == "other":
-            visit.ctype = r.ctype
-        inv.ref = visit.ref
+            visit = visits[key] = ConsultationRow(
+                consultation_ref=f"{r.tally.label}#{r.row}",
+                patient=inv.patient,
+                practitioner_name=r.practitioner,
+                consulted_on=r.day,
+                status="done",
+                consultation_type=r.ctype,
+                source_file=r.tally.label,
+                source_row=r.row,
+            )
+        elif visit.consultation_type == "other":
+            visit.consultation_type = r.ctype
+        inv.consultation_ref = visit.consultation_ref
     return list(visits.values())
 
 
-# --- tables ----------------------------------------------------------------------------
-
-
-def _columns(schema: pa.Schema) -> dict[str, list[Any]]:
-    return {f.name: [] for f in schema}
-
-
-def _provenance(cols: dict[str, list[Any]], r: lr.Receipt) -> None:
-    cols["source"].append(SOURCE)
-    cols["source_file"].append(r.tally.label)
-    cols["source_row"].append(r.row)
-
-
-def _patients_table(receipts: list[lr.Receipt]) -> pa.Table:
-    first_seen: dict[Any, lr.Receipt] = {}
-    sex: dict[Any, str] = {}
-    for r in receipts:
-        first_seen.setdefault(r.patient, r)
-        if r.sex is not None:
-            sex.setdefault(r.patient, r.sex)
-    cols = _columns(PATIENTS_SCHEMA)
-    for key, r in first_seen.items():
-        cols["family_name"].append(r.family)
-        cols["first_name"].append(r.first)
-        cols["birth_name"].append(None)
-        cols["birth_date"].append(None)
-        cols["sex"].append(sex.get(key))
-        cols["postcode"].append(None)
-        cols["registered_on"].append(None)
-        _provenance(cols, r)
-    return table_from_columns(PATIENTS_SCHEMA, cols)
-
-
-def _practitioners_table(receipts: list[lr.Receipt]) -> pa.Table:
-    first_seen: dict[str, lr.Receipt] = {}
-    counts: Counter[str] = Counter()
-    for r in receipts:
-        key = normalize_name(r.practitioner)
-        first_seen.setdefault(key, r)
-        counts[key] += 1
-    titular = max(counts, key=lambda k: counts[k], default=None)
-    cols = _columns(PRACTITIONERS_SCHEMA)
-    for key, r in first_seen.items():
-        cols["display_name"].append(r.practitioner)
-        cols["role"].append("titular" if key == titular else "associate")
-        _provenance(cols, r)
-    return table_from_columns(PRACTITIONERS_SCHEMA, cols)
-
-
-def _consultations_table(visits: list[_Visit]) -> pa.Table:
-    cols = _columns(CONSULTATIONS_SCHEMA)
-    for v in visits:
-        r = v.receipt
-        cols["consultation_ref"].append(v.ref)
-        cols["patient_family_name"].append(r.family)
-        cols["patient_first_name"].append(r.first)
-        cols["patient_birth_date"].append(None)
-        cols["practitioner_name"].append(r.practitioner)
-        cols["consulted_on"].append(r.day)
-        cols["start_time"].append(None)
-        cols["status"].append("done")
-        cols["consultation_type"].append(v.ctype)
-        cols["motif_category"].append(None)
-        _provenance(cols, r)
-    return table_from_columns(CONSULTATIONS_SCHEMA, cols)
-
-
-def _invoices_table(invoices: list[_Invoice], bases: dict[str, str]) -> pa.Table:
-    cols = _columns(INVOICES_SCHEMA)
-    for inv in invoices:
-        r = inv.first
-        cols["invoice_number"].append(inv.number)
-        cols["consultation_ref"].append(inv.ref)
-        cols["patient_family_name"].append(r.family)
-        cols["patient_first_name"].append(r.first)
-        cols["patient_birth_date"].append(None)
-        cols["practitioner_name"].append(r.practitioner)
-        cols["issued_on"].append(r.day)
-        cols["amount"].append(inv.amount)
-        cols["status"].append(inv.status)
-        cols["replaces_invoice_number"].append(None)
-        cols["cancels_invoice_number"].append(inv.cancels)
-        cols["number_basis"].append(bases.get(inv.number))
-        _provenance(cols, r)
-    return table_from_columns(INVOICES_SCHEMA, cols)
-
-
-def _payments_table(invoices: list[_Invoice]) -> pa.Table:
-    cols = _columns(PAYMENTS_SCHEMA)
-    for inv in invoices:
-        seq = 0
-        for r in inv.rows:
-            for method, amount in r.parts:  # several for a split payment
-                if amount == 0:  # nothing changed hands: no payment row
-                    continue
-                seq += 1
-                cols["payment_id"].append(f"{inv.number}/{seq}")
-                cols["invoice_number"].append(inv.number)
-                cols["paid_on"].append(r.day)
-                cols["amount"].append(amount)
-                cols["method"].append(method)
-                _provenance(cols, r)
-    return table_from_columns(PAYMENTS_SCHEMA, cols)
+def _payments(invoices: list[_Invoice]) -> list[PaymentRow]:
+    """One payment per (means, amount) part of each receipt; nothing for a zero amount."""
+    return [
+        PaymentRow(
+            invoice_number=inv.invoice_number,
+            paid_on=r.day,
+            amount=amount,
+            method=method,
+            source_file=r.tally.label,
+            source_row=r.row,
+        )
+        for inv in invoices
+        for r in inv.rows
+        for method, amount in r.parts  # several for a split payment
+        if amount != 0  # nothing changed hands: no payment row
+    ]

@@ -47,8 +47,12 @@ Decisions (the sample's README and ground_truth.json are the reference):
   with a session that day not yet invoiced, started before the invoice. What stays
   ambiguous is quarantined ``ambiguous_patient``, with a French reason giving how many
   patients it could be (never their names); no one of that name: ``unknown_patient``.
-- **Practitioners.** From therapist names on examinations and invoices. The one with the
-  most examinations (invoices if none) is ``titular``; the others ``replacement``.
+- **Practitioners.** From therapist names on examinations and invoices; roles follow
+  ``tables.assign_roles``. LibreOsteo says who is a replacement: the title it copies onto
+  each invoice from the therapist's profile ("En qualité de" / "Qualité": "Ostéopathe
+  D.O., remplaçant de G. Tanguy"); a therapist whose latest invoice has such a title is
+  ``replacement``. Of the others, the one named by the most examinations and invoices
+  is ``titular``, the rest ``associate``. Without an invoices export nothing says so.
 - **Minimization.** Clinical free text, contact details and addresses are never copied;
   the postcode stays (``pseudonymize`` turns it into a département); the reason becomes
   ``motif_category``.
@@ -56,9 +60,7 @@ Decisions (the sample's README and ground_truth.json are the reference):
 
 from __future__ import annotations
 
-from collections import Counter
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Sequence
 from datetime import date, timedelta, tzinfo
 from decimal import Decimal
 from pathlib import Path
@@ -66,19 +68,12 @@ from typing import Any
 
 from osteo_analytics.errors import InputError
 from osteo_analytics.pseudonymize.motifs import motif_category
+from osteo_analytics.pseudonymize.primitives import normalize_name
 from osteo_analytics.sources import files as source_files
-from osteo_analytics.sources.base import (
-    CONSULTATIONS_SCHEMA,
-    INVOICES_SCHEMA,
-    PATIENTS_SCHEMA,
-    PAYMENTS_SCHEMA,
-    PRACTITIONERS_SCHEMA,
-    RejectedRow,
-    SourceBatch,
-    table_from_columns,
-)
+from osteo_analytics.sources.base import RejectedRow, SourceBatch
 from osteo_analytics.sources.libreosteo import files as lf
 from osteo_analytics.sources.libreosteo import rows as lr
+from osteo_analytics.sources.tables import PaymentRow, build_batch, payment_of
 
 name = "libreosteo"
 SOURCE = "libreosteo"
@@ -89,7 +84,6 @@ KNOWN_FILE_NAMES = frozenset(
     for ext in ("csv", "xlsx")
 )
 _FORMAT_PRIORITY = {"xlsx": 0, "csv": 1}
-_KIND_ORDER = ("patients", "examinations", "invoices")
 
 
 def detect(path: Path) -> bool:
@@ -132,38 +126,39 @@ def _read(
     exports = sorted(_collect(paths, password), key=lambda e: _FORMAT_PRIORITY[e.format])
     rejected: list[RejectedRow] = []
     tallies: list[lr.Tally] = []
-    patients: dict[Any, lr.Patient] = {}
+    people: dict[Any, lr.Patient] = {}  # by lr.patient_key
     exams: dict[Any, lr.Exam] = {}
     invoices: dict[Any, lr.Invoice] = {}
     motif_of = _motif_classifier()
-    for kind in _KIND_ORDER:
+
+    def of_kind(kind: str) -> Iterable[tuple[lf.ExportFile, lr.Tally]]:
         for export in (e for e in exports if e.kind == kind):
-            tally = lr.Tally(export, rejected)
-            tallies.append(tally)
-            if kind == "patients":
-                lr.read_patients(export, tally, patients)
-            elif kind == "examinations":
-                lr.read_exams(export, tally, exams, motif_of, zone)
-            else:
-                lr.read_invoices(export, tally, invoices, zone)
+            tallies.append(lr.Tally(export, rejected))
+            yield export, tallies[-1]
+
+    for export, tally in of_kind("patients"):
+        lr.read_patients(export, tally, people)
+    registered = list(people.values())  # the patients table; sessions may name others
+    for export, tally in of_kind("examinations"):
+        lr.read_exams(export, tally, exams, people, motif_of, zone)
+    for export, tally in of_kind("invoices"):
+        lr.read_invoices(export, tally, invoices, zone)
 
     exam_list = list(exams.values())
-    kept_invoices = _link_invoices(list(invoices.values()), exam_list, list(patients.values()))
-    records: list[lr.Patient | lr.Exam | lr.Invoice] = [*patients.values(), *exam_list]
-    for record in [*records, *kept_invoices]:
+    kept_invoices = _link_invoices(list(invoices.values()), exam_list, list(people.values()))
+    records: list[lr.Patient | lr.Exam | lr.Invoice] = [*registered, *exam_list, *kept_invoices]
+    for record in records:
         record.tally.report.accepted += 1
-
-    batch = SourceBatch(
-        patients=_patients_table(list(patients.values())),
-        practitioners=_practitioners_table(exam_list, kept_invoices),
-        consultations=_consultations_table(exam_list),
-        invoices=_invoices_table(kept_invoices),
-        payments=_payments_table(kept_invoices),
+    return build_batch(
+        SOURCE,
+        patients=registered,
+        consultations=exam_list,
+        invoices=kept_invoices,
+        payments=_payments(kept_invoices),
         files=[t.report for t in tallies],
         rejected=rejected,
+        replacements=_replacements(invoices.values()),
     )
-    batch.assert_valid()
-    return batch
 
 
 def _collect(paths: Sequence[Path], password: source_files.Password | None) -> list[lf.ExportFile]:
@@ -203,16 +198,6 @@ def _motif_classifier() -> Callable[[str], str | None]:
 CORRECTION_WINDOW = timedelta(minutes=30)
 
 
-@dataclass(slots=True, eq=False)
-class _Person:
-    """A patient known in the batch (patients files first, then examinations)."""
-
-    family: str
-    first: str
-    birth_date: date | None
-    marks: lr.Marks  # birth name and address digests; all None when only seen in sessions
-
-
 class _Linker:
     """Finds each invoice's patient and session; invoices must come in chronological order.
 
@@ -223,71 +208,55 @@ class _Linker:
     that day, not yet invoiced, started before the invoice.
     """
 
-    def __init__(self, patients: list[lr.Patient], exams: list[lr.Exam]) -> None:
-        self.people: dict[Any, _Person] = {}  # by lr.patient_key
-        self.named: dict[tuple[str, str], list[_Person]] = {}
-        unknown: lr.Marks = (None,) * len(lr.MARK_FIELDS)
-        for p in patients:
-            self._add(p.family, p.first, p.birth_date, p.marks or unknown)
-        self.sessions: dict[tuple[tuple[str, str], date], list[tuple[lr.Exam, _Person]]] = {}
+    def __init__(self, people: list[lr.Patient], exams: list[lr.Exam]) -> None:
+        self.named: dict[tuple[str, str], list[lr.Patient]] = {}
+        for p in people:
+            self.named.setdefault(lr.name_key(p.family_name, p.first_name), []).append(p)
+        self.sessions: dict[tuple[tuple[str, str], date], list[lr.Exam]] = {}
         for e in exams:
-            person = self._add(e.family, e.first, e.birth_date, unknown)
-            self.sessions.setdefault((lr.name_key(e.family, e.first), e.at.date()), []).append(
-                (e, person)
-            )
+            self.sessions.setdefault((_name(e.patient), e.consulted_on), []).append(e)
         self.claimed: set[str] = set()  # refs of sessions an invoice already belongs to
-        self.notes: dict[tuple[tuple[str, str], date], list[tuple[lr.Invoice, _Person]]] = {}
+        self.notes: dict[tuple[tuple[str, str], date], list[lr.Invoice]] = {}
 
-    def _add(self, family: str, first: str, birth: date | None, marks: lr.Marks) -> _Person:
-        key = lr.patient_key(family, first, birth)
-        person = self.people.get(key)
-        if person is None:
-            person = self.people[key] = _Person(family, first, birth, marks)
-            self.named.setdefault(lr.name_key(family, first), []).append(person)
-        return person
-
-    def person_of(self, exam: lr.Exam) -> _Person:
-        return self.people[lr.patient_key(exam.family, exam.first, exam.birth_date)]
-
-    def resolve(self, inv: lr.Invoice) -> tuple[_Person | None, int]:
+    def resolve(self, inv: lr.Invoice) -> tuple[lr.Patient | None, int]:
         """The invoice's patient, or None and how many patients it could be (0: nobody)."""
-        name = lr.name_key(inv.family, inv.first)
+        name = _name(inv.named)
         candidates = self.named.get(name, [])
         if len(candidates) <= 1:
             return (candidates[0] if candidates else None), len(candidates)
-        named, consistent = _compare(candidates, inv.marks)
+        named, consistent = _compare(candidates, inv.named.marks)
         if len(named) == 1:
             return named[0], 1
         # "still match": those that nothing in the invoice contradicts (or all, if none)
         pool = named if named else consistent if len(consistent) > 1 else candidates
-        day = (name, inv.at.date())
+        day = (name, inv.issued_on)
         if inv.status != "credit_note":
             corrected = {
-                id(who): who
-                for note, who in self.notes.get(day, [])
+                id(note.patient): note.patient
+                for note in self.notes.get(day, [])
                 if inv.at - CORRECTION_WINDOW <= note.at <= inv.at
-                and note.marks == inv.marks
-                and any(who is c for c in pool)
+                and note.named.marks == inv.named.marks
+                and any(note.patient is c for c in pool)
             }
             if len(corrected) == 1:
                 return next(iter(corrected.values())), 1
         open_sessions = [
-            (e, who)
-            for e, who in self.sessions.get(day, [])
-            if e.ref not in self.claimed and any(who is c for c in pool)
+            e
+            for e in self.sessions.get(day, [])
+            if e.consultation_ref not in self.claimed and any(e.patient is c for c in pool)
         ]
-        started = [s for s in open_sessions if s[0].at < inv.at] or open_sessions
-        seen = {id(who): who for _, who in started}
+        started = [e for e in open_sessions if e.at < inv.at] or open_sessions
+        seen = {id(e.patient): e.patient for e in started}
         if len(seen) == 1:
             return next(iter(seen.values())), 1
         return None, len(seen) if len(seen) > 1 else len(pool)
 
-    def session(self, inv: lr.Invoice, person: _Person) -> str | None:
+    def session(self, inv: lr.Invoice, person: lr.Patient) -> str | None:
         """Without examinations.xlsx: the patient's session that day, if any."""
         same_day = [
             e
-            for e, who in self.sessions.get((lr.name_key(inv.family, inv.first), inv.at.date()), [])
-            if who is person
+            for e in self.sessions.get((_name(inv.named), inv.issued_on), [])
+            if e.patient is person
         ]
         if not same_day:
             return None
@@ -295,18 +264,23 @@ class _Linker:
         before = [e for e in same_day if e.at <= inv.at]
         return (
             max(before, key=lambda e: e.at) if before else min(same_day, key=lambda e: e.at)
-        ).ref
+        ).consultation_ref
 
-    def linked(self, inv: lr.Invoice, person: _Person) -> None:
+    def linked(self, inv: lr.Invoice) -> None:
         """Remember what the invoice settled: its session, or its credit note's patient."""
         if inv.status == "credit_note":
-            day = (lr.name_key(inv.family, inv.first), inv.at.date())
-            self.notes.setdefault(day, []).append((inv, person))
-        elif inv.ref:
-            self.claimed.add(inv.ref)
+            self.notes.setdefault((_name(inv.patient), inv.issued_on), []).append(inv)
+        elif inv.consultation_ref:
+            self.claimed.add(inv.consultation_ref)
 
 
-def _compare(candidates: list[_Person], marks: lr.Marks) -> tuple[list[_Person], list[_Person]]:
+def _name(p: lr.Patient) -> tuple[str, str]:
+    return lr.name_key(p.family_name, p.first_name)
+
+
+def _compare(
+    candidates: list[lr.Patient], marks: lr.Marks
+) -> tuple[list[lr.Patient], list[lr.Patient]]:
     """(named alone, consistent): what the invoice's fields say of each namesake.
 
     A combination of fields names a candidate alone when the candidate agrees with the
@@ -328,43 +302,42 @@ def _compare(candidates: list[_Person], marks: lr.Marks) -> tuple[list[_Person],
 
 
 def _link_invoices(
-    invoices: list[lr.Invoice], exams: list[lr.Exam], patients: list[lr.Patient]
+    invoices: list[lr.Invoice], exams: list[lr.Exam], people: list[lr.Patient]
 ) -> list[lr.Invoice]:
     """Tie invoices to consultations and patients; return those kept (others quarantined)."""
-    by_ref = {e.ref: e for e in exams}
-    ref_of_id = {i: e.ref for e in exams for i in e.invoice_ids}
+    by_ref = {e.consultation_ref: e for e in exams}
+    ref_of_id = {i: e.consultation_ref for e in exams for i in e.invoice_ids}
     for inv in invoices:
-        inv.ref = ref_of_id.get(inv.inv_id) if inv.inv_id else None
+        inv.consultation_ref = ref_of_id.get(inv.inv_id) if inv.inv_id else None
     _follow_chains(invoices)
-    by_number = {i.number: i for i in invoices}
-    linker = _Linker(patients, exams)
-    whose: dict[int, _Person] = {}  # id(invoice) -> patient, for the corrections that follow
+    by_number = {i.invoice_number: i for i in invoices}
+    linker = _Linker(people, exams)
+    kept: set[int] = set()  # id() of the invoices whose patient is found
     # chronological: a credit note or replacement comes after the invoice it corrects
     order = sorted(invoices, key=lambda i: (i.at, i.status != "credit_note"))
     for inv in order:
-        exam = by_ref.get(inv.ref) if inv.ref else None
-        before = by_number.get(inv.cancels or inv.replaces or "")
-        person = whose.get(id(before)) if before is not None else None
+        exam = by_ref.get(inv.consultation_ref) if inv.consultation_ref else None
+        before = by_number.get(inv.cancels_invoice_number or inv.replaces_invoice_number or "")
         if exam is not None:
-            person = linker.person_of(exam)
-            inv.family, inv.first, inv.birth_date = exam.family, exam.first, exam.birth_date
-        elif person is not None and before is not None:  # the invoice it corrects tells
-            inv.ref = inv.ref or before.ref
-            inv.family, inv.first, inv.birth_date = person.family, person.first, person.birth_date
+            inv.patient = exam.patient
+        elif before is not None and id(before) in kept:  # the invoice it corrects tells
+            inv.consultation_ref = inv.consultation_ref or before.consultation_ref
+            inv.patient = before.patient
         else:
             person, count = linker.resolve(inv)
             if person is None:
                 if count == 0:
-                    inv.tally.quarantine(inv.row, "*", "unknown_patient", _NO_ONE)
+                    inv.tally.quarantine(inv.source_row, "*", "unknown_patient", _NO_ONE)
                 else:
-                    inv.tally.quarantine(inv.row, "*", "ambiguous_patient", _ambiguous(count))
+                    reason = _ambiguous(count)
+                    inv.tally.quarantine(inv.source_row, "*", "ambiguous_patient", reason)
                 continue
             if inv.status != "credit_note":
-                inv.ref = linker.session(inv, person)
-            inv.family, inv.first, inv.birth_date = person.family, person.first, person.birth_date
-        whose[id(inv)] = person
-        linker.linked(inv, person)
-    return [i for i in invoices if id(i) in whose]
+                inv.consultation_ref = linker.session(inv, person)
+            inv.patient = person
+        kept.add(id(inv))
+        linker.linked(inv)
+    return [i for i in invoices if id(i) in kept]
 
 
 _NO_ONE = "aucun patient de l'export ne porte ces nom et prénom"
@@ -381,139 +354,69 @@ def _ambiguous(count: int) -> str:
 def _follow_chains(invoices: list[lr.Invoice]) -> None:
     """canceled_by (id → id) and replace (number → number) between invoices."""
     by_id = {i.inv_id: i for i in invoices if i.inv_id}
-    by_number = {i.number: i for i in invoices}
+    by_number = {i.invoice_number: i for i in invoices}
     for old in sorted(invoices, key=lambda i: i.at):  # chains of several corrections in order
         new = by_id.get(old.canceled_by) if old.canceled_by else None
         if new is None:
             continue
         if new.status == "credit_note":
-            new.cancels = new.cancels or old.number
-        elif new.replaces is None:
-            new.replaces = old.number
-        new.ref = new.ref or old.ref
+            new.cancels_invoice_number = new.cancels_invoice_number or old.invoice_number
+        elif new.replaces_invoice_number is None:
+            new.replaces_invoice_number = old.invoice_number
+        new.consultation_ref = new.consultation_ref or old.consultation_ref
     for new in sorted(invoices, key=lambda i: i.at):
-        replaced = by_number.get(new.replaces) if new.replaces else None
+        number = new.replaces_invoice_number
+        replaced = by_number.get(number) if number else None
         if replaced is not None:
-            new.ref = new.ref or replaced.ref
-            replaced.replaced_on = replaced.replaced_on or new.at.date()
+            new.consultation_ref = new.consultation_ref or replaced.consultation_ref
+            replaced.replaced_on = replaced.replaced_on or new.issued_on
 
 
-# --- tables ----------------------------------------------------------------------------
+def _replacements(invoices: Iterable[lr.Invoice]) -> set[str]:
+    """Therapists whose latest invoice's title calls them a replacement."""
+    folded: dict[str, str] = {}  # a few therapists on every invoice
+    latest: dict[str, lr.Invoice] = {}  # by folded name, as pseudonymize keys them
+    for inv in sorted(invoices, key=lambda i: i.at):
+        name = inv.practitioner_name
+        key = folded.get(name) or folded.setdefault(name, normalize_name(name))
+        latest[key] = inv
+    return {inv.practitioner_name for inv in latest.values() if inv.replacement}
 
 
-def _provenance(cols: dict[str, list[Any]], tally: lr.Tally, row: int) -> None:
-    cols["source"].append(SOURCE)
-    cols["source_file"].append(tally.name)
-    cols["source_row"].append(row)
+# --- payments --------------------------------------------------------------------------
 
 
-def _columns(schema: Any) -> dict[str, list[Any]]:
-    return {f.name: [] for f in schema}
-
-
-def _patients_table(patients: list[lr.Patient]) -> Any:
-    cols = _columns(PATIENTS_SCHEMA)
-    for p in patients:
-        cols["family_name"].append(p.family)
-        cols["first_name"].append(p.first)
-        cols["birth_name"].append(p.birth_name)
-        cols["birth_date"].append(p.birth_date)
-        cols["sex"].append(p.sex)
-        cols["postcode"].append(p.postcode)
-        cols["registered_on"].append(p.registered_on)
-        _provenance(cols, p.tally, p.row)
-    return table_from_columns(PATIENTS_SCHEMA, cols)
-
-
-def _practitioners_table(exams: list[lr.Exam], invoices: list[lr.Invoice]) -> Any:
-    seen: dict[str, tuple[str, lr.Tally, int]] = {}
-    exam_counts: Counter[str] = Counter()
-    invoice_counts: Counter[str] = Counter()
-    records: list[lr.Exam | lr.Invoice] = [*exams, *invoices]
-    for rec in records:
-        key = lf.fold(rec.practitioner)
-        seen.setdefault(key, (rec.practitioner, rec.tally, rec.row))
-        (exam_counts if isinstance(rec, lr.Exam) else invoice_counts)[key] += 1
-    titular = max(seen, key=lambda k: (exam_counts[k], invoice_counts[k]), default=None)
-    cols = _columns(PRACTITIONERS_SCHEMA)
-    for key, (display, tally, row) in seen.items():
-        cols["display_name"].append(display)
-        cols["role"].append("titular" if key == titular else "replacement")
-        _provenance(cols, tally, row)
-    return table_from_columns(PRACTITIONERS_SCHEMA, cols)
-
-
-def _consultations_table(exams: list[lr.Exam]) -> Any:
-    cols = _columns(CONSULTATIONS_SCHEMA)
-    for e in exams:
-        cols["consultation_ref"].append(e.ref)
-        cols["patient_family_name"].append(e.family)
-        cols["patient_first_name"].append(e.first)
-        cols["patient_birth_date"].append(e.birth_date)
-        cols["practitioner_name"].append(e.practitioner)
-        cols["consulted_on"].append(e.at.date())
-        cols["start_time"].append(lr.local_time(e.at))
-        cols["status"].append(e.status)
-        cols["consultation_type"].append(e.ctype)
-        cols["motif_category"].append(e.motif)
-        _provenance(cols, e.tally, e.row)
-    return table_from_columns(CONSULTATIONS_SCHEMA, cols)
-
-
-def _invoices_table(invoices: list[lr.Invoice]) -> Any:
-    cols = _columns(INVOICES_SCHEMA)
-    for i in invoices:
-        cols["invoice_number"].append(i.number)
-        cols["consultation_ref"].append(i.ref)
-        cols["patient_family_name"].append(i.family)
-        cols["patient_first_name"].append(i.first)
-        cols["patient_birth_date"].append(i.birth_date)
-        cols["practitioner_name"].append(i.practitioner)
-        cols["issued_on"].append(i.at.date())
-        cols["amount"].append(i.amount)
-        cols["status"].append(i.status)
-        cols["replaces_invoice_number"].append(i.replaces)
-        cols["cancels_invoice_number"].append(i.cancels)
-        cols["number_basis"].append(None)  # LibreOsteo numbers every invoice
-        _provenance(cols, i.tally, i.row)
-    return table_from_columns(INVOICES_SCHEMA, cols)
-
-
-def _payments_table(invoices: list[lr.Invoice]) -> Any:
-    cols = _columns(PAYMENTS_SCHEMA)
-    received = {i.number: _received(i) for i in invoices if i.status != "credit_note"}
+def _payments(invoices: list[lr.Invoice]) -> list[PaymentRow]:
+    """Money received and refunded for each invoice (module docstring, "Payments")."""
+    received = {i.invoice_number: _received(i) for i in invoices if i.status != "credit_note"}
+    out: list[PaymentRow] = []
     for inv in invoices:
-        paiments = received.get(inv.number, [])
+        paiments = received.get(inv.invoice_number, [])
         if inv.status == "credit_note":
-            original = received.get(inv.cancels) if inv.cancels else None
-            paiments = _refund(inv, inv.at.date(), original, -inv.amount)
+            cancels = inv.cancels_invoice_number
+            original = received.get(cancels) if cancels else None
+            paiments = _refund(inv, inv.issued_on, original, -inv.amount)
         elif inv.status == "cancelled" and inv.replaced_on is not None:
             paiments = [*paiments, *_refund(inv, inv.replaced_on, paiments, inv.amount)]
-        for seq, p in enumerate(paiments, start=1):
-            cols["payment_id"].append(f"{inv.number}/{seq}")
-            cols["invoice_number"].append(inv.number)
-            cols["paid_on"].append(p.paid_on)
-            cols["amount"].append(p.amount)
-            cols["method"].append(p.method)
-            _provenance(cols, inv.tally, inv.row)
-    return table_from_columns(PAYMENTS_SCHEMA, cols)
+        out += paiments
+    return out
 
 
-def _received(inv: lr.Invoice) -> list[lr.Paiment]:
+def _received(inv: lr.Invoice) -> list[PaymentRow]:
     """Money received for an invoice or a cancelled invoice (credit notes: see _refund)."""
     if inv.paiments:  # issued unpaid, settled later (possibly in instalments)
         return inv.paiments
     if inv.mode != "notpaid" and inv.status in ("paid", "cancelled"):
         # paid at closing; LibreOsteo issues every invoice with a real means as paid
-        return [lr.Paiment(inv.at.date(), inv.amount, lr.payment_method(inv.mode, None))]
+        return [payment_of(inv, inv.issued_on, inv.amount, lr.payment_method(inv.mode, None))]
     if inv.status == "paid":  # paid, but neither when nor how is recorded
-        return [lr.Paiment(inv.at.date(), inv.amount, "autre")]
+        return [payment_of(inv, inv.issued_on, inv.amount, "autre")]
     return []
 
 
 def _refund(
-    inv: lr.Invoice, day: date, original: list[lr.Paiment] | None, amount: Decimal
-) -> list[lr.Paiment]:
+    inv: lr.Invoice, day: date, original: list[PaymentRow] | None, amount: Decimal
+) -> list[PaymentRow]:
     """Money given back when an invoice is cancelled: never more than was received.
 
     ``original`` is what the cancelled invoice received (None when it is not in the
@@ -527,4 +430,4 @@ def _refund(
     method = lr.payment_method(inv.mode, None)
     if inv.mode == "notpaid":  # a credit note copies the code: use how the money came in
         method = original[-1].method if original else "autre"
-    return [lr.Paiment(day, -amount, method)]
+    return [payment_of(inv, day, -amount, method)]

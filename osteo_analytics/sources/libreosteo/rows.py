@@ -6,6 +6,11 @@ conclusion...), contact details and addresses never leave this module. The reaso
 consultation is turned into a motif category here and not kept either. What tells
 namesakes apart (birth name and address, on patient files and invoices) leaves it only as
 `Marks`: one digest per field, enough to compare two rows, never the text.
+
+The records are the stage-1 rows themselves (``sources.tables``), plus what linking
+needs: an examination names its :class:`Patient` (one per LibreOsteo identity, from the
+patients files or else from the examinations), an invoice the patient it copied
+(``named``) until linking finds who it is (``patient``).
 """
 
 from __future__ import annotations
@@ -21,6 +26,13 @@ from typing import Any
 from osteo_analytics.pseudonymize.primitives import normalize_name
 from osteo_analytics.sources.base import SEXES, FileReport, RejectedRow
 from osteo_analytics.sources.libreosteo import files as lf
+from osteo_analytics.sources.tables import (
+    ConsultationRow,
+    InvoiceRow,
+    PatientRow,
+    PaymentRow,
+    payment_of,
+)
 
 # Digests of birth name, street, complement, postcode and city (None: column absent).
 Marks = tuple[bytes | None, ...]
@@ -79,11 +91,21 @@ class _Row:
         idx = self.cols.get(name)
         return self.header[idx] if idx is not None else name
 
-    def text(self, name: str, required: bool = False) -> str | None:
-        value = lf.text(self.raw(name), self.xlsx)
-        if value is None and required:
+    def text(self, name: str) -> str | None:
+        return lf.text(self.raw(name), self.xlsx)
+
+    def required(self, name: str) -> str:
+        value = self.text(name)
+        if value is None:
             raise RowError(self.label(name), "missing_value")
         return value
+
+    def therapist(self) -> str:
+        """The therapist's full name (first and last name columns)."""
+        name = _name(self.text("therapist_first"), self.text("therapist_last"))
+        if name is None:
+            raise RowError(self.label("therapist_last"), "missing_value")
+        return name
 
     def parse(self, name: str, parser: Callable[..., Any], *args: Any) -> Any:
         try:
@@ -114,65 +136,38 @@ def walk(export: lf.ExportFile, tally: Tally) -> Iterator[tuple[int, _Row]]:
 # --- records ---------------------------------------------------------------------------
 
 
-@dataclass(slots=True)
-class Patient:
-    family: str
-    first: str
-    birth_name: str | None
-    birth_date: date | None
-    sex: str | None
-    postcode: str | None
-    registered_on: date | None
+@dataclass(slots=True, kw_only=True)
+class Patient(PatientRow):
+    """A patients row, or a patient as an examination or an invoice names them."""
+
     tally: Tally
-    row: int
-    marks: Marks = ()
+    marks: Marks = (None,) * len(MARK_FIELDS)  # unknown: a name in a session only
 
 
-@dataclass(slots=True)
-class Exam:
-    ref: str
-    family: str
-    first: str
-    birth_date: date | None
-    practitioner: str
+@dataclass(slots=True, kw_only=True)
+class Exam(ConsultationRow):
+    """A consultations row; ``at`` is its local start."""
+
+    patient: Patient
     at: datetime
-    status: str
-    ctype: str
-    motif: str | None
     tally: Tally
-    row: int
     invoice_ids: list[str] = field(default_factory=list)
 
 
-@dataclass(slots=True)
-class Paiment:
-    paid_on: date
-    amount: Decimal
-    method: str
+@dataclass(slots=True, kw_only=True)
+class Invoice(InvoiceRow):
+    """An invoices row; ``patient`` is ``named`` until linking finds who it is."""
 
-
-@dataclass(slots=True)
-class Invoice:
+    patient: Patient
     inv_id: str | None
-    number: str
-    amount: Decimal
     at: datetime
-    status: str
     mode: str
     canceled_by: str | None
-    replaces: str | None
-    family: str
-    first: str
-    birth_name: str | None
-    practitioner: str
-    paiments: list[Paiment]
+    named: Patient  # the patient's names, birth name and address as the invoice copied them
+    paiments: list[PaymentRow]
     tally: Tally
-    row: int
-    cancels: str | None = None
-    ref: str | None = None
-    birth_date: date | None = None
+    replacement: bool = False  # the therapist's title on the invoice says "remplaçant(e)"
     replaced_on: date | None = None  # a cancelled invoice: day its replacement was issued
-    marks: Marks = ()  # the patient's birth name and address as the invoice copied them
 
 
 def patient_key(family: str, first: str, birth: date | None) -> tuple[str, str, date | None]:
@@ -209,6 +204,18 @@ def _marks(cells: list[Any], columns: list[tuple[int, bool]], xlsx: bool) -> Mar
     return tuple(
         None if c < 0 else fingerprint(cells[c], xlsx, postcode) for c, postcode in columns
     )
+
+
+# The therapist's title ("quality") that LibreOsteo copies onto each invoice from their
+# profile: "Ostéopathe D.O., remplaçant de G. Tanguy". Optional, so looked up here by the
+# labels of invoices.csv, invoices.xlsx and the API; one column in each.
+_QUALITY_LABELS = ("En qualité de", "Qualité", "quality")
+_REPLACEMENT_WORD = "remplac"  # remplaçant, remplaçante, folded
+
+
+def says_replacement(title: str | None) -> bool:
+    """True when a therapist's title calls them a replacement (remplaçant, remplaçante)."""
+    return bool(title) and _REPLACEMENT_WORD in lf.fold(title or "")
 
 
 _PATIENT_MARKS = ("birth_name", "street", "complement", "postcode", "city")
@@ -265,34 +272,34 @@ def exam_status(code: int | None, reason: str | None) -> str:
 
 
 def read_patients(export: lf.ExportFile, tally: Tally, seen: dict[Any, Patient]) -> None:
-    """Add the file's patients to ``seen`` (first file wins on the identity key)."""
+    """Add the file's patients to ``seen`` by :func:`patient_key` (first file wins)."""
     mark_columns = _mark_columns(export, _PATIENT_MARKS)
     for n, r in walk(export, tally):
         try:
-            family = r.text("family_name", required=True)
-            first = r.text("first_name", required=True)
+            family = r.required("family_name")
+            first = r.required("first_name")
             birth = r.parse("birth_date", lf.day)
             registered = r.parse("registered_on", lf.day)
         except RowError as exc:
             tally.quarantine(n, exc.column, exc.rule)
             continue
-        assert family is not None and first is not None
         key = patient_key(family, first, birth)
         if key in seen:
             tally.set_aside("duplicate", "duplicate")
             continue
         sex = (r.text("sex") or "").upper()
         seen[key] = Patient(
-            family,
-            first,
-            r.text("birth_name"),
-            birth,
-            sex if sex in SEXES else None,
-            _postcode(r.raw("postcode")),
-            registered,
-            tally,
-            n,
-            _marks(r.cells, mark_columns, r.xlsx),
+            family_name=family,
+            first_name=first,
+            birth_name=r.text("birth_name"),
+            birth_date=birth,
+            sex=sex if sex in SEXES else None,
+            postcode=_postcode(r.raw("postcode")),
+            registered_on=registered,
+            source_file=tally.name,
+            source_row=n,
+            tally=tally,
+            marks=_marks(r.cells, mark_columns, r.xlsx),
         )
 
 
@@ -307,23 +314,24 @@ def read_exams(
     export: lf.ExportFile,
     tally: Tally,
     seen: dict[Any, Exam],
+    people: dict[Any, Patient],
     motif_of: Callable[[str], str | None],
     zone: tzinfo = lf.PARIS,
 ) -> None:
     """Add the file's examinations to ``seen``, keyed by patient and local start time.
 
-    ``zone`` is the practice's time zone: CSV date-times become local times in it.
+    Each names its patient in ``people`` (by :func:`patient_key`), added there when no
+    patients file holds them. ``zone`` is the practice's time zone: CSV date-times
+    become local times in it.
     """
     has_status = export.format == "xlsx"  # examinations.csv has no status, type or invoice
     for n, r in walk(export, tally):
         try:
-            family = r.text("patient_family", required=True)
-            first = r.text("patient_first", required=True)
+            family = r.required("patient_family")
+            first = r.required("patient_first")
             birth = r.parse("patient_birth_date", lf.day)
             at = r.parse("date", lf.local_datetime, zone)
-            therapist = _name(r.text("therapist_first"), r.text("therapist_last"))
-            if therapist is None:
-                raise RowError(r.label("therapist_last"), "missing_value")
+            therapist = r.therapist()
             status_code = r.parse("status", lf.code)
             type_code = r.parse("type", lf.code)
             invoice_ids = r.parse("invoice_ids", lf.id_list, r.xlsx)
@@ -335,8 +343,8 @@ def read_exams(
         except RowError as exc:
             tally.quarantine(n, exc.column, exc.rule)
             continue
-        assert family is not None and first is not None
-        key = (*patient_key(family, first, birth), at)
+        who = patient_key(family, first, birth)
+        key = (*who, at)
         if key in seen:
             tally.set_aside("duplicate", "duplicate")
             continue
@@ -347,18 +355,29 @@ def read_exams(
         else:  # CSV: only the "Suite : " prefix LibreOsteo puts on follow-ups tells the type
             ctype = "follow_up" if reason and lf.fold(reason).startswith("suite") else "other"
             status = "done"
+        patient = people.get(who)
+        if patient is None:
+            patient = people[who] = Patient(
+                family_name=family,
+                first_name=first,
+                birth_date=birth,
+                source_file=tally.name,
+                source_row=n,
+                tally=tally,
+            )
         seen[key] = Exam(
-            ref=f"E{exam_id}" if exam_id else f"{tally.name}#{n}",
-            family=family,
-            first=first,
-            birth_date=birth,
-            practitioner=therapist,
-            at=at,
+            consultation_ref=f"E{exam_id}" if exam_id else f"{tally.name}#{n}",
+            patient=patient,
+            practitioner_name=therapist,
+            consulted_on=at.date(),
+            start_time=local_time(at),
             status=status,
-            ctype=ctype,
-            motif=motif_of(reason) if reason else None,
+            consultation_type=ctype,
+            motif_category=motif_of(reason) if reason else None,
+            source_file=tally.name,
+            source_row=n,
+            at=at,
             tally=tally,
-            row=n,
             invoice_ids=[*invoice_ids, last_id] if last_id else invoice_ids,
         )
 
@@ -378,6 +397,7 @@ def read_invoices(
     """
     paiment_cols = _paiment_columns(export.header) if export.format == "csv" else {}
     mark_columns = _mark_columns(export, _INVOICE_MARKS)
+    quality = next((export.header.index(h) for h in _QUALITY_LABELS if h in export.header), None)
     for n, r in walk(export, tally):
         try:
             number = r.parse("number", lf.identifier, r.xlsx)
@@ -392,11 +412,9 @@ def read_invoices(
                 raise RowError(r.label("type"), "bad_code")
             if status_code not in (0, 1, 2, 3):
                 raise RowError(r.label("status"), "bad_code")
-            family = r.text("patient_family", required=True)
-            first = r.text("patient_first", required=True)
-            therapist = _name(r.text("therapist_first"), r.text("therapist_last"))
-            if therapist is None:
-                raise RowError(r.label("therapist_last"), "missing_value")
+            family = r.required("patient_family")
+            first = r.required("patient_first")
+            therapist = r.therapist()
             if paiment_cols:
                 raw_paiments = _csv_paiments(r.cells, paiment_cols)
             else:
@@ -407,7 +425,6 @@ def read_invoices(
         except RowError as exc:
             tally.quarantine(n, exc.column, exc.rule)
             continue
-        assert family is not None and first is not None
         if status_code == 0:  # draft: never issued, so not an invoice yet
             tally.set_aside("excluded", "draft_invoice")
             continue
@@ -416,24 +433,35 @@ def read_invoices(
             tally.set_aside("duplicate", "duplicate")
             continue
         status = "credit_note" if kind == "creditnote" else _INVOICE_STATUSES[status_code]
-        seen[key] = Invoice(
-            inv_id=inv_id,
-            number=number,
-            amount=amount,
-            at=at,
-            status=status,
-            mode=r.text("mode") or "",
-            canceled_by=canceled_by,
-            replaces=replaces if kind == "invoice" else None,
-            family=family,
-            first=first,
+        named = Patient(
+            family_name=family,
+            first_name=first,
             birth_name=r.text("patient_birth_name"),
-            practitioner=therapist,
-            paiments=paiments,
+            source_file=tally.name,
+            source_row=n,
             tally=tally,
-            row=n,
             marks=_marks(r.cells, mark_columns, r.xlsx),
         )
+        seen[key] = Invoice(
+            invoice_number=number,
+            patient=named,
+            practitioner_name=therapist,
+            issued_on=at.date(),
+            amount=amount,
+            status=status,
+            replaces_invoice_number=replaces if kind == "invoice" else None,
+            source_file=tally.name,
+            source_row=n,
+            inv_id=inv_id,
+            at=at,
+            mode=r.text("mode") or "",
+            canceled_by=canceled_by,
+            named=named,
+            paiments=[],
+            tally=tally,
+            replacement=quality is not None and says_replacement(lf.text(r.cells[quality], r.xlsx)),
+        )
+        seen[key].paiments = [payment_of(seen[key], *p) for p in paiments]
 
 
 def _paiment_columns(header: list[str]) -> dict[int, dict[str, int]]:
@@ -456,7 +484,8 @@ def _csv_paiments(cells: list[Any], cols: dict[int, dict[str, int]]) -> list[dic
     return found
 
 
-def _paiments(items: list[dict[str, Any]], column: str) -> list[Paiment]:
+def _paiments(items: list[dict[str, Any]], column: str) -> list[tuple[date, Decimal, str]]:
+    """(day, amount, method) of each Paiment row, in date order."""
     out = []
     for item in items:
         try:
@@ -467,8 +496,8 @@ def _paiments(items: list[dict[str, Any]], column: str) -> list[Paiment]:
         if paid_on is None:
             raise RowError(column, "bad_payment_date")
         method = payment_method(item.get("paiment_mode"), item.get("paiment_mode_text"))
-        out.append(Paiment(paid_on, value, method))
-    return sorted(out, key=lambda p: p.paid_on)
+        out.append((paid_on, value, method))
+    return sorted(out, key=lambda p: p[0])
 
 
 def local_time(at: datetime) -> time:
