@@ -32,7 +32,7 @@ that does not follow them is reported with a rule, never guessed.
   the other columns the text. Rows of other tables are read like paragraphs.
 - **Fees.** 'Tarif : 55 €' (or Montant, Honoraires, Prix, or '55 €') in the text, or the
   fee column: an invoice numbered ``W-YYYYMMDD-<digest>`` from the visit's content
-  (``_generic_records``): a file imported again, alone or in any folder, gives the same
+  (``sources/generic/records.py``): a file imported again, alone or in any folder, gives the same
   numbers. Paid —
   with one payment that day — when the line says 'réglé' / 'payé' or names a means (CB,
   chèque, espèces, virement: method ``autre`` when only 'réglé'); 'non réglé', 'impayé',

@@ -19,7 +19,7 @@ Conventions (one row = one patient for ``feeds: [patients]``, one visit otherwis
 - **Invoices**: a row with a non-zero ``amount`` is an invoice (an empty or zero fee, as
   for a free or cancelled session, is none; a negative one is quarantined). Without an
   ``invoice_number`` column (or cell) the number is ``G-YYYYMMDD-<digest>``, from the
-  visit's content (``_generic_records``): the same visit imported again keeps it. Paid
+  visit's content (``sources/generic/records.py``): the same visit imported again keeps it. Paid
   when ``invoice_status`` says so, else when ``payment_method`` names a means (empty,
   "impayé", "en attente" → unpaid), else when ``paid_on`` is filled.
 - **Payments** (``feeds`` has payments): one per paid row, on ``paid_on`` (else the issue
