@@ -829,6 +829,7 @@ def test_fuzzed_method_columns_balance_and_add_up(
 def synthetic_ledger(tmp_path_factory: pytest.TempPathFactory) -> Path:
     from osteo_analytics.synthetic import synthesize
 
+    # Not the session practice (one year): these tests need two workbooks and a year boundary.
     out = tmp_path_factory.mktemp("synth") / "out"
     synthesize(out, seed=11, years=2, practitioners=2, patients=250, formats=["ledger"])
     return out / "ledger"
