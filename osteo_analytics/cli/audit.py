@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import click
 
-from osteo_analytics import snapshots
 from osteo_analytics.cli.tools import Group, unlock
 
 
@@ -21,6 +20,7 @@ def verify(ctx: click.Context) -> None:
     Le point de contrôle enregistré dans l'instantané courant révèle aussi des lignes
     supprimées à la fin du journal.
     """
+    from osteo_analytics import snapshots
     from osteo_analytics.audit import Checkpoint
 
     unlocked = unlock(ctx)
