@@ -11,6 +11,7 @@ import click
 import pytest
 from click.testing import CliRunner
 
+from osteo_analytics import __version__
 from osteo_analytics.cli import cli
 from tests.conftest import INHERITED, osteo
 
@@ -101,3 +102,26 @@ def test_osteo_runs_in_a_clean_environment(tmp_path: Path, monkeypatch: pytest.M
     assert set(seen) - {"LC_CTYPE"} <= {*INHERITED, "OSTEO_WORKSPACE", "OSTEO_PASSPHRASE"}
     assert seen["OSTEO_WORKSPACE"] == str(tmp_path / "ws") and seen["OSTEO_PASSPHRASE"] == "x"
     assert (seen["HOME"], seen["LANG"]) == (str(tmp_path / "home"), "fr_FR.UTF-8")
+
+
+@pytest.mark.parametrize(("args", "code"), [(("--version",), 0), (("synth",), 2)])
+def test_leaving_keeps_python_exit_work(tmp_path: Path, args: tuple[str, ...], code: int) -> None:
+    """`osteo` leaves by os._exit (Arrow's thread pools can abort at C++ teardown): the
+    atexit handlers still run, everything printed is flushed, and the exit code is kept."""
+    marker = tmp_path / "atexit-ran"
+    script = (
+        "import atexit, pathlib, sys\n"
+        f"atexit.register(pathlib.Path({str(marker)!r}).write_text, 'oui')\n"
+        "sys.stdout.write('x' * 100_000)\n"
+        f"sys.argv = ['osteo', *{list(args)!r}]\n"
+        "from osteo_analytics.cli import main\n"
+        "main()\n"
+    )
+    result = osteo(program=(sys.executable, "-c", script))
+    assert result.returncode == code, result.stderr
+    assert marker.read_text() == "oui"
+    assert result.stdout.startswith("x" * 100_000)
+    if code == 0:
+        assert result.stdout.endswith(f"osteo, version {__version__}\n")
+    else:
+        assert "Erreur : " in result.stderr and "--out" in result.stderr

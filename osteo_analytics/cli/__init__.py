@@ -6,6 +6,7 @@ Secrets never come from arguments: hidden prompts or environment variables only.
 
 from __future__ import annotations
 
+import atexit
 import os
 import sys
 from pathlib import Path
@@ -61,12 +62,20 @@ _register_commands()
 def main() -> None:
     """Console entry point: run the group, turn every error into one line and an exit code."""
     try:
+        code = _run()
+    except SystemExit as exc:  # fail(), click's --help and --version
+        code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+    _leave(code)
+
+
+def _run() -> int:
+    try:
         cli.main(prog_name="osteo", standalone_mode=False)
     except click.exceptions.Abort:
         fail("interrompu.", 1)
     except click.ClickException as exc:
         exc.show()
-        sys.exit(2)
+        return 2
     except OsteoError as exc:
         fail(describe(exc), exc.exit_code)
     except KeyboardInterrupt:
@@ -79,5 +88,22 @@ def main() -> None:
             "pour le détail et signalez-la.",
             1,
         )
-    else:
-        sys.exit(0)
+    return 0
+
+
+def _leave(code: int) -> None:
+    """Exit with `code` once Python's own exit work is done, skipping C++ static destructors.
+
+    Arrow's thread pools can abort the process when they are torn down at exit while a
+    worker thread is still alive ("terminate called without an active exception", exit
+    -6, apache/arrow#34314): a command that had succeeded and printed everything would
+    then report a crash. The atexit handlers (temporary files, weakref finalizers) run
+    and both streams are flushed first, so nothing Python would do at exit is lost.
+    """
+    atexit._run_exitfuncs()
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):  # a closed pipe (`osteo … | head`): nothing to flush to
+            code = code or 1
+    os._exit(code)
