@@ -1,9 +1,10 @@
-"""Packaging details pyproject.toml cannot express: the data contracts in the wheel.
+"""Packaging details pyproject.toml cannot express: contracts and notebooks in the wheel.
 
-The ODCS contracts live once in git, at the repository's top level (`data_contracts/`, as
-DESIGN.md lays out). The wheel ships them inside the package, as
-`osteo_analytics/data_contracts/`, where `contracts.model.CONTRACTS_DIR` finds them in an
-installed copy (a source checkout reads the top-level folder).
+The ODCS contracts and the dashboards' notebooks live once in git, at the repository's top
+level (`data_contracts/`, `notebooks/`, as DESIGN.md lays out). The wheel ships them inside
+the package, as `osteo_analytics/data_contracts/` and `osteo_analytics/notebooks/`, where
+`contracts.model.CONTRACTS_DIR` and `serve.notebooks_dir()` find them in an installed copy
+(a source checkout reads the top-level folders).
 """
 
 from setuptools import find_namespace_packages, setup
@@ -15,11 +16,17 @@ setup(
         ),
         "osteo_analytics.data_contracts",
         "osteo_analytics.data_contracts.sources",
+        "osteo_analytics.notebooks",
     ],
-    package_dir={"osteo_analytics.data_contracts": "data_contracts"},
+    package_dir={
+        "osteo_analytics.data_contracts": "data_contracts",
+        "osteo_analytics.notebooks": "notebooks",
+    },
     package_data={
         "osteo_analytics": ["py.typed"],
         "osteo_analytics.metrics": ["sql/*.sql"],
+        "osteo_analytics.notebooks": ["*.ipynb"],
+        "osteo_analytics.serve": ["templates/osteo/*.j2"],
         "osteo_analytics.data_contracts": ["*.odcs.yaml"],
         "osteo_analytics.data_contracts.sources": ["*.yaml", "README.md"],
     },

@@ -57,11 +57,14 @@ Stage 2: pseudonymize, validate, encrypt, store
     workspace.py                  the workspace on disk: keys, snapshots, unlocking, rotation
     ingest.py                     `osteo import`: read → pseudonymize → check → merge → snapshot
     quarantine.py                 the rows an import set aside, encrypted, read back
+    agent.py                      the unlocked secrets lent to dashboard kernels over a socket
 Stage 3: analyse
     warehouse.py                  a snapshot decrypted in memory into a locked DuckDB
     metrics/                      one function per SQL file of metrics/sql/, frames out
 Surfaces
     report.py                     terminal reports of imports and of the generator
+    serve/                        `osteo serve`: agent, private runtime folder, Voila process
+    serve/voila.py                the Voila process: token, 127.0.0.1, landing page, no CDN
     demo.py                       `osteo demo`: the main job on the demo practice
     cli/                          `osteo`: the group, `main()` and exit codes
     cli/french.py                 click's messages in French
@@ -74,6 +77,7 @@ Surfaces
     cli/demo.py                   `osteo demo`
     cli/metrics.py                `osteo metrics`, `osteo sql`
     cli/quarantine.py             `osteo quarantine`
+    cli/serve.py                  `osteo serve`
     cli/__main__.py               `python -m osteo_analytics.cli`
 """
 

@@ -11,9 +11,14 @@ import hashlib
 import json
 import os
 import shutil
+import signal
+import socket
 import subprocess
 import sys
+import time
+import urllib.request
 from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -196,3 +201,82 @@ def sample_workspace(
     unlocked = workspace.init_workspace(root, PASSPHRASE, work_factor=FAST).unlocked
     import_paths(unlocked, [libreosteo_sample])
     yield from _unchanged(root, "the shared workspace of the LibreOsteo sample")
+
+
+# --- a real `osteo serve` ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Served:
+    """A running `osteo serve`: where it listens, its token and the cookie the token gives."""
+
+    port: int
+    token: str
+    cookie: str
+    workspace: Path
+    process: subprocess.Popen[bytes]
+
+    @property
+    def base(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def url(self) -> str:
+        return f"{self.base}/?token={self.token}"
+
+
+def served_workspace(blank: Path, practice: Path, target: Path) -> Path:
+    """A copy of the blank workspace holding the shared synthetic practice (LibreOsteo)."""
+    unlocked = copy_workspace(blank, target)
+    import_paths(unlocked, [practice / "libreosteo"])
+    return target
+
+
+def start_server(ws: Path, folder: Path, *args: str, timeout: float = 180) -> Served:
+    """`osteo serve` on a free port until its token file appears, then its login cookie."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = int(probe.getsockname()[1])
+    token_file = folder / "token"
+    process = start_osteo(
+        "serve",
+        "--port",
+        str(port),
+        "--token-file",
+        str(token_file),
+        *args,
+        workspace=ws,
+        env={"OSTEO_PASSPHRASE": PASSPHRASE},
+    )
+    deadline = time.monotonic() + timeout
+    while not token_file.exists():
+        if process.poll() is not None or time.monotonic() > deadline:
+            process.kill()
+            raise RuntimeError(f"osteo serve did not start (exit {process.poll()})")
+        time.sleep(0.2)
+    token = token_file.read_text().strip()
+    request = urllib.request.Request(f"http://127.0.0.1:{port}/?token={token}")
+    with urllib.request.urlopen(request, timeout=60) as response:
+        cookies = [c.split(";", 1)[0] for c in response.headers.get_all("Set-Cookie") or []]
+    return Served(port, token, "; ".join(cookies), ws, process)
+
+
+def stop_server(served: Served) -> None:
+    served.process.send_signal(signal.SIGINT)
+    try:
+        served.process.wait(timeout=60)
+    except subprocess.TimeoutExpired:
+        served.process.kill()
+        served.process.wait()
+
+
+@pytest.fixture(scope="session")
+def served(
+    tmp_path_factory: pytest.TempPathFactory, blank_workspace: Path, practice: Path
+) -> Iterator[Served]:
+    """One `osteo serve` of the three apps over the shared practice, for this test worker."""
+    folder = tmp_path_factory.mktemp("served")
+    ws = served_workspace(blank_workspace, practice, folder / "ws")
+    server = start_server(ws, folder)
+    yield server
+    stop_server(server)

@@ -19,7 +19,7 @@ import openpyxl
 import pytest
 from msoffcrypto.format.ooxml import OOXMLFile
 
-from osteo_analytics import errors, quarantine, snapshots, workspace
+from osteo_analytics import agent, errors, quarantine, snapshots, workspace
 from osteo_analytics.cli import cli
 from osteo_analytics.cli.messages import ADVICE, describe
 from osteo_analytics.errors import Hint, OsteoError
@@ -220,6 +220,11 @@ TRIGGERS: dict[str, tuple[Hint, Callable[[Path], object]]] = {
     "not a quarantine stamp": (
         Hint.LIST_QUARANTINES,
         lambda tmp: quarantine.set_folder(_unlocked(tmp).workspace, "../keys"),
+    ),
+    "a notebook opened without its server": (Hint.AGENT, lambda tmp: agent.connect({})),
+    "the server's agent is gone": (
+        Hint.AGENT,
+        lambda tmp: agent.fetch_secrets(tmp / "agent.sock"),
     ),
 }
 

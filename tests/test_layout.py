@@ -42,10 +42,10 @@ LAYERS: list[tuple[str, ...]] = [
     ("vault", "keys"),
     ("snapshots",),
     ("audit", "workspace"),
-    ("ingest", "quarantine"),
+    ("ingest", "quarantine", "agent"),
     ("warehouse",),
     ("metrics.*",),
-    ("report", "demo"),
+    ("report", "serve.*", "demo"),
     ("cli.*",),
 ]
 # `osteo_analytics.open_warehouse` is the public façade: the root package imports the

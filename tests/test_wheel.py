@@ -88,6 +88,11 @@ def test_the_wheel_carries_contracts_sql_and_mapping_example(wheel: Path) -> Non
     for sql in sorted((ROOT / "osteo_analytics" / "metrics" / "sql").glob("*.sql")):
         assert f"osteo_analytics/metrics/sql/{sql.name}" in names
     assert "osteo_analytics/data_contracts/sources/example-visits.yaml" in names
+    notebooks = sorted((ROOT / "notebooks").glob("*.ipynb"))
+    assert notebooks
+    for notebook in notebooks:
+        assert f"osteo_analytics/notebooks/{notebook.name}" in names
+    assert "osteo_analytics/serve/templates/osteo/index.html.j2" in names
     assert not [n for n in names if "__pycache__" in n or n.startswith("tests/")]
 
 

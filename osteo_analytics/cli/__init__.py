@@ -51,8 +51,9 @@ def _register_commands() -> None:
     from osteo_analytics.cli.keys import init, keys
     from osteo_analytics.cli.metrics import metrics, sql
     from osteo_analytics.cli.quarantine import quarantine
+    from osteo_analytics.cli.serve import serve
 
-    for command in (synth, init, keys, import_, audit, demo, metrics, sql, quarantine):
+    for command in (synth, init, keys, import_, audit, demo, metrics, sql, quarantine, serve):
         cli.add_command(command)
 
 

@@ -36,6 +36,7 @@ ADVICE: dict[Hint, str] = {
     Hint.IMPORT_FIRST: " ; importez d'abord des données avec `osteo import`",
     Hint.VERIFY_AUDIT: " : lancez `osteo audit verify`",
     Hint.LIST_QUARANTINES: " ; `osteo quarantine list` donne celles de l'espace de travail",
+    Hint.AGENT: " : ouvrez les tableaux de bord avec `osteo serve` (ou `osteo lab`)",
 }
 
 

@@ -1,0 +1,51 @@
+"""`osteo serve`: the dashboards, read-only, in a browser on this computer."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from osteo_analytics.cli.tools import unlock
+
+APP_CHOICES = ("revenue", "activity", "quality", "all")
+
+
+@click.command()
+@click.option(
+    "--app",
+    "app",
+    type=click.Choice(APP_CHOICES),
+    default="all",
+    show_default=True,
+    help="Application à servir : recettes (revenue), activité (activity), qualité et "
+    "conservation (quality), ou toutes.",
+)
+@click.option(
+    "--port",
+    type=click.IntRange(1024, 65535),
+    default=8866,
+    show_default=True,
+    help="Port d'écoute, sur 127.0.0.1 seulement.",
+)
+@click.option(
+    "--token-file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Écrit aussi le jeton d'accès dans ce fichier (lisible par vous seul, effacé à "
+    "l'arrêt), pour un script ou un test.",
+)
+@click.pass_context
+def serve(ctx: click.Context, app: str, port: int, token_file: Path | None) -> None:
+    """Sert les tableaux de bord en lecture seule sur 127.0.0.1 et affiche leur adresse.
+
+    L'espace de travail est déverrouillé une fois (OSTEO_PASSPHRASE ou une saisie
+    masquée) ; les données restent déchiffrées en mémoire. L'adresse affichée contient un
+    jeton d'accès aléatoire, nouveau à chaque lancement. Ctrl-C arrête tout et ne laisse
+    aucun fichier.
+    """
+    from osteo_analytics.serve import APPS
+    from osteo_analytics.serve import serve as run
+
+    unlocked = unlock(ctx)
+    apps = APPS if app == "all" else (app,)
+    run(unlocked, apps=apps, port=port, token_file=token_file, echo=click.echo)

@@ -1,0 +1,235 @@
+"""`osteo serve`: the dashboards as read-only Voila apps on 127.0.0.1.
+
+One `Server` = the unlock agent (in this process), a private runtime folder (0700: the
+apps' notebooks, Voila's kernel connection files, IPython's profile), and the Voila
+process of `serve/voila.py` with a fresh random token. The tokenized URL opens a landing
+page that sets the login cookie. Stopping (Ctrl-C, SIGTERM, or `close()`) stops Voila and
+its kernels, then removes the runtime folder, the agent's socket and the token file:
+nothing is left behind.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Sequence
+from importlib import resources
+from pathlib import Path
+from types import TracebackType
+
+from osteo_analytics.agent import Agent
+from osteo_analytics.atomic import atomic_write
+from osteo_analytics.errors import OsteoError, UsageError
+from osteo_analytics.settings import ENV_WORKSPACE
+from osteo_analytics.workspace import Unlocked
+
+APPS = ("revenue", "activity", "quality")
+DEFAULT_PORT = 8866
+# Variables a kernel must not inherit: secrets of this process, and Jupyter settings
+# that would point Voila at another configuration or kernel.
+_WITHHELD = (
+    "OSTEO_PASSPHRASE",
+    "OSTEO_EXCEL_PASSWORD",
+    "JUPYTER_TOKEN",
+    "JUPYTER_CONFIG_DIR",
+    "JUPYTER_CONFIG_PATH",
+    "JUPYTER_PATH",
+    "JUPYTER_DATA_DIR",
+    "IPYTHONDIR",
+    "PYTHONSTARTUP",
+)
+
+
+class ServeError(OsteoError):
+    """The Voila server could not start or stopped on its own."""
+
+
+def notebooks_dir() -> Path:
+    """The apps' notebooks: the wheel's `osteo_analytics/notebooks/`, else the checkout's."""
+    packaged = resources.files("osteo_analytics") / "notebooks"
+    if packaged.is_dir():
+        return Path(str(packaged))
+    return Path(__file__).resolve().parents[2] / "notebooks"
+
+
+def check_apps(apps: Sequence[str]) -> list[str]:
+    chosen = list(dict.fromkeys(apps))
+    unknown = [a for a in chosen if not (notebooks_dir() / f"{a}.ipynb").is_file()]
+    if unknown or not chosen:
+        raise UsageError(f"application inconnue : {', '.join(unknown) or '(aucune)'}")
+    return chosen
+
+
+def port_is_free(port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
+class Server:
+    """The agent, the runtime folder and the Voila process, started together."""
+
+    def __init__(
+        self,
+        unlocked: Unlocked,
+        *,
+        apps: Sequence[str] = APPS,
+        port: int = DEFAULT_PORT,
+        token_file: Path | None = None,
+        startup_timeout: float = 120,
+    ) -> None:
+        self.apps = check_apps(apps)
+        if not 1024 <= port <= 65535:
+            raise UsageError(f"port {port} invalide : choisissez-en un entre 1024 et 65535")
+        if not port_is_free(port):
+            raise UsageError(f"le port {port} est déjà utilisé sur 127.0.0.1")
+        self.port = port
+        self.token = secrets.token_urlsafe(32)
+        self.token_file = token_file
+        self.runtime = Path(tempfile.mkdtemp(prefix="osteo-serve-"))
+        self._log: deque[str] = deque(maxlen=40)
+        self.process: subprocess.Popen[str] | None = None
+        self.agent: Agent | None = None
+        try:
+            self.agent = Agent(unlocked)
+            apps_dir = self.runtime / "apps"
+            apps_dir.mkdir()
+            (self.runtime / "jupyter").mkdir()
+            for app in self.apps:
+                shutil.copyfile(notebooks_dir() / f"{app}.ipynb", apps_dir / f"{app}.ipynb")
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "osteo_analytics.serve.voila", str(apps_dir), str(port)],
+                env=self._environment(unlocked),
+                cwd=self.runtime,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+                text=True,
+                start_new_session=True,  # Ctrl-C reaches us; we stop Voila in order
+            )
+            threading.Thread(target=self._drain, daemon=True).start()
+            self._wait_until_listening(startup_timeout)
+            if token_file is not None:
+                atomic_write(token_file, self.token.encode() + b"\n")  # mode 0600
+        except BaseException:
+            self.close()
+            raise
+
+    @property
+    def url(self) -> str:
+        """The landing page with the token: opening it sets the login cookie."""
+        return f"http://127.0.0.1:{self.port}/?token={self.token}"
+
+    def app_url(self, app: str) -> str:
+        return f"http://127.0.0.1:{self.port}/voila/render/{app}.ipynb"
+
+    def _environment(self, unlocked: Unlocked) -> dict[str, str]:
+        env = {k: v for k, v in os.environ.items() if k not in _WITHHELD}
+        assert self.agent is not None
+        env.update(self.agent.environment)
+        env.update(
+            {
+                ENV_WORKSPACE: str(unlocked.workspace.root.resolve()),
+                "JUPYTER_TOKEN": self.token,  # read and removed by serve/voila.py
+                "JUPYTER_RUNTIME_DIR": str(self.runtime / "jupyter"),
+                "IPYTHONDIR": str(self.runtime / "ipython"),
+                "PLOTLY_RENDERER": "plotly_mimetype",
+                "PYTHONDONTWRITEBYTECODE": "1",
+            }
+        )
+        return env
+
+    def _drain(self) -> None:
+        assert self.process is not None and self.process.stdout is not None
+        for line in self.process.stdout:
+            self._log.append(line.rstrip())
+
+    def _wait_until_listening(self, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        assert self.process is not None
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise ServeError(
+                    f"le serveur Voila s'est arrêté au démarrage ({self._last_error()})"
+                )
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=1):
+                    return
+            except OSError:
+                time.sleep(0.2)
+        raise ServeError(f"le serveur Voila n'a pas démarré en {timeout:.0f} s")
+
+    def _last_error(self) -> str:
+        lines = [line for line in self._log if line.strip()]
+        return lines[-1][-200:] if lines else "sans message"
+
+    def wait(self) -> int:
+        """Block until Voila exits (it does on SIGTERM or a crash); its exit code."""
+        assert self.process is not None
+        return self.process.wait()
+
+    def close(self) -> None:
+        """Stop Voila and its kernels, then remove everything this server wrote."""
+        if self.process is not None and self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)  # Voila shuts its kernels down
+            try:
+                self.process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait()
+        if self.process is not None:
+            # Kernels left in Voila's session group (after a SIGKILL of Voila itself).
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(self.process.pid, signal.SIGKILL)
+        if self.agent is not None:
+            self.agent.close()
+        if self.token_file is not None:
+            self.token_file.unlink(missing_ok=True)
+        shutil.rmtree(self.runtime, ignore_errors=True)
+
+    def __enter__(self) -> Server:
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+
+def serve(
+    unlocked: Unlocked,
+    *,
+    apps: Sequence[str] = APPS,
+    port: int = DEFAULT_PORT,
+    token_file: Path | None = None,
+    echo: Callable[[str], None] = print,
+) -> int:
+    """Serve until Ctrl-C or SIGTERM; print the URL once ready. Returns Voila's exit code."""
+    stop = threading.Event()
+    previous = signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    try:
+        with Server(unlocked, apps=apps, port=port, token_file=token_file) as server:
+            echo(f"Tableaux de bord prêts : {server.url}")
+            echo("Ouvrez cette adresse dans le navigateur ; Ctrl-C arrête tout.")
+            while not stop.is_set():
+                if server.process is not None and server.process.poll() is not None:
+                    raise ServeError(f"le serveur Voila s'est arrêté ({server._last_error()})")
+                stop.wait(0.5)
+            return 0
+    except KeyboardInterrupt:
+        return 0
+    finally:
+        signal.signal(signal.SIGTERM, previous)
