@@ -2,8 +2,8 @@
 
 Generates a practice with `osteo synth`, creates an encrypted workspace, imports the
 LibreOsteo exports, reads the snapshot back (decrypted in memory) and checks the figures
-against the generator's ground truth. The dashboards are served from the same workspace
-once they exist; until then the demo says so.
+against the generator's ground truth, then serves the dashboards from the same workspace
+(`osteo serve`) until Ctrl-C.
 """
 
 from __future__ import annotations
@@ -22,6 +22,8 @@ from osteo_analytics.formatting import count, euros
 from osteo_analytics.ingest import import_paths
 from osteo_analytics.metrics import headline
 from osteo_analytics.report import describe_synth
+from osteo_analytics.serve import DEFAULT_PORT, free_port_from
+from osteo_analytics.serve import serve as serve_dashboards
 from osteo_analytics.synthetic import synthesize
 from osteo_analytics.warehouse import open_warehouse
 from osteo_analytics.workspace import Workspace, init_workspace
@@ -40,11 +42,19 @@ CHECKED = {
 
 
 def run_demo(
-    workspace_dir: Path | None, *, serve: bool, echo: Callable[[str], None] = print
+    workspace_dir: Path | None,
+    *,
+    serve: bool,
+    echo: Callable[[str], None] = print,
+    port: int = DEFAULT_PORT,
+    open_browser: bool = False,
 ) -> dict[str, object]:
-    """Run the demo; returns the checked totals. Raises ValidationError on a mismatch."""
+    """Run the demo; returns the checked totals. Raises ValidationError on a mismatch.
+
+    With `serve`, the dashboards are served (on `port`, or the next free one) until Ctrl-C
+    or SIGTERM, and opened in the browser when `open_browser`.
+    """
     scratch = Path(tempfile.mkdtemp(prefix="osteo-demo-"))
-    keep_workspace = workspace_dir is not None
     root = workspace_dir or scratch / "workspace"
     # A throwaway workspace gets a random passphrase that never leaves this process.
     passphrase = os.environ.get("OSTEO_PASSPHRASE") or secrets.token_urlsafe(24)
@@ -82,12 +92,10 @@ def run_demo(
         audit = unlocked.audit().verify()
         echo(f"   journal d'audit intact ({audit.count} entrées)")
         if serve:
-            echo(
-                "5. Tableaux de bord : pas encore disponibles dans cette version "
-                "(les étapes 1 à 4 sont celles qui existent)."
+            echo("5. Tableaux de bord (recettes, activité, qualité) sur 127.0.0.1…")
+            serve_dashboards(
+                unlocked, port=free_port_from(port), echo=echo, open_browser=open_browser
             )
         return dict(found["totals"])
     finally:
-        shutil.rmtree(scratch / "practice", ignore_errors=True)
-        if not keep_workspace:
-            shutil.rmtree(scratch, ignore_errors=True)
+        shutil.rmtree(scratch, ignore_errors=True)

@@ -232,11 +232,16 @@ def served_workspace(blank: Path, practice: Path, target: Path) -> Path:
     return target
 
 
-def start_server(ws: Path, folder: Path, *args: str, timeout: float = 180) -> Served:
-    """`osteo serve` on a free port until its token file appears, then its login cookie."""
+def free_port() -> int:
+    """A TCP port free on 127.0.0.1 right now."""
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
-        port = int(probe.getsockname()[1])
+        return int(probe.getsockname()[1])
+
+
+def start_server(ws: Path, folder: Path, *args: str, timeout: float = 180) -> Served:
+    """`osteo serve` on a free port until its token file appears, then its login cookie."""
+    port = free_port()
     token_file = folder / "token"
     process = start_osteo(
         "serve",

@@ -11,7 +11,6 @@ import asyncio
 import json
 import re
 import signal
-import socket
 import subprocess
 import time
 import urllib.error
@@ -23,7 +22,7 @@ import pytest
 from tornado.httpclient import HTTPRequest
 from tornado.websocket import websocket_connect
 
-from tests.conftest import PASSPHRASE, Served, served_workspace, start_osteo
+from tests.conftest import PASSPHRASE, Served, free_port, served_workspace, start_osteo
 
 pytestmark = pytest.mark.xdist_group("serve")
 
@@ -258,7 +257,7 @@ def test_a_stop_leaves_no_file_and_no_process(
         for p in Path("/tmp").iterdir()
         if p.name.startswith(("osteo-serve-", "osteo-agent-"))
     }
-    port = _free_port()
+    port = free_port()
     process = start_osteo(
         "serve",
         "--app",
@@ -287,12 +286,6 @@ def test_a_stop_leaves_no_file_and_no_process(
     assert after == before and not token_file.exists()
     time.sleep(1)
     assert not [pid for pid in children if Path(f"/proc/{pid}").exists()]
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def _descendants(pid: int) -> list[int]:

@@ -11,6 +11,7 @@ nothing is left behind.
 from __future__ import annotations
 
 import contextlib
+import html
 import os
 import secrets
 import shutil
@@ -21,6 +22,7 @@ import sys
 import tempfile
 import threading
 import time
+import webbrowser
 from collections import deque
 from collections.abc import Callable, Sequence
 from importlib import resources
@@ -34,6 +36,10 @@ from osteo_analytics.settings import ENV_WORKSPACE
 from osteo_analytics.workspace import Unlocked
 
 APPS = ("revenue", "activity", "quality")
+_REDIRECT = (
+    '<!doctype html><meta charset="utf-8"><meta http-equiv="refresh" content="0;url={url}">'
+    "<title>osteo-analytics</title>"
+)
 DEFAULT_PORT = 8866
 # Variables a kernel must not inherit: secrets of this process, and Jupyter settings
 # that would point Voila at another configuration or kernel.
@@ -77,6 +83,14 @@ def port_is_free(port: int) -> bool:
         except OSError:
             return False
     return True
+
+
+def free_port_from(port: int, tries: int = 20) -> int:
+    """`port` if it is free on 127.0.0.1, else the next free one (UsageError after `tries`)."""
+    for candidate in range(port, min(port + tries, 65536)):
+        if port_is_free(candidate):
+            return candidate
+    raise UsageError(f"aucun port libre entre {port} et {port + tries - 1} sur 127.0.0.1")
 
 
 class Server:
@@ -135,6 +149,21 @@ class Server:
 
     def app_url(self, app: str) -> str:
         return f"http://127.0.0.1:{self.port}/voila/render/{app}.ipynb"
+
+    def open_browser(self) -> bool:
+        """Open the landing page in the desktop's browser; False when there is none.
+
+        The browser is given a private file that redirects to the tokenized URL (and is
+        removed at stop): a browser's command line, which any local user can read, never
+        holds the token.
+        """
+        if not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")) and (
+            sys.platform.startswith("linux")
+        ):
+            return False
+        page = self.runtime / "ouvrir.html"
+        atomic_write(page, _REDIRECT.format(url=html.escape(self.url)).encode())
+        return webbrowser.open(page.as_uri())
 
     def _environment(self, unlocked: Unlocked) -> dict[str, str]:
         env = {k: v for k, v in os.environ.items() if k not in _WITHHELD}
@@ -216,14 +245,18 @@ def serve(
     port: int = DEFAULT_PORT,
     token_file: Path | None = None,
     echo: Callable[[str], None] = print,
+    open_browser: bool = False,
 ) -> int:
-    """Serve until Ctrl-C or SIGTERM; print the URL once ready. Returns Voila's exit code."""
+    """Serve until Ctrl-C or SIGTERM; print the URL once ready (and open it when
+    `open_browser` and the desktop has a browser). Returns 0 once stopped."""
     stop = threading.Event()
     previous = signal.signal(signal.SIGTERM, lambda *_: stop.set())
     try:
         with Server(unlocked, apps=apps, port=port, token_file=token_file) as server:
             echo(f"Tableaux de bord prêts : {server.url}")
-            echo("Ouvrez cette adresse dans le navigateur ; Ctrl-C arrête tout.")
+            if not (open_browser and server.open_browser()):
+                echo("Ouvrez cette adresse dans le navigateur.")
+            echo("Ctrl-C arrête tout (serveur, noyaux, fichiers temporaires).")
             while not stop.is_set():
                 if server.process is not None and server.process.poll() is not None:
                     raise ServeError(f"le serveur Voila s'est arrêté ({server._last_error()})")
