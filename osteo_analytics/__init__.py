@@ -65,6 +65,7 @@ Surfaces
     report.py                     terminal reports of imports and of the generator
     serve/                        `osteo serve`: agent, private runtime folder, Voila process
     serve/voila.py                the Voila process: token, 127.0.0.1, landing page, no CDN
+    serve/lab.py                  the JupyterLab process of `osteo lab`: saves without outputs
     demo.py                       `osteo demo`: the main job on the demo practice
     cli/                          `osteo`: the group, `main()` and exit codes
     cli/french.py                 click's messages in French
@@ -78,6 +79,7 @@ Surfaces
     cli/metrics.py                `osteo metrics`, `osteo sql`
     cli/quarantine.py             `osteo quarantine`
     cli/serve.py                  `osteo serve`
+    cli/lab.py                    `osteo lab`
     cli/__main__.py               `python -m osteo_analytics.cli`
 """
 

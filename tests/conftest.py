@@ -239,12 +239,15 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def start_server(ws: Path, folder: Path, *args: str, timeout: float = 180) -> Served:
-    """`osteo serve` on a free port until its token file appears, then its login cookie."""
+def start_server(
+    ws: Path, folder: Path, *args: str, command: str = "serve", timeout: float = 180
+) -> Served:
+    """`osteo serve` (or `command`) on a free port until its token file appears, then its
+    login cookie."""
     port = free_port()
     token_file = folder / "token"
     process = start_osteo(
-        "serve",
+        command,
         "--port",
         str(port),
         "--token-file",
@@ -257,10 +260,11 @@ def start_server(ws: Path, folder: Path, *args: str, timeout: float = 180) -> Se
     while not token_file.exists():
         if process.poll() is not None or time.monotonic() > deadline:
             process.kill()
-            raise RuntimeError(f"osteo serve did not start (exit {process.poll()})")
+            raise RuntimeError(f"osteo {command} did not start (exit {process.poll()})")
         time.sleep(0.2)
     token = token_file.read_text().strip()
-    request = urllib.request.Request(f"http://127.0.0.1:{port}/?token={token}")
+    page = "lab" if command == "lab" else ""
+    request = urllib.request.Request(f"http://127.0.0.1:{port}/{page}?token={token}")
     with urllib.request.urlopen(request, timeout=60) as response:
         cookies = [c.split(";", 1)[0] for c in response.headers.get_all("Set-Cookie") or []]
     return Served(port, token, "; ".join(cookies), ws, process)

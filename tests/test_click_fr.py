@@ -83,7 +83,8 @@ def english_patterns() -> re.Pattern[str]:
             words |= {name, name.upper()}
     words |= {"COMMAND [ARGS]", "[COMMAND]", "env var"}
     alternatives = "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
-    return re.compile(rf"(?<!\w)(?:{alternatives})(?!\w)")
+    # Not inside an option's name: `--token-file` is a name, not click's word "file".
+    return re.compile(rf"(?<![\w-])(?:{alternatives})(?![\w-])")
 
 
 def assert_french(text: str) -> None:

@@ -49,11 +49,13 @@ def _register_commands() -> None:
     from osteo_analytics.cli.demo import demo
     from osteo_analytics.cli.imports import import_, synth
     from osteo_analytics.cli.keys import init, keys
+    from osteo_analytics.cli.lab import lab
     from osteo_analytics.cli.metrics import metrics, sql
     from osteo_analytics.cli.quarantine import quarantine
     from osteo_analytics.cli.serve import serve
 
-    for command in (synth, init, keys, import_, audit, demo, metrics, sql, quarantine, serve):
+    commands = (synth, init, keys, import_, audit, demo, metrics, sql, quarantine, serve, lab)
+    for command in commands:
         cli.add_command(command)
 
 

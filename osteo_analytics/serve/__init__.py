@@ -1,8 +1,10 @@
-"""`osteo serve`: the dashboards as read-only Voila apps on 127.0.0.1.
+"""`osteo serve` and `osteo lab`: the dashboards as read-only Voila apps, or JupyterLab, on
+127.0.0.1.
 
 One `Server` = the unlock agent (in this process), a private runtime folder (0700: the
-apps' notebooks, Voila's kernel connection files, IPython's profile), and the Voila
-process of `serve/voila.py` with a fresh random token. The tokenized URL opens a landing
+apps' notebooks, kernel connection files, IPython's profile, every temporary file), and
+the Voila process of `serve/voila.py` (or JupyterLab's, `serve/lab.py`) with a fresh
+random token. The tokenized URL opens a landing
 page that sets the login cookie. Stopping (Ctrl-C, SIGTERM, or `close()`) stops Voila and
 its kernels, then removes the runtime folder, the agent's socket and the token file:
 nothing is left behind.
@@ -68,6 +70,20 @@ def notebooks_dir() -> Path:
     return Path(__file__).resolve().parents[2] / "notebooks"
 
 
+def lab_dir(workspace_root: Path) -> Path:
+    """Where `osteo lab` roots JupyterLab: a git checkout's `notebooks/` (saves carry no
+    output, so git gets code only), else `notebooks/` of the workspace, given a copy of
+    `explore.ipynb` the first time."""
+    checkout = Path(__file__).resolve().parents[2]
+    if (checkout / ".git").exists() and (checkout / "notebooks").is_dir():
+        return checkout / "notebooks"
+    target = workspace_root / "notebooks"
+    target.mkdir(mode=0o700, exist_ok=True)
+    if not (target / "explore.ipynb").exists():
+        shutil.copyfile(notebooks_dir() / "explore.ipynb", target / "explore.ipynb")
+    return target
+
+
 def check_apps(apps: Sequence[str]) -> list[str]:
     chosen = list(dict.fromkeys(apps))
     unknown = [a for a in chosen if not (notebooks_dir() / f"{a}.ipynb").is_file()]
@@ -104,8 +120,11 @@ class Server:
         port: int = DEFAULT_PORT,
         token_file: Path | None = None,
         startup_timeout: float = 120,
+        lab_root: Path | None = None,
     ) -> None:
-        self.apps = check_apps(apps)
+        """Voila serving `apps`; or, given `lab_root`, JupyterLab rooted there (`osteo lab`)."""
+        self.lab = lab_root is not None
+        self.apps = [] if self.lab else check_apps(apps)
         if not 1024 <= port <= 65535:
             raise UsageError(f"port {port} invalide : choisissez-en un entre 1024 et 65535")
         if not port_is_free(port):
@@ -119,13 +138,17 @@ class Server:
         self.agent: Agent | None = None
         try:
             self.agent = Agent(unlocked)
-            apps_dir = self.runtime / "apps"
-            apps_dir.mkdir()
-            (self.runtime / "jupyter").mkdir()
-            for app in self.apps:
-                shutil.copyfile(notebooks_dir() / f"{app}.ipynb", apps_dir / f"{app}.ipynb")
+            for folder in ("jupyter", "tmp"):
+                (self.runtime / folder).mkdir()
+            if lab_root is not None:
+                root, program = lab_root, "osteo_analytics.serve.lab"
+            else:
+                root, program = self.runtime / "apps", "osteo_analytics.serve.voila"
+                root.mkdir()
+                for app in self.apps:
+                    shutil.copyfile(notebooks_dir() / f"{app}.ipynb", root / f"{app}.ipynb")
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "osteo_analytics.serve.voila", str(apps_dir), str(port)],
+                [sys.executable, "-m", program, str(root), str(port)],
                 env=self._environment(unlocked),
                 cwd=self.runtime,
                 stdin=subprocess.DEVNULL,
@@ -144,8 +167,9 @@ class Server:
 
     @property
     def url(self) -> str:
-        """The landing page with the token: opening it sets the login cookie."""
-        return f"http://127.0.0.1:{self.port}/?token={self.token}"
+        """The landing page (JupyterLab for the lab) with the token: it sets the cookie."""
+        page = "lab" if self.lab else ""
+        return f"http://127.0.0.1:{self.port}/{page}?token={self.token}"
 
     def app_url(self, app: str) -> str:
         return f"http://127.0.0.1:{self.port}/voila/render/{app}.ipynb"
@@ -174,7 +198,9 @@ class Server:
                 ENV_WORKSPACE: str(unlocked.workspace.root.resolve()),
                 "JUPYTER_TOKEN": self.token,  # read and removed by serve/voila.py
                 "JUPYTER_RUNTIME_DIR": str(self.runtime / "jupyter"),
+                "JUPYTER_NO_CONFIG": "1",  # no config file of the machine or the user
                 "IPYTHONDIR": str(self.runtime / "ipython"),
+                "TMPDIR": str(self.runtime / "tmp"),  # removed with the runtime folder
                 "PLOTLY_RENDERER": "plotly_mimetype",
                 "PYTHONDONTWRITEBYTECODE": "1",
             }
@@ -191,15 +217,13 @@ class Server:
         assert self.process is not None
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                raise ServeError(
-                    f"le serveur Voila s'est arrêté au démarrage ({self._last_error()})"
-                )
+                raise ServeError(f"le serveur s'est arrêté au démarrage ({self._last_error()})")
             try:
                 with socket.create_connection(("127.0.0.1", self.port), timeout=1):
                     return
             except OSError:
                 time.sleep(0.2)
-        raise ServeError(f"le serveur Voila n'a pas démarré en {timeout:.0f} s")
+        raise ServeError(f"le serveur n'a pas démarré en {timeout:.0f} s")
 
     def _last_error(self) -> str:
         lines = [line for line in self._log if line.strip()]
@@ -246,20 +270,23 @@ def serve(
     token_file: Path | None = None,
     echo: Callable[[str], None] = print,
     open_browser: bool = False,
+    lab_root: Path | None = None,
 ) -> int:
     """Serve until Ctrl-C or SIGTERM; print the URL once ready (and open it when
     `open_browser` and the desktop has a browser). Returns 0 once stopped."""
     stop = threading.Event()
     previous = signal.signal(signal.SIGTERM, lambda *_: stop.set())
     try:
-        with Server(unlocked, apps=apps, port=port, token_file=token_file) as server:
-            echo(f"Tableaux de bord prêts : {server.url}")
+        with Server(
+            unlocked, apps=apps, port=port, token_file=token_file, lab_root=lab_root
+        ) as server:
+            echo(f"{'JupyterLab prêt' if server.lab else 'Tableaux de bord prêts'} : {server.url}")
             if not (open_browser and server.open_browser()):
                 echo("Ouvrez cette adresse dans le navigateur.")
             echo("Ctrl-C arrête tout (serveur, noyaux, fichiers temporaires).")
             while not stop.is_set():
                 if server.process is not None and server.process.poll() is not None:
-                    raise ServeError(f"le serveur Voila s'est arrêté ({server._last_error()})")
+                    raise ServeError(f"le serveur s'est arrêté ({server._last_error()})")
                 stop.wait(0.5)
             return 0
     except KeyboardInterrupt:
