@@ -121,8 +121,14 @@ class Server:
         token_file: Path | None = None,
         startup_timeout: float = 120,
         lab_root: Path | None = None,
+        preheat: bool = True,
+        extra: Sequence[Path] = (),
     ) -> None:
-        """Voila serving `apps`; or, given `lab_root`, JupyterLab rooted there (`osteo lab`)."""
+        """Voila serving `apps`; or, given `lab_root`, JupyterLab rooted there (`osteo lab`).
+
+        `preheat` False starts each app's kernel when its page is asked for (cold), and
+        `extra` notebooks are served beside the apps: both for the benchmarks only.
+        """
         self.lab = lab_root is not None
         self.apps = [] if self.lab else check_apps(apps)
         if not 1024 <= port <= 65535:
@@ -147,8 +153,10 @@ class Server:
                 root.mkdir()
                 for app in self.apps:
                     shutil.copyfile(notebooks_dir() / f"{app}.ipynb", root / f"{app}.ipynb")
+                for notebook in extra:
+                    shutil.copyfile(notebook, root / notebook.name)
             self.process = subprocess.Popen(
-                [sys.executable, "-m", program, str(root), str(port)],
+                [sys.executable, "-m", program, str(root), str(port), str(int(preheat))],
                 env=self._environment(unlocked),
                 cwd=self.runtime,
                 stdin=subprocess.DEVNULL,

@@ -1,4 +1,5 @@
-"""The Voila process of `osteo serve`: `python -m osteo_analytics.serve.voila ROOT PORT`.
+"""The Voila process of `osteo serve`: `python -m osteo_analytics.serve.voila ROOT PORT [0|1]`
+(the last argument: preheated kernels, 1 unless a benchmark measures cold starts).
 
 Run by `serve.Server`, never by hand. Everything that matters for safety is set here in
 code, none of it from a command line or a config file a local user could change:
@@ -98,7 +99,7 @@ class OsteoVoila(Voila):
         return [landing, *super().init_handlers()]
 
 
-def configure(root: Path, port: int, token: str) -> Config:
+def configure(root: Path, port: int, token: str, *, preheat: bool = True) -> Config:
     """The whole configuration, in code."""
     config = Config()
     config.Voila.root_dir = str(root)
@@ -123,7 +124,7 @@ def configure(root: Path, port: int, token: str) -> Config:
     voila.strip_sources = True
     voila.show_tracebacks = False
     voila.file_allowlist = []
-    voila.preheat_kernel = True
+    voila.preheat_kernel = preheat
     voila.default_pool_size = 1
     voila.progressive_rendering = False
     voila.show_margins = True
@@ -131,11 +132,11 @@ def configure(root: Path, port: int, token: str) -> Config:
 
 
 def main(argv: list[str]) -> None:
-    root, port = Path(argv[0]), int(argv[1])
+    root, port, preheat = Path(argv[0]), int(argv[1]), argv[2:] != ["0"]
     token = os.environ.pop("JUPYTER_TOKEN", "")
     if len(token) < 32:
         sys.exit("osteo serve: jeton absent ou trop court")
-    app = OsteoVoila(config=configure(root, port, token))
+    app = OsteoVoila(config=configure(root, port, token, preheat=preheat))
     app.initialize([])
     app.start()
 
