@@ -29,6 +29,7 @@ class Hint(StrEnum):
     IMPORT_FIRST = "import_first"  # nothing imported yet
     VERIFY_AUDIT = "verify_audit"  # the audit log's end is damaged: check the whole log
     LIST_QUARANTINES = "list_quarantines"  # an unknown quarantine set: list the known ones
+    LIST_PRACTITIONERS = "list_practitioners"  # an unknown practitioner id: list the known ones
 
 
 class OsteoError(Exception):

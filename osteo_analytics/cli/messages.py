@@ -36,6 +36,9 @@ ADVICE: dict[Hint, str] = {
     Hint.IMPORT_FIRST: " ; importez d'abord des données avec `osteo import`",
     Hint.VERIFY_AUDIT: " : lancez `osteo audit verify`",
     Hint.LIST_QUARANTINES: " ; `osteo quarantine list` donne celles de l'espace de travail",
+    Hint.LIST_PRACTITIONERS: (
+        ' ; `osteo sql -c "SELECT * FROM practitioners"` donne ceux de l\'instantané'
+    ),
 }
 
 
