@@ -1,6 +1,6 @@
 """The practitioner filter of every metric (docs/metrics.md, "Practitioners").
 
-Reference:
+Two references:
 - a hand-made shared cabinet (tests/test_metrics.py's practice, plus a visit of the adult
   to the second practitioner, a patient file never booked): every filtered figure written
   by hand, including the ones that do not add up (a patient new to each practitioner, a
@@ -13,18 +13,20 @@ Reference:
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 import pyarrow as pa
 import pytest
 
-from osteo_analytics import metrics, workspace
+from osteo_analytics import ingest, metrics, workspace
 from osteo_analytics.errors import Hint, UsageError
 from osteo_analytics.warehouse import Warehouse, metric_names, metric_sql, open_warehouse
-from tests.conftest import PASSPHRASE
+from tests.conftest import PASSPHRASE, PRACTICE
 from tests.test_metrics import (
     _CONSULTATIONS,
     _INVOICES,
@@ -340,3 +342,193 @@ def test_every_metric_takes_the_filter() -> None:
     for name in metric_names():
         assert "practitioners" in metric_sql(name).params, name
         assert "practitioners" in metric_sql(name).header["params"], name
+
+
+# --- the synthetic two-practitioner practice ------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def synthetic(
+    practice: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[Warehouse, list[str], dict[str, Any]]]:
+    """The session practice's LibreOsteo export imported: the warehouse, its practitioner
+    ids in the generator's order, and each one's truth by id."""
+    from osteo_analytics.synthetic import LIBREOSTEO_METHODS, period_start
+    from osteo_analytics.synthetic.model import Practice
+    from osteo_analytics.synthetic.people import make_practitioners
+    from osteo_analytics.synthetic.truth import practitioner_truths
+
+    unlocked = workspace.init_workspace(
+        tmp_path_factory.mktemp("filter-ws") / "ws", PASSPHRASE, work_factor=10
+    ).unlocked
+    ingest.import_paths(unlocked, [practice / "libreosteo"])
+    # The same practice as conftest.PRACTICE's: synthesize's defaults for the rest.
+    end = D(2025, 12, 31)
+    staff = make_practitioners(2, PRACTICE["seed"])
+    model = Practice(
+        seed=PRACTICE["seed"],
+        start=period_start(end, PRACTICE["years"]),
+        end=end,
+        practitioners=staff,
+        scale=1.0,
+        patient_cap=PRACTICE["patients"],
+        records=False,
+    )
+    truths = practitioner_truths(model, LIBREOSTEO_METHODS)
+    with open_warehouse(unlocked) as wh:
+        ids = dict(
+            wh.con.execute("SELECT display_name, practitioner_id FROM practitioners").fetchall()
+        )
+        order = [ids[p.display_name] for p in staff]
+        yield wh, order, dict(zip(order, truths, strict=True))
+
+
+def test_synthetic_headline_of_each_practitioner_equals_its_truth(synthetic: Any) -> None:
+    wh, ids, truths = synthetic
+    for who in ids:
+        truth = truths[who]
+        start, end = D.fromisoformat(truth["from"]), D.fromisoformat(truth["to"])
+        assert truth["totals"]["consultations_done"] > 100, who  # each one works
+        assert metrics.headline(wh, start, end, practitioners=who) == truth, who
+
+
+def test_per_practitioner_truths_add_up_to_the_generators_truth(
+    synthetic: Any, practice: Path
+) -> None:
+    """The truth per practitioner is the written one split: additive figures sum to it."""
+    _, ids, truths = synthetic
+    written = json.loads((practice / "libreosteo" / "ground_truth.json").read_text("utf-8"))
+    assert _additive(written) == _sum_additive([_additive(truths[who]) for who in ids])
+
+
+def test_synthetic_headline_figures_add_up_to_the_cent(synthetic: Any) -> None:
+    wh, ids, _ = synthetic
+    whole = metrics.headline(wh)
+    parts = [metrics.headline(wh, practitioners=who) for who in ids]
+    assert _additive(whole) == _sum_additive([_additive(p) for p in parts])
+    assert whole["totals"]["revenue_received"] != "0.00"
+
+
+def _additive(document: dict[str, Any]) -> dict[str, Any]:
+    """The additive figures of a headline document: per month and method, money as Decimal."""
+    flat: dict[str, Any] = {}
+    for month in document["months"]:
+        for key, value in month.items():
+            if key in ("month", "active_patients"):
+                continue
+            if key == "received_by_method":
+                for method, amount in value.items():
+                    flat[f"{month['month']} {method}"] = Decimal(amount)
+            else:
+                flat[f"{month['month']} {key}"] = (
+                    Decimal(value) if isinstance(value, str) else value
+                )
+    return flat
+
+
+def _sum_additive(parts: list[dict[str, Any]]) -> dict[str, Any]:
+    return {key: sum(part[key] for part in parts) for key in parts[0]}
+
+
+# Per metric: (key columns, columns that add up over the practitioners). In this practice
+# each patient sees one practitioner only (checked below), so even the patient counts add
+# up; the hand-made cabinet above shows where they do not.
+SUMMED: dict[str, tuple[str, str]] = {
+    "active_patients": ("month", "active_patients consultations"),
+    "age_sex": ("age_band sex", "consultations patients"),
+    "average_fee": ("month", "invoices amount"),
+    "cancellations": (
+        "month",
+        "cancelled_invoices cancelled_amount credit_notes credit_notes_amount"
+        " partial_credit_notes partial_credit_notes_amount replacement_invoices"
+        " replacement_amount",
+    ),
+    "consultations_by_status": ("period_start", "done cancelled no_show appointments"),
+    "consultations_by_type": ("month", "first follow_up return urgent home other"),
+    "consultations_per_working_day": ("month", "consultations"),
+    "departement": ("departement", "patients consultations"),
+    "headline": (
+        "month",
+        "consultations_done consultations_cancelled consultations_no_show new_patients"
+        " active_patients revenue_invoiced revenue_received received_cb received_cheque"
+        " received_especes received_virement received_autre unpaid_invoices unpaid_amount",
+    ),
+    "micro_bnc": ("month", "received year_to_date"),
+    "motif_category": ("motif_category", "consultations patients"),
+    "new_patients": ("month", "new_patients"),
+    "new_patients_registered": ("month", "new_patients"),
+    "return_rate": ("month", "visits observed returned"),
+    "revenue": ("period_start", "amount items"),
+    "revenue_by_act_type": ("consultation_type", "amount items"),
+    "revenue_by_method": ("method", "amount payments refunds"),
+    "revenue_yoy": ("month", "amount amount_previous_year change"),
+    "tax_2035": ("year", "receipts refunds net_receipts payments cb cheque especes virement autre"),
+    "unpaid_aging": ("bucket", "invoices due"),
+    "visits_per_patient": ("visits", "patients"),
+    "weekday_hour": ("weekday hour", "consultations"),
+}
+# Metrics whose rows each belong to one practitioner: the practitioners' rows together are
+# the cabinet's (compared on these columns: running totals and entry numbers restart).
+PARTITIONED: dict[str, str] = {
+    "fec": "EcritureDate CompteNum PieceRef Debit Credit",
+    "invoice_numbering": "anomaly prefix year invoice_number issued_on related_number missing",
+    "livre_journal": "paid_on payment_id invoice_number patient_key amount method",
+    "reconciliation": "kind invoice_number issued_on amount received difference",
+    "retention": "patient_key birth_year last_visit_on keep_until rule days_overdue",
+    "revenue_by_practitioner": "basis practitioner_id display_name amount items",
+    "unpaid_invoices": "invoice_number issued_on practitioner_id amount due bucket",
+}
+
+
+def test_every_metric_says_how_it_adds_up() -> None:
+    assert set(SUMMED) | set(PARTITIONED) == set(metrics.METRICS)
+    assert not set(SUMMED) & set(PARTITIONED)
+
+
+def test_each_synthetic_patient_sees_one_practitioner(synthetic: Any) -> None:
+    wh, _, _ = synthetic
+    shared = wh.query(
+        "SELECT count(*) AS n FROM (SELECT patient_key FROM practitioner_history"
+        " GROUP BY 1 HAVING count(*) > 1)"
+    )
+    assert shared["n"][0] == 0
+
+
+def _summed(frame: pd.DataFrame, keys: list[str], sums: list[str]) -> dict[Any, list[Any]]:
+    return {tuple(row[k] for k in keys): [row[s] for s in sums] for row in frame.to_dict("records")}
+
+
+# Options so that a metric has rows to compare: records past their keep period.
+OPTIONS: dict[str, dict[str, Any]] = {"retention": {"as_of": D(2060, 1, 1)}}
+
+
+@pytest.mark.parametrize("name", sorted(metrics.METRICS))
+def test_each_practitioner_adds_up_to_the_cabinet(synthetic: Any, name: str) -> None:
+    wh, ids, _ = synthetic
+    options = OPTIONS.get(name, {})
+    whole = metrics.run(wh, name, **options)
+    parts = [metrics.run(wh, name, practitioners=who, **options) for who in ids]
+    assert all(len(part) for part in parts) or name in PARTITIONED
+    if name in PARTITIONED:
+        cols = PARTITIONED[name].split()
+        assert sorted(columns(whole, " ".join(cols)), key=repr) == sorted(
+            (row for part in parts for row in columns(part, " ".join(cols))), key=repr
+        )
+        return
+    keys, sums = (part.split() for part in SUMMED[name])
+    expected = _summed(whole, keys, sums)
+    added: dict[Any, list[Any]] = {}
+    for part in parts:
+        for key, values in _summed(part, keys, sums).items():
+            added[key] = [
+                a + b for a, b in zip(added.get(key, [0] * len(sums)), values, strict=True)
+            ]
+    assert added == expected
+
+
+@pytest.mark.parametrize("name", sorted(metrics.METRICS))
+def test_every_id_is_the_whole_cabinet(synthetic: Any, name: str) -> None:
+    wh, ids, _ = synthetic
+    pd.testing.assert_frame_equal(
+        metrics.run(wh, name, practitioners=ids), metrics.run(wh, name), check_exact=True
+    )
