@@ -26,7 +26,7 @@ import pytest
 from osteo_analytics import ingest, metrics, workspace
 from osteo_analytics.errors import Hint, UsageError
 from osteo_analytics.warehouse import Warehouse, metric_names, metric_sql, open_warehouse
-from tests.conftest import PASSPHRASE, PRACTICE
+from tests.conftest import PASSPHRASE, PRACTICE, osteo, osteo_json
 from tests.test_metrics import (
     _CONSULTATIONS,
     _INVOICES,
@@ -49,6 +49,7 @@ from tests.test_metrics import (
 
 D = dt.date
 E = Decimal
+ENV = {"OSTEO_PASSPHRASE": PASSPHRASE}
 
 # --- the hand-made shared cabinet --------------------------------------------------------
 
@@ -342,6 +343,40 @@ def test_every_metric_takes_the_filter() -> None:
     for name in metric_names():
         assert "practitioners" in metric_sql(name).params, name
         assert "practitioners" in metric_sql(name).header["params"], name
+
+
+# --- osteo metrics --practitioner ----------------------------------------------------------
+
+
+def test_osteo_metrics_practitioner_json_is_the_library_document(
+    cabinet_ws: Path, cabinet: Warehouse
+) -> None:
+    document = osteo_json(
+        "metrics", "--practitioner", B, "--from", "2024-12-01", "--to", "2025-02-28",
+        "--format", "json", workspace=cabinet_ws, env=ENV,
+    )  # fmt: skip
+    assert document == HEADLINE_B
+    both = osteo_json(
+        "metrics", "--practitioner", A, "--practitioner", B, "--format", "json",
+        workspace=cabinet_ws, env=ENV,
+    )  # fmt: skip
+    assert both == metrics.headline(cabinet, practitioners=[A, B])
+    table = osteo(
+        "metrics", "--practitioner", B, "--from", "2024-12-01", "--to", "2025-02-28",
+        workspace=cabinet_ws, env=ENV,
+    )  # fmt: skip
+    assert table.returncode == 0, table.stderr
+    assert "Praticien : Bruno Remplaçant" in table.stdout
+
+
+def test_osteo_metrics_unknown_practitioner_is_one_line(cabinet_ws: Path) -> None:
+    result = osteo("metrics", "--practitioner", "PR-NOBODY", workspace=cabinet_ws, env=ENV)
+    assert result.returncode == 2
+    assert result.stdout == ""
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "Traceback" not in result.stderr
+    assert lines[0].startswith("Erreur : praticien inconnu : « PR-NOBODY »")
+    assert "SELECT * FROM practitioners" in lines[0]  # how to find the ids
 
 
 # --- the synthetic two-practitioner practice ------------------------------------------------
