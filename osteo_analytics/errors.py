@@ -30,6 +30,7 @@ class Hint(StrEnum):
     VERIFY_AUDIT = "verify_audit"  # the audit log's end is damaged: check the whole log
     LIST_QUARANTINES = "list_quarantines"  # an unknown quarantine set: list the known ones
     AGENT = "agent"  # a dashboard kernel without its server's unlock agent: open it via serve
+    LIST_PRACTITIONERS = "list_practitioners"  # an unknown practitioner id: list the known ones
 
 
 class OsteoError(Exception):

@@ -12,15 +12,17 @@ Layout inside DuckDB:
 
 - `store.<dataset>`: the five canonical datasets as real tables (copied from Arrow, so
   nothing refers back to Python memory once loaded);
-- `store.patient_history`: per patient, first/last done consultation and last appointment
-  over the WHOLE snapshot, even when `years=` loads only some partitions (new patients and
-  retention need the full history);
+- `store.practitioner_history`: per patient and practitioner, first/last done consultation
+  and first/last appointment over the WHOLE snapshot, even when `years=` loads only some
+  partitions (new patients and retention need the full history, per practitioner too);
+  `store.patient_history`: the same per patient (first/last done consultation, last
+  appointment, and the practitioner of the first appointment), made from it;
 - `store.credited_invoices`: when `years=` loads only some partitions, the invoices of the
   other years that a loaded credit note names (`cancels_invoice_number`), so that a partial
   credit note of January still reduces facturé when its December invoice is not loaded;
   empty on a full load;
 - views `patients`, `consultations`, `invoices`, `payments`, `practitioners`,
-  `patient_history`: what metric SQL and power users read;
+  `patient_history`, `practitioner_history`: what metric SQL and power users read;
 - the shared definitions of `osteo_analytics/metrics/sql/_macros.sql`, written once for every
   metric: the views `live_invoices` (what counts as facturé) and `receipts` (what counts
   as encaissé), the table `data_span` (the default period), the period calendar and
@@ -37,7 +39,7 @@ import datetime as dt
 import getpass
 import os
 import re
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
@@ -61,6 +63,8 @@ if TYPE_CHECKING:
 
 ENV_PASSPHRASE = "OSTEO_PASSPHRASE"
 BASE_VIEWS = ("patients", "consultations", "invoices", "payments", "practitioners")
+# Per-patient aggregates over the whole snapshot, built when the warehouse opens.
+HISTORY_VIEWS = ("patient_history", "practitioner_history")
 # Views (and the one-row table data_span) of sql/_macros.sql that power users read;
 # its macros are not listed.
 SHARED_VIEWS = ("live_invoices", "receipts", "data_span")
@@ -162,6 +166,7 @@ class Warehouse:
     years: tuple[int, ...] | None
     span: tuple[dt.date, dt.date] | None
     today: dt.date = field(default_factory=dt.date.today)
+    _practitioner_ids: frozenset[str] | None = field(default=None, init=False, repr=False)
 
     # -- queries --
 
@@ -188,7 +193,7 @@ class Warehouse:
         """Default value of every metric parameter: the whole span, months, encaissé basis.
 
         `calendar=False` leaves out `working_days` (a list of days, computed only when a
-        metric needs it).
+        metric needs it). `practitioners` is None: the whole cabinet.
         """
         start, end = self.span or (self.today.replace(day=1), self.today)
         thresholds = self.settings["micro_bnc_threshold"]
@@ -197,6 +202,7 @@ class Warehouse:
             "date_to": end,
             "grain": "month",
             "basis": "encaisse",
+            "practitioners": None,
             "as_of": self.today,
             "within_days": 90,
             "retention_years": int(self.settings["retention_years"]),
@@ -212,7 +218,8 @@ class Warehouse:
         """Run metric `name` with `params` over the defaults (only the ones it uses are bound).
 
         `None` means the default. Unless given, `working_days` are those of the period asked
-        for, so the calendar always matches `date_from`/`date_to`.
+        for, so the calendar always matches `date_from`/`date_to`. `practitioners` is one
+        practitioner_id, several, or None for the whole cabinet (`practitioner_filter`).
         """
         spec = metric_sql(name)
         unknown = set(params) - set(spec.params)
@@ -221,9 +228,41 @@ class Warehouse:
         given = {k: v for k, v in params.items() if v is not None}
         values = {**self.defaults(calendar=False), **given}
         _check_params(values)
+        values["practitioners"] = self.practitioner_filter(values["practitioners"])
         if "working_days" in spec.params and "working_days" not in values:
             values["working_days"] = working_days(values["date_from"], values["date_to"])
         return self.query(spec.sql, {p: values[p] for p in spec.params})
+
+    def practitioner_filter(self, practitioners: Sequence[str] | str | None) -> list[str] | None:
+        """The `practitioners` parameter as the SQL binds it: None (the whole cabinet) or a
+        sorted list of known practitioner_id values; one id stands for a list of one.
+
+        UsageError for an empty list, something else than ids, or an id the snapshot does
+        not know (the message names the id given, a pseudonymous code, and nothing else).
+        """
+        if practitioners is None:
+            return None
+        if isinstance(practitioners, str):
+            wanted = [practitioners]
+        elif isinstance(practitioners, Iterable):
+            wanted = list(practitioners)
+        else:
+            wanted = [practitioners]  # refused below: not an id
+        if not wanted:
+            raise UsageError("praticiens : donnez au moins un identifiant, ou aucun filtre")
+        if not all(isinstance(p, str) for p in wanted):
+            raise UsageError("praticiens : des identifiants (texte) sont attendus")
+        if self._practitioner_ids is None:
+            rows = self.con.execute(
+                "SELECT practitioner_id FROM practitioners"
+                " UNION SELECT practitioner_id FROM practitioner_history"
+            ).fetchall()
+            self._practitioner_ids = frozenset(r[0] for r in rows if r[0] is not None)
+        unknown = sorted(set(wanted) - self._practitioner_ids)
+        if unknown:
+            names = ", ".join(f"« {p} »" for p in unknown)
+            raise UsageError(f"praticien inconnu : {names}", hint=Hint.LIST_PRACTITIONERS)
+        return sorted(set(wanted))
 
     # -- lifecycle --
 
@@ -320,7 +359,7 @@ def open_warehouse(
         unloaded = None if wanted is None else _Unloaded(snapshots_dir, identities, name, wanted)
         _build_history(con, unloaded)
         _build_credited_invoices(con, unloaded)
-        for view in (*BASE_VIEWS, "patient_history"):
+        for view in (*BASE_VIEWS, *HISTORY_VIEWS):
             con.execute(f"CREATE VIEW {view} AS SELECT * FROM store.{view}")
         today = dt.datetime.now(ZoneInfo(settings["timezone"])).date()
         warehouse = Warehouse(
@@ -336,12 +375,28 @@ def open_warehouse(
     return warehouse
 
 
+# Per patient and practitioner; the per-year aggregates of a partial load merge the same way.
 _HISTORY = """
-    SELECT patient_key,
+    SELECT patient_key, practitioner_id,
            min(consulted_on) FILTER (WHERE status = 'done') AS first_done_on,
            max(consulted_on) FILTER (WHERE status = 'done') AS last_done_on,
+           min(consulted_on) AS first_consulted_on,
            max(consulted_on) AS last_consulted_on
-    FROM {source} GROUP BY patient_key
+    FROM {source} GROUP BY patient_key, practitioner_id
+"""
+_MERGED_HISTORY = """
+    SELECT patient_key, practitioner_id,
+           min(first_done_on) AS first_done_on, max(last_done_on) AS last_done_on,
+           min(first_consulted_on) AS first_consulted_on,
+           max(last_consulted_on) AS last_consulted_on
+    FROM store.practitioner_history GROUP BY patient_key, practitioner_id
+"""
+_PATIENT_HISTORY = """
+    SELECT patient_key, min(first_done_on) AS first_done_on, max(last_done_on) AS last_done_on,
+           max(last_consulted_on) AS last_consulted_on,
+           arg_min(practitioner_id, (first_consulted_on, practitioner_id))
+               AS first_practitioner_id
+    FROM store.practitioner_history GROUP BY patient_key
 """
 
 
@@ -378,26 +433,20 @@ def _insert(con: duckdb.DuckDBPyConnection, statement: str, rows: pa.Table) -> N
 
 
 def _build_history(con: duckdb.DuckDBPyConnection, unloaded: _Unloaded | None) -> None:
-    """store.patient_history over every year, reading the unloaded partitions one at a time.
+    """store.practitioner_history and store.patient_history over every year, reading the
+    unloaded partitions one at a time.
 
-    A partial load would otherwise count a returning patient as new and date a last visit
-    too early; only the aggregate of each other year is kept, so memory stays bounded.
+    A partial load would otherwise count a returning patient as new (to the cabinet or to a
+    practitioner) and date a last visit too early; only the aggregate of each other year is
+    kept, so memory stays bounded.
     """
-    con.execute(
-        "CREATE TABLE store.patient_history AS " + _HISTORY.format(source="store.consultations")
-    )
-    if unloaded is None:
-        return
-    for part in unloaded.partitions("consultations"):
-        _insert(
-            con, "INSERT INTO store.patient_history " + _HISTORY.format(source="_incoming"), part
-        )
-    con.execute(
-        "CREATE OR REPLACE TABLE store.patient_history AS "
-        "SELECT patient_key, min(first_done_on) AS first_done_on, "
-        "max(last_done_on) AS last_done_on, max(last_consulted_on) AS last_consulted_on "
-        "FROM store.patient_history GROUP BY patient_key"
-    )
+    table = "store.practitioner_history"
+    con.execute(f"CREATE TABLE {table} AS " + _HISTORY.format(source="store.consultations"))
+    if unloaded is not None:
+        for part in unloaded.partitions("consultations"):
+            _insert(con, f"INSERT INTO {table} " + _HISTORY.format(source="_incoming"), part)
+        con.execute(f"CREATE OR REPLACE TABLE {table} AS " + _MERGED_HISTORY)
+    con.execute("CREATE TABLE store.patient_history AS " + _PATIENT_HISTORY)
 
 
 def _build_credited_invoices(con: duckdb.DuckDBPyConnection, unloaded: _Unloaded | None) -> None:
@@ -449,7 +498,7 @@ def _create_metric_views(warehouse: Warehouse) -> None:
 
 def view_names() -> list[str]:
     """Names of the views a power user can query (base datasets, history, shared, metrics)."""
-    return [*BASE_VIEWS, "patient_history", *SHARED_VIEWS, *metric_names()]
+    return [*BASE_VIEWS, *HISTORY_VIEWS, *SHARED_VIEWS, *metric_names()]
 
 
 # --- read-only SQL ---------------------------------------------------------------------

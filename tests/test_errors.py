@@ -163,6 +163,14 @@ def _broken_audit_tail(tmp: Path) -> None:
     unlocked.audit().append("import", actor="cli")
 
 
+def _unknown_practitioner(tmp: Path) -> None:
+    from osteo_analytics.metrics import revenue
+    from tests.test_metrics import hand_workspace
+
+    with open_warehouse(hand_workspace(tmp / "ws")) as wh:
+        revenue(wh, practitioners="PR-NOBODY")
+
+
 def _not_an_audit_entry(tmp: Path) -> None:
     unlocked = _unlocked(tmp)
     with unlocked.workspace.audit_path.open("a", encoding="ascii") as log:
@@ -226,6 +234,7 @@ TRIGGERS: dict[str, tuple[Hint, Callable[[Path], object]]] = {
         Hint.AGENT,
         lambda tmp: agent.fetch_secrets(tmp / "agent.sock"),
     ),
+    "unknown practitioner": (Hint.LIST_PRACTITIONERS, _unknown_practitioner),
 }
 
 

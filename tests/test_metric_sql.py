@@ -62,6 +62,12 @@ RULES = [
         "WHERE status IN ('issued', 'paid')",
     ),
     ("unpaid", r"\bdue\s*>\s*0", "unpaid", "AND due > 0"),
+    (
+        "practitioner filter",
+        r"list_contains|\$practitioners\s+IS\b|\bANY\s*\(\s*\$practitioners",
+        "for_practitioners",
+        "AND ($practitioners IS NULL OR list_contains($practitioners, practitioner_id))",
+    ),
 ]
 
 

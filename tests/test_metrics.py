@@ -465,7 +465,7 @@ def test_invoice_numbering_duplicates_and_prefixes() -> None:
     con = duckdb.connect()
     con.execute(
         """
-        CREATE TABLE invoices AS SELECT * FROM (VALUES
+        CREATE TABLE invoices AS SELECT *, 'PR-A' AS practitioner_id FROM (VALUES
             ('F-0011', DATE '2024-03-01'), ('F-0012', DATE '2024-03-02'),
             ('F-12', DATE '2024-03-03'), ('F-0013', DATE '2024-03-04'),
             ('F-0001', DATE '2025-01-02'), ('L-20250102-001', DATE '2025-01-02'),
@@ -473,13 +473,14 @@ def test_invoice_numbering_duplicates_and_prefixes() -> None:
         ) AS t(invoice_number, issued_on)
         """
     )
-    # The one shared macro the file calls (the others read the warehouse's views).
+    # The shared macros the file calls (the others read the warehouse's views).
+    called = ("in_period(", "all_practitioners(", "for_practitioners(")
     for statement in con.extract_statements(shared_sql()):
-        if "CREATE MACRO in_period(" in statement.query:
+        if any(f"CREATE MACRO {name}" in statement.query for name in called):
             con.execute(statement.query)
     rows = con.execute(
         metric_sql("invoice_numbering").sql,
-        {"date_from": D(2024, 1, 1), "date_to": D(2025, 12, 31)},
+        {"date_from": D(2024, 1, 1), "date_to": D(2025, 12, 31), "practitioners": None},
     ).fetchall()
     # The restart at F-0001 in 2025 is no gap, L-... is its own series, SANS-NUMERO is not
     # checked, and `F-12` (a day after `F-0012`, same sequence) is only a duplicate.

@@ -37,6 +37,9 @@ ADVICE: dict[Hint, str] = {
     Hint.VERIFY_AUDIT: " : lancez `osteo audit verify`",
     Hint.LIST_QUARANTINES: " ; `osteo quarantine list` donne celles de l'espace de travail",
     Hint.AGENT: " : ouvrez les tableaux de bord avec `osteo serve` (ou `osteo lab`)",
+    Hint.LIST_PRACTITIONERS: (
+        ' ; `osteo sql -c "SELECT * FROM practitioners"` donne ceux de l\'instantané'
+    ),
 }
 
 

@@ -35,17 +35,31 @@ DATE = click.DateTime(formats=["%Y-%m-%d"])
 @click.command(name="metrics")
 @click.option("--from", "from_", type=DATE, help="Premier jour (AAAA-MM-JJ). Défaut : tout.")
 @click.option("--to", "to", type=DATE, help="Dernier jour inclus (AAAA-MM-JJ). Défaut : tout.")
+@click.option(
+    "--practitioner",
+    "practitioners",
+    metavar="ID",
+    multiple=True,
+    help="Seulement ce praticien (identifiant PR-… de la vue practitioners d'osteo sql) ; "
+    "répétable. Défaut : tout le cabinet.",
+)
 @format_option("table (lisible), json (chiffres clés, format stable) ou csv (un mois par ligne).")
 @click.pass_context
 def metrics(
-    ctx: click.Context, from_: dt.datetime | None, to: dt.datetime | None, fmt: str
+    ctx: click.Context,
+    from_: dt.datetime | None,
+    to: dt.datetime | None,
+    practitioners: tuple[str, ...],
+    fmt: str,
 ) -> None:
     """Chiffres clés par mois : consultations, patients, facturé, encaissé, impayés.
 
     Facturé = factures par date d'émission, hors factures annulées et leurs avoirs ; un
     avoir partiel est déduit le mois de son émission. Encaissé = paiements par date
     d'encaissement (remboursements en négatif). Sans --from/--to : tous les mois de
-    l'instantané.
+    l'instantané. Avec --practitioner : les consultations et factures de ce praticien, les
+    paiements de ses factures ; un patient est nouveau pour lui à sa première consultation
+    avec lui.
     """
     from osteo_analytics.metrics import headline
     from osteo_analytics.warehouse import open_warehouse
@@ -60,13 +74,23 @@ def metrics(
             if wh.span is None:
                 raise UsageError("l'instantané ne contient aucune consultation ni facture")
             start, end = start or wh.span[0], end or wh.span[1]
-        document = headline(wh, start, end)
+        document = headline(wh, start, end, practitioners=list(practitioners) or None)
+        names = _display_names(wh, practitioners)
     if fmt == "json":
         click.echo(json.dumps(document, ensure_ascii=False, indent=2))
     elif fmt == "csv":
         click.echo(_headline_csv(document), nl=False)
     else:
-        _print_headline(document, console())
+        _print_headline(document, console(), names)
+
+
+def _display_names(wh: Warehouse, practitioners: tuple[str, ...]) -> list[str]:
+    """The names of the practitioners asked for (already checked), in the order given."""
+    if not practitioners:
+        return []
+    rows = wh.query("SELECT practitioner_id, display_name FROM practitioners")
+    known = dict(zip(rows["practitioner_id"], rows["display_name"], strict=True))
+    return [str(known.get(p) or p) for p in dict.fromkeys(practitioners)]
 
 
 def _headline_csv(document: dict[str, Any]) -> str:
@@ -91,7 +115,7 @@ def _flat(month: dict[str, Any]) -> dict[str, Any]:
     return flat
 
 
-def _print_headline(document: dict[str, Any], console: Console) -> None:
+def _print_headline(document: dict[str, Any], console: Console, names: list[str]) -> None:
     from rich.table import Table
 
     from osteo_analytics.contracts.model import labels
@@ -103,6 +127,9 @@ def _print_headline(document: dict[str, Any], console: Console) -> None:
     months, totals = document["months"], document["totals"]
     label = {m["month"]: month_name(dt.date.fromisoformat(m["month"] + "-01")) for m in months}
     console.print(f"Période du {document['from']} au {document['to']}")
+    if names:
+        who = f"Praticien{'s' if len(names) > 1 else ''} : {', '.join(names)}"
+        console.print(who, markup=False, highlight=False)  # names as written, no markup
 
     activity = Table(title="Activité", title_justify="left")
     for header in ("mois", "consultations", "annulées", "non honorées", "nouveaux", "patients vus"):

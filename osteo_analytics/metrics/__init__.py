@@ -2,10 +2,12 @@
 
 Every metric takes the warehouse first, then the period (`from_`, `to`: inclusive dates,
 default the warehouse's whole span) and the metric's own options by keyword; `retention`
-takes the day of the check (`as_of`) instead of a period. Money columns hold
-`decimal.Decimal` (DECIMAL in DuckDB, never float). Each result states its basis
-(docs/metrics.md): encaissé (payments by payment date) or facturé (invoices by issue date,
-net of cancellations and credit notes), never mixed in one figure.
+takes the day of the check (`as_of`) instead of a period. Every one takes
+`practitioners=`: one practitioner_id, several, or None (the default) for the whole
+cabinet (which practitioner each row belongs to: docs/metrics.md, "Practitioners").
+Money columns hold `decimal.Decimal` (DECIMAL in DuckDB, never float). Each result states
+its basis (docs/metrics.md): encaissé (payments by payment date) or facturé (invoices by
+issue date, net of cancellations and credit notes), never mixed in one figure.
 
 A metric is a `Metric` made from its SQL file: its docstring is the file's definition, its
 `columns` the columns the file's header documents; the shape of its call (which options
@@ -19,6 +21,7 @@ it takes) is its class, written once per shape. `METRICS` holds them all by name
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -68,6 +71,8 @@ __all__ = [
 METHODS = codes("payments", "method")
 _CENT = Decimal("0.01")
 Day = dt.date | None
+# One practitioner_id, several, or None: the whole cabinet (Warehouse.practitioner_filter).
+Practitioners = Sequence[str] | str | None
 
 # Every metric file by name, each entered when its `Metric` is made below.
 METRICS: dict[str, Metric] = {}
@@ -97,6 +102,12 @@ class Metric:
         """The metric with its SQL parameters by name (`date_from`, `basis`...)."""
         return wh.metric(self.name, **params)
 
+    def _over(
+        self, wh: Warehouse, from_: Day, to: Day, practitioners: Practitioners, **options: Any
+    ) -> pd.DataFrame:
+        """The metric over [from_, to] for the practitioners, its own options by SQL name."""
+        return self.run(wh, date_from=from_, date_to=to, practitioners=practitioners, **options)
+
 
 def _docstring(spec: MetricSQL) -> str:
     """The file's own comment (its definition, English), then its basis and columns."""
@@ -112,25 +123,45 @@ def _docstring(spec: MetricSQL) -> str:
 
 
 class PeriodMetric(Metric):
-    def __call__(self, wh: Warehouse, from_: Day = None, to: Day = None) -> pd.DataFrame:
-        """The metric over [from_, to] (None: the start or end of the warehouse's span)."""
-        return self.run(wh, date_from=from_, date_to=to)
+    def __call__(
+        self,
+        wh: Warehouse,
+        from_: Day = None,
+        to: Day = None,
+        *,
+        practitioners: Practitioners = None,
+    ) -> pd.DataFrame:
+        """The metric over [from_, to] (None: the start or end of the warehouse's span), of
+        the practitioners (None: the whole cabinet)."""
+        return self._over(wh, from_, to, practitioners)
 
 
 class BasisMetric(Metric):
     def __call__(
-        self, wh: Warehouse, from_: Day = None, to: Day = None, *, basis: str = "encaisse"
+        self,
+        wh: Warehouse,
+        from_: Day = None,
+        to: Day = None,
+        *,
+        basis: str = "encaisse",
+        practitioners: Practitioners = None,
     ) -> pd.DataFrame:
         """The metric over [from_, to] on one basis, `encaisse` or `facture`."""
-        return self.run(wh, date_from=from_, date_to=to, basis=basis)
+        return self._over(wh, from_, to, practitioners, basis=basis)
 
 
 class GrainMetric(Metric):
     def __call__(
-        self, wh: Warehouse, from_: Day = None, to: Day = None, *, grain: str = "month"
+        self,
+        wh: Warehouse,
+        from_: Day = None,
+        to: Day = None,
+        *,
+        grain: str = "month",
+        practitioners: Practitioners = None,
     ) -> pd.DataFrame:
         """The metric over [from_, to] per `day`, `week` (ISO), `month` or `year`."""
-        return self.run(wh, date_from=from_, date_to=to, grain=grain)
+        return self._over(wh, from_, to, practitioners, grain=grain)
 
 
 class GrainBasisMetric(Metric):
@@ -142,23 +173,33 @@ class GrainBasisMetric(Metric):
         *,
         grain: str = "month",
         basis: str = "encaisse",
+        practitioners: Practitioners = None,
     ) -> pd.DataFrame:
         """The metric over [from_, to] per `grain` period, on one basis."""
-        return self.run(wh, date_from=from_, date_to=to, grain=grain, basis=basis)
+        return self._over(wh, from_, to, practitioners, grain=grain, basis=basis)
 
 
 class ReturnMetric(Metric):
     def __call__(
-        self, wh: Warehouse, from_: Day = None, to: Day = None, *, within_days: int = 90
+        self,
+        wh: Warehouse,
+        from_: Day = None,
+        to: Day = None,
+        *,
+        within_days: int = 90,
+        practitioners: Practitioners = None,
     ) -> pd.DataFrame:
         """The metric over [from_, to], a return being a visit within `within_days` days."""
-        return self.run(wh, date_from=from_, date_to=to, within_days=within_days)
+        return self._over(wh, from_, to, practitioners, within_days=within_days)
 
 
 class AsOfMetric(Metric):
-    def __call__(self, wh: Warehouse, as_of: Day = None) -> pd.DataFrame:
-        """The metric on day `as_of` (None: today in the practice's time zone)."""
-        return self.run(wh, as_of=as_of)
+    def __call__(
+        self, wh: Warehouse, as_of: Day = None, *, practitioners: Practitioners = None
+    ) -> pd.DataFrame:
+        """The metric on day `as_of` (None: today in the practice's time zone), over the
+        patients the practitioners have seen (None: every patient)."""
+        return self.run(wh, as_of=as_of, practitioners=practitioners)
 
 
 # --- revenue ---------------------------------------------------------------------------
@@ -206,16 +247,19 @@ def _money(value: Decimal | int) -> str:
     return str(Decimal(value).quantize(_CENT))
 
 
-def headline(wh: Warehouse, from_: Day = None, to: Day = None) -> dict[str, Any]:
-    """The headline-figures document of DESIGN.md for [from_, to] (default: the span).
+def headline(
+    wh: Warehouse, from_: Day = None, to: Day = None, *, practitioners: Practitioners = None
+) -> dict[str, Any]:
+    """The headline-figures document of DESIGN.md for [from_, to] (default: the span), of
+    the practitioners (None: the whole cabinet; the document has the same keys either way).
 
     Amounts are strings with two decimals; every month of the period is present; the five
     methods are always present; totals sum the additive keys (active_patients is a
     distinct count, so it has no total) and add distinct_patients.
     """
-    defaults = wh.defaults()
+    defaults = wh.defaults(calendar=False)
     start, end = from_ or defaults["date_from"], to or defaults["date_to"]
-    rows = _headline_frame(wh, start, end).to_dict("records")
+    rows = _headline_frame(wh, start, end, practitioners=practitioners).to_dict("records")
     months = [_headline_month(row) for row in rows]
     totals: dict[str, Any] = {key: sum(m[key] for m in months) for key in _COUNTS}
     for key in ("revenue_invoiced", "revenue_received"):

@@ -12,6 +12,11 @@ date, refunds negative; `unpaid_*` = invoices issued in the month not fully paid
 (net of partial credit notes and of the refunds booked on them).
 `totals` sums the additive keys (`active_patients` is a distinct count, so it is not summed)
 and adds `distinct_patients`.
+
+`PractitionerTruth` keeps the same figures for each practitioner apart (docs/metrics.md,
+"Practitioners"): a consultation counts for its practitioner, an invoice, its credit notes
+and the money booked on them for the practitioner who issued it, and a patient is new to
+a practitioner at their first done consultation with them.
 """
 
 from __future__ import annotations
@@ -21,7 +26,7 @@ from decimal import Decimal
 from typing import Any
 
 from osteo_analytics.contracts.model import codes
-from osteo_analytics.synthetic.model import Exam, Invoice
+from osteo_analytics.synthetic.model import Exam, Invoice, Practice
 
 METHODS = codes("payments", "method")  # the canonical codes, not the generator's words
 _CENT = Decimal("0.01")
@@ -201,15 +206,53 @@ def record_exam(book: TruthBook, exam: Exam, method_of: dict[str, str] | None = 
     """
     book.consultation(exam.start.date(), exam.outcome, exam.patient)
     for invoice in exam.invoices:
-        if invoice.kind == "invoice" and invoice.status != 3:
-            owed = invoice.amount
-            received = sum(p.amount for p in invoice.money)
-            note = partial_credit_note(invoice)
-            if note is not None:
-                book.partial_credit_note(note.issued.date(), note.amount)
-                owed += note.amount
-                received += sum(p.amount for p in note.money)
-            book.invoice(invoice.issued.date(), invoice.amount, owed - received)
-        for payment in invoice.money:
-            method = method_of.get(payment.method, payment.method) if method_of else payment.method
-            book.money(payment.paid_on, method, payment.amount)
+        _record_invoice(book, invoice, method_of)
+
+
+def _record_invoice(book: TruthBook, invoice: Invoice, method_of: dict[str, str] | None) -> None:
+    """One document of an exam's chain: facturé and what it owes if it stands, its money."""
+    if invoice.kind == "invoice" and invoice.status != 3:
+        owed = invoice.amount
+        received = sum(p.amount for p in invoice.money)
+        note = partial_credit_note(invoice)
+        if note is not None:
+            book.partial_credit_note(note.issued.date(), note.amount)
+            owed += note.amount
+            received += sum(p.amount for p in note.money)
+        book.invoice(invoice.issued.date(), invoice.amount, owed - received)
+    for payment in invoice.money:
+        method = method_of.get(payment.method, payment.method) if method_of else payment.method
+        book.money(payment.paid_on, method, payment.amount)
+
+
+class PractitionerTruth:
+    """One TruthBook per practitioner (by index): the practice seen by each of them."""
+
+    def __init__(self, start: dt.date, end: dt.date, practitioners: int) -> None:
+        self.books = [TruthBook(start, end) for _ in range(practitioners)]
+
+    def record(self, exam: Exam, method_of: dict[str, str] | None = None) -> None:
+        """`record_exam` with the consultation in its practitioner's book and each document
+        (with its money) in its issuing practitioner's."""
+        self.books[exam.practitioner].consultation(exam.start.date(), exam.outcome, exam.patient)
+        for invoice in exam.invoices:
+            _record_invoice(self.books[invoice.practitioner], invoice, method_of)
+
+    def to_json(self) -> list[dict[str, Any]]:
+        """Each practitioner's headline-figures document, in the order of their index."""
+        return [book.to_json() for book in self.books]
+
+
+def practitioner_truths(
+    practice: Practice, method_of: dict[str, str] | None = None
+) -> list[dict[str, Any]]:
+    """Run `practice` to its end and return each practitioner's headline document (by index).
+
+    The generator writes the cabinet's truth only; a practice made with the same arguments
+    is the same practice, so this is its truth per practitioner.
+    """
+    truth = PractitionerTruth(practice.start, practice.end, len(practice.practitioners))
+    for item in practice.run():
+        if isinstance(item, Exam):
+            truth.record(item, method_of)
+    return truth.to_json()

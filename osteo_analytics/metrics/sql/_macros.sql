@@ -7,6 +7,10 @@
 -- Periods are days, both bounds included. A NULL bound is the whole history on that side:
 -- in_period leaves it open, and a calendar or an "as of" day takes the loaded data's span
 -- (data_span), the same default as Warehouse.defaults().
+--
+-- Practitioners: every macro over consultations, invoices or payments takes a last,
+-- optional `practitioners := ...` (VARCHAR[] of practitioner_id; NULL, the default, is the
+-- whole cabinet) and keeps the rows for_practitioners says belong to the selection.
 
 -- === periods ===========================================================================
 
@@ -56,6 +60,20 @@ SELECT CAST(unnest(generate_series(
     END
 )) AS DATE) AS period_start;
 
+-- === practitioners =====================================================================
+
+-- all_practitioners(practitioners): whether a practitioner filter is the whole cabinet
+-- (NULL). for_practitioners(practitioner_id, practitioners): whether a row of that
+-- practitioner belongs to the selection: always when the filter is NULL, else when the
+-- list holds its id (a row of no practitioner, such as a payment whose invoice is unknown,
+-- then belongs to none). Both are constants once bound: DuckDB folds a NULL filter away
+-- and a one-id filter into an equality on the scan.
+CREATE MACRO all_practitioners(practitioners) AS CAST(practitioners AS VARCHAR[]) IS NULL;
+
+CREATE MACRO for_practitioners(practitioner_id, practitioners) AS
+    all_practitioners(practitioners)
+    OR list_contains(CAST(practitioners AS VARCHAR[]), practitioner_id);
+
 -- euros(x): an amount as the metrics return it: DECIMAL(18, 2), zero when there is none.
 CREATE MACRO euros(x) AS CAST(coalesce(x, 0) AS DECIMAL(18, 2));
 
@@ -64,20 +82,22 @@ CREATE MACRO euros(x) AS CAST(coalesce(x, 0) AS DECIMAL(18, 2));
 
 -- === activity: consultations by consulted_on ===========================================
 
--- appointments(date_from, date_to): the consultations of the period, any status; is_visit
--- marks a visit, a done consultation: what every activity figure counts (cancelled and
--- missed appointments are not visits). visits(date_from, date_to): the visits only.
-CREATE MACRO appointments(date_from, date_to) AS TABLE
+-- appointments(date_from, date_to): the consultations of the period, any status, of the
+-- practitioners (a consultation belongs to its practitioner); is_visit marks a visit, a
+-- done consultation: what every activity figure counts (cancelled and missed appointments
+-- are not visits). visits(date_from, date_to): the visits only.
+CREATE MACRO appointments(date_from, date_to, practitioners := NULL) AS TABLE
 SELECT *, status = 'done' AS is_visit
 FROM consultations
-WHERE in_period(consulted_on, date_from, date_to);
+WHERE in_period(consulted_on, date_from, date_to)
+  AND for_practitioners(practitioner_id, practitioners);
 
-CREATE MACRO visits(date_from, date_to) AS TABLE
-SELECT * FROM appointments(date_from, date_to) WHERE is_visit;
+CREATE MACRO visits(date_from, date_to, practitioners := NULL) AS TABLE
+SELECT * FROM appointments(date_from, date_to, practitioners := practitioners) WHERE is_visit;
 
 -- appointments_by_period(grain, date_from, date_to): per calendar period, appointments done
 -- (visits), cancelled, no_show and all of them.
-CREATE MACRO appointments_by_period(grain, date_from, date_to) AS TABLE
+CREATE MACRO appointments_by_period(grain, date_from, date_to, practitioners := NULL) AS TABLE
 SELECT c.period_start, coalesce(COLUMNS(a.* EXCLUDE (period_start)), 0)
 FROM period_calendar(grain, date_from, date_to) AS c
 LEFT JOIN (
@@ -86,29 +106,33 @@ LEFT JOIN (
            count(*) FILTER (WHERE status = 'cancelled') AS cancelled,
            count(*) FILTER (WHERE status = 'no_show') AS no_show,
            count(*) AS appointments
-    FROM appointments(date_from, date_to)
+    FROM appointments(date_from, date_to, practitioners := practitioners)
     GROUP BY 1
 ) AS a ON a.period_start = c.period_start;
 
 -- visitors_by_period(grain, date_from, date_to): per calendar period, the distinct patients
 -- visited and their visits (a distinct count costs more: apart from appointments_by_period,
 -- so that the plain counts do not pay for it).
-CREATE MACRO visitors_by_period(grain, date_from, date_to) AS TABLE
+CREATE MACRO visitors_by_period(grain, date_from, date_to, practitioners := NULL) AS TABLE
 SELECT c.period_start, coalesce(COLUMNS(v.* EXCLUDE (period_start)), 0)
 FROM period_calendar(grain, date_from, date_to) AS c
 LEFT JOIN (
     SELECT period_of(grain, consulted_on) AS period_start,
            count(DISTINCT patient_key) AS patients,
            count(*) AS visits
-    FROM visits(date_from, date_to)
+    FROM visits(date_from, date_to, practitioners := practitioners)
     GROUP BY 1
 ) AS v ON v.period_start = c.period_start;
 
 -- new_patients_by_period(grain, date_from, date_to): per calendar period, first_visits =
--- patients whose first visit over the whole history (patient_history, complete even when
--- only some years are loaded) falls in it, and registered = patient files created in it
--- (patients.registered_on, LibreOsteo's count).
-CREATE MACRO new_patients_by_period(grain, date_from, date_to) AS TABLE
+-- patients whose first visit over the whole history with the practitioners falls in it
+-- (practitioner_history, complete even when only some years are loaded: a patient who saw
+-- a colleague before is new to a practitioner; for the whole cabinet, patient_history's
+-- first visit), and registered = patient files created in it (patients.registered_on,
+-- LibreOsteo's count) by the practitioners: a file belongs to the practitioner of the
+-- patient's first appointment, any status (the smaller practitioner_id when two share that
+-- day); a file never booked belongs to none.
+CREATE MACRO new_patients_by_period(grain, date_from, date_to, practitioners := NULL) AS TABLE
 SELECT c.period_start, coalesce(COLUMNS(n.* EXCLUDE (period_start)), 0)
 FROM period_calendar(grain, date_from, date_to) AS c
 LEFT JOIN (
@@ -116,9 +140,23 @@ LEFT JOIN (
            count(*) FILTER (WHERE event = 'first_visit') AS first_visits,
            count(*) FILTER (WHERE event = 'registered') AS registered
     FROM (
+        -- the whole cabinet reads the per-patient history and files, as they are
         SELECT first_done_on AS day, 'first_visit' AS event FROM patient_history
+        WHERE all_practitioners(practitioners)
         UNION ALL
         SELECT registered_on, 'registered' FROM patients
+        WHERE all_practitioners(practitioners)
+        UNION ALL
+        SELECT min(first_done_on), 'first_visit' FROM practitioner_history
+        WHERE NOT all_practitioners(practitioners)
+          AND for_practitioners(practitioner_id, practitioners)
+        GROUP BY patient_key
+        UNION ALL
+        SELECT p.registered_on, 'registered'
+        FROM patients AS p
+        JOIN patient_history AS h USING (patient_key)
+        WHERE NOT all_practitioners(practitioners)
+          AND for_practitioners(h.first_practitioner_id, practitioners)
     )
     WHERE in_period(day, date_from, date_to)
     GROUP BY 1
@@ -217,8 +255,9 @@ WHERE l.kind = 'invoice';
 
 -- invoiced_by_period(grain, date_from, date_to): per calendar period, facturé (amount:
 -- live_invoices, partial credit notes negative) and the invoices that stand (items; a
--- partial credit note lowers the amount, it is not an invoice).
-CREATE MACRO invoiced_by_period(grain, date_from, date_to) AS TABLE
+-- partial credit note lowers the amount, it is not an invoice), of the practitioners (an
+-- invoice belongs to its issuing practitioner, a partial credit note to its invoice's).
+CREATE MACRO invoiced_by_period(grain, date_from, date_to, practitioners := NULL) AS TABLE
 SELECT c.period_start, coalesce(COLUMNS(i.* EXCLUDE (period_start)), 0)
 FROM period_calendar(grain, date_from, date_to) AS c
 LEFT JOIN (
@@ -227,14 +266,15 @@ LEFT JOIN (
            count(*) FILTER (WHERE kind = 'invoice') AS items
     FROM live_invoices
     WHERE in_period(issued_on, date_from, date_to)
+      AND for_practitioners(practitioner_id, practitioners)
     GROUP BY 1
 ) AS i ON i.period_start = c.period_start;
 
--- unpaid(date_from, date_to): the invoices that stand issued in the period and still owing
--- something at the end of it (invoice_balances on date_to: due > 0, after partial payments
--- and partial credit notes), with age_days, the days from issue to date_to, and bucket,
--- its aging bucket: '0-30', '31-60', '61-90' or '>90' days.
-CREATE MACRO unpaid(date_from, date_to) AS TABLE
+-- unpaid(date_from, date_to): the invoices that stand issued in the period by the
+-- practitioners and still owing something at the end of it (invoice_balances on date_to:
+-- due > 0, after partial payments and partial credit notes), with age_days, the days from
+-- issue to date_to, and bucket, its aging bucket: '0-30', '31-60', '61-90' or '>90' days.
+CREATE MACRO unpaid(date_from, date_to, practitioners := NULL) AS TABLE
 SELECT *,
        period_end(date_to) - issued_on AS age_days,
        CASE
@@ -244,7 +284,8 @@ SELECT *,
            ELSE '>90'
        END AS bucket
 FROM invoice_balances(date_to)
-WHERE in_period(issued_on, date_from, date_to) AND due > 0;
+WHERE in_period(issued_on, date_from, date_to) AND due > 0
+  AND for_practitioners(practitioner_id, practitioners);
 
 -- === encaissé: payments by paid_on =====================================================
 
@@ -277,8 +318,9 @@ LEFT JOIN (
 
 -- receipts_by_period(grain, date_from, date_to): per calendar period, net encaissé
 -- (amount) and its payments (items, refunds included); receipts and refunds apart
--- (receipt_count = the positive payments); the net amount per means of payment.
-CREATE MACRO receipts_by_period(grain, date_from, date_to) AS TABLE
+-- (receipt_count = the positive payments); the net amount per means of payment. A payment
+-- belongs to the practitioner of its invoice (to none when the invoice is unknown).
+CREATE MACRO receipts_by_period(grain, date_from, date_to, practitioners := NULL) AS TABLE
 SELECT c.period_start, coalesce(COLUMNS(r.* EXCLUDE (period_start)), 0)
 FROM period_calendar(grain, date_from, date_to) AS c
 LEFT JOIN (
@@ -295,6 +337,7 @@ LEFT JOIN (
            euros(sum(amount) FILTER (WHERE method = 'autre')) AS autre
     FROM receipts
     WHERE in_period(paid_on, date_from, date_to)
+      AND for_practitioners(practitioner_id, practitioners)
     GROUP BY 1
 ) AS r ON r.period_start = c.period_start;
 
@@ -304,23 +347,25 @@ LEFT JOIN (
 -- both: 'encaisse' = receipts by paid_on; 'facture' = live_invoices by issued_on. day,
 -- amount, item (whether it counts as an item: every payment, refunds included, and every
 -- invoice that stands, not a partial credit note, which only lowers the amount), and the
--- practitioner and consultation it belongs to.
-CREATE MACRO revenue_items(basis, date_from, date_to) AS TABLE
+-- practitioner and consultation it belongs to; only the practitioners' money.
+CREATE MACRO revenue_items(basis, date_from, date_to, practitioners := NULL) AS TABLE
 SELECT paid_on AS day, amount, TRUE AS item, practitioner_id, consultation_id
 FROM receipts
 WHERE basis = 'encaisse' AND in_period(paid_on, date_from, date_to)
+  AND for_practitioners(practitioner_id, practitioners)
 UNION ALL
 SELECT issued_on, amount, kind = 'invoice', practitioner_id, consultation_id
 FROM live_invoices
-WHERE basis = 'facture' AND in_period(issued_on, date_from, date_to);
+WHERE basis = 'facture' AND in_period(issued_on, date_from, date_to)
+  AND for_practitioners(practitioner_id, practitioners);
 
 -- revenue_by_period(basis, grain, date_from, date_to): per calendar period, the amount and
 -- the items of one basis: receipts_by_period or invoiced_by_period.
-CREATE MACRO revenue_by_period(basis, grain, date_from, date_to) AS TABLE
+CREATE MACRO revenue_by_period(basis, grain, date_from, date_to, practitioners := NULL) AS TABLE
 SELECT period_start, amount, items
-FROM receipts_by_period(grain, date_from, date_to)
+FROM receipts_by_period(grain, date_from, date_to, practitioners := practitioners)
 WHERE basis = 'encaisse'
 UNION ALL
 SELECT period_start, amount, items
-FROM invoiced_by_period(grain, date_from, date_to)
+FROM invoiced_by_period(grain, date_from, date_to, practitioners := practitioners)
 WHERE basis = 'facture';

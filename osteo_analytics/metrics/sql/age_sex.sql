@@ -1,7 +1,7 @@
 -- metric: age_sex
 -- title: Consultations par tranche d'âge et sexe
 -- basis: activity (done consultations by consulted_on)
--- params: date_from, date_to
+-- params: date_from, date_to, practitioners
 -- columns: age_band, sex, consultations, patients
 -- Full grid of age band x sex (F, M, unknown), zeros included. Age at the consultation =
 -- its year minus birth_year (only the birth year is kept, so this is the age reached
@@ -17,7 +17,7 @@ aged AS (
     SELECT v.patient_key,
            year(v.consulted_on) - p.birth_year AS age,
            coalesce(p.sex, 'unknown') AS sex
-    FROM visits($date_from, $date_to) AS v
+    FROM visits($date_from, $date_to, practitioners := $practitioners) AS v
     LEFT JOIN patients AS p USING (patient_key)
 ),
 banded AS (

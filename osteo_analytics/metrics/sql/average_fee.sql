@@ -1,7 +1,7 @@
 -- metric: average_fee
 -- title: Honoraire moyen par mois
 -- basis: facture (live_invoices by issued_on: invoices that stand, partial credit notes negative; cancelled invoices and the credit notes of full cancellations excluded)
--- params: date_from, date_to
+-- params: date_from, date_to, practitioners
 -- columns: month, invoices, amount, average_fee
 -- One row per month: invoices that stand issued in the month, the month's facturé (the
 -- same amount as revenue on the facture basis: partial credit notes issued in the month
@@ -10,7 +10,7 @@
 WITH monthly AS (
     SELECT period_start AS month, items AS invoices, amount,
            CAST(amount * 100 AS BIGINT) AS cents
-    FROM invoiced_by_period('month', $date_from, $date_to)
+    FROM invoiced_by_period('month', $date_from, $date_to, practitioners := $practitioners)
 ),
 halves AS (  -- average in cents = floor((2 * cents + invoices) / (2 * invoices))
     SELECT month, 2 * cents + invoices AS numerator, 2 * invoices AS denominator

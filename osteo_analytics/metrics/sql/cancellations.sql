@@ -1,7 +1,7 @@
 -- metric: cancellations
 -- title: Annulations et avoirs par mois
 -- basis: facture (invoice documents by issued_on)
--- params: date_from, date_to
+-- params: date_from, date_to, practitioners
 -- columns: month, cancelled_invoices, cancelled_amount, credit_notes, credit_notes_amount, partial_credit_notes, partial_credit_notes_amount, replacement_invoices, replacement_amount
 -- One row per month: cancelled invoices (status cancelled) and their amount, credit notes
 -- (avoirs, status credit_note, negative amounts) and their amount, among them the partial
@@ -17,6 +17,7 @@ WITH documents AS (
            ) AS partial
     FROM invoices
     WHERE in_period(issued_on, $date_from, $date_to)
+      AND for_practitioners(practitioner_id, $practitioners)
 )
 SELECT
     c.period_start AS month,

@@ -1,7 +1,7 @@
 -- metric: consultations_by_type
 -- title: Consultations par type (premières, suivis, retours, urgences...)
 -- basis: activity (done consultations by consulted_on)
--- params: date_from, date_to
+-- params: date_from, date_to, practitioners
 -- columns: month, first, follow_up, return, urgent, home, other
 -- One row per month: done consultations of each consultation_type (first, follow_up,
 -- return, urgent, home, other). Returns and emergencies are the `return` and `urgent`
@@ -14,7 +14,7 @@ WITH monthly AS (
            count(*) FILTER (WHERE consultation_type = 'urgent') AS urgent,
            count(*) FILTER (WHERE consultation_type = 'home') AS home,
            count(*) FILTER (WHERE consultation_type = 'other') AS other
-    FROM visits($date_from, $date_to)
+    FROM visits($date_from, $date_to, practitioners := $practitioners)
     GROUP BY 1
 )
 SELECT c.period_start AS month, coalesce(COLUMNS(m.* EXCLUDE (period_start)), 0)

@@ -1,7 +1,7 @@
 -- metric: consultations_per_working_day
 -- title: Consultations par jour ouvré
 -- basis: activity (done consultations by consulted_on)
--- params: date_from, date_to, working_days (DATE[] computed in Python: Monday-Friday minus French public holidays)
+-- params: date_from, date_to, practitioners, working_days (DATE[] computed in Python: Monday-Friday minus French public holidays)
 -- columns: month, consultations, working_days, per_working_day, days_worked, per_day_worked
 -- One row per month: done consultations, working days (jours ouvrés of $working_days in
 -- the month and the period), consultations per working day, days with at least one done
@@ -16,7 +16,7 @@ worked AS (
     SELECT period_of('month', consulted_on) AS period_start,
            count(*) AS consultations,
            count(DISTINCT consulted_on) AS days_worked
-    FROM visits($date_from, $date_to)
+    FROM visits($date_from, $date_to, practitioners := $practitioners)
     GROUP BY 1
 ),
 monthly AS (

@@ -1,7 +1,7 @@
 -- metric: fec
 -- title: Écritures au format FEC (journal des recettes)
 -- basis: encaisse (one entry per payment or refund by paid_on: BNC receipts accounting)
--- params: date_from, date_to
+-- params: date_from, date_to, practitioners
 -- columns: JournalCode, JournalLib, EcritureNum, EcritureDate, CompteNum, CompteLib, CompAuxNum, CompAuxLib, PieceRef, PieceDate, EcritureLib, Debit, Credit, EcritureLet, DateLet, ValidDate, Montantdevise, Idevise
 -- The 18 columns of the Fichier des Écritures Comptables (art. A47 A-1 LPF), typed (DATE,
 -- DECIMAL): the export command formats them (YYYYMMDD dates, comma decimals, | separator).
@@ -16,6 +16,7 @@ WITH entries AS (
            row_number() OVER (ORDER BY paid_on, invoice_number, payment_id) AS entry
     FROM receipts
     WHERE in_period(paid_on, $date_from, $date_to)
+      AND for_practitioners(practitioner_id, $practitioners)
 ),
 lines AS (
     SELECT entry, 1 AS line, paid_on, invoice_number, issued_on, method,

@@ -1,7 +1,7 @@
 -- metric: invoice_numbering
 -- title: Contrôle de la numérotation des factures
 -- basis: facture (every invoice document, cancelled ones and credit notes included, by issued_on)
--- params: date_from, date_to
+-- params: date_from, date_to, practitioners
 -- columns: anomaly, prefix, year, invoice_number, issued_on, related_number, missing
 -- A number is split into a prefix and its trailing digits (`F2024-0012` -> `F2024-`, 12);
 -- a series is a prefix within a calendar year of issue (numbering may restart each year).
@@ -11,9 +11,11 @@
 --   duplicate  the same prefix and sequence written twice (`0012` and `12`);
 --   backdated  a number lower than that of a document issued on an earlier day of the
 --              same series (related_number = that earlier-dated, higher number).
--- Numbers without trailing digits are not checked.
+-- Numbers without trailing digits are not checked. Series are checked over every
+-- practitioner's documents (a cabinet often numbers in one series); each anomaly belongs
+-- to the practitioner of its invoice_number and $practitioners keeps theirs.
 WITH numbered AS (
-    SELECT invoice_number, issued_on,
+    SELECT invoice_number, issued_on, practitioner_id,
            regexp_extract(invoice_number, '^(.*?)([0-9]+)$', 1) AS prefix,
            TRY_CAST(regexp_extract(invoice_number, '^(.*?)([0-9]+)$', 2) AS BIGINT) AS seq,
            year(issued_on) AS year
@@ -31,13 +33,13 @@ ordered AS (
     WINDOW w AS (PARTITION BY prefix, year ORDER BY seq, invoice_number)
 ),
 gaps AS (
-    SELECT 'gap' AS anomaly, prefix, year, invoice_number, issued_on,
+    SELECT 'gap' AS anomaly, prefix, year, invoice_number, issued_on, practitioner_id,
            previous_number AS related_number, seq - previous_seq - 1 AS missing
     FROM ordered
     WHERE seq - previous_seq > 1
 ),
 duplicates AS (
-    SELECT 'duplicate' AS anomaly, prefix, year, invoice_number, issued_on,
+    SELECT 'duplicate' AS anomaly, prefix, year, invoice_number, issued_on, practitioner_id,
            first_value(invoice_number) OVER (PARTITION BY prefix, seq ORDER BY issued_on,
                                              invoice_number) AS related_number,
            CAST(NULL AS BIGINT) AS missing
@@ -61,11 +63,12 @@ earlier AS (  -- highest number issued on any strictly earlier day of the series
 ),
 backdated AS (
     SELECT 'backdated' AS anomaly, c.prefix, c.year, c.invoice_number, c.issued_on,
-           e.earlier_max_number AS related_number, CAST(NULL AS BIGINT) AS missing
+           c.practitioner_id, e.earlier_max_number AS related_number, CAST(NULL AS BIGINT) AS missing
     FROM checked AS c
     JOIN earlier AS e USING (prefix, year, issued_on)
     WHERE c.seq < e.earlier_max
 )
 SELECT anomaly, prefix, year, invoice_number, issued_on, related_number, missing
 FROM (SELECT * FROM gaps UNION ALL SELECT * FROM duplicates UNION ALL SELECT * FROM backdated)
+WHERE for_practitioners(practitioner_id, $practitioners)
 ORDER BY year, prefix, issued_on, invoice_number, anomaly

@@ -1,7 +1,7 @@
 -- metric: micro_bnc
 -- title: Suivi du seuil micro-BNC
 -- basis: encaisse (payments by paid_on, refunds negative: the micro-BNC threshold applies to receipts)
--- params: date_from, date_to, threshold_years (INTEGER[]), threshold_amounts (VARCHAR[] of exact decimals), both from the micro_bnc_threshold setting
+-- params: date_from, date_to, practitioners, threshold_years (INTEGER[]), threshold_amounts (VARCHAR[] of exact decimals), both from the micro_bnc_threshold setting
 -- columns: month, received, year_to_date, threshold, remaining, exceeded
 -- One row per month of [$date_from, $date_to]: net receipts of the month, year-to-date
 -- receipts (from 1 January, even before $date_from), the year's threshold (null when the
@@ -16,7 +16,7 @@ running AS (  -- from 1 January of the first year, so that year-to-date is compl
            sum(amount) OVER (
                PARTITION BY year(period_start) ORDER BY period_start ROWS UNBOUNDED PRECEDING
            ) AS year_to_date
-    FROM receipts_by_period('month', period_of('year', $date_from), $date_to)
+    FROM receipts_by_period('month', period_of('year', $date_from), $date_to, practitioners := $practitioners)
 )
 SELECT
     r.month,

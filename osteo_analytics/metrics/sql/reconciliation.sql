@@ -1,7 +1,7 @@
 -- metric: reconciliation
 -- title: Rapprochement paiements / factures
 -- basis: facture (invoices issued in the period, net of their partial credit notes issued up to $date_to) against encaisse (their payments with paid_on <= $date_to); payments without invoice by paid_on
--- params: date_from, date_to
+-- params: date_from, date_to, practitioners
 -- columns: kind, invoice_number, issued_on, amount, received, difference
 -- One row per discrepancy:
 --   overpaid                 an invoice that stands (issued or paid) received more than its
@@ -12,6 +12,8 @@
 --   cancelled_not_refunded   a cancelled invoice whose receipts, net of the refunds booked
 --                            on it and on the credit notes that cancel it, are not zero;
 --   payment_without_invoice  a payment in the period whose invoice number is unknown.
+-- An invoice's discrepancy belongs to its practitioner; a payment without invoice to none
+-- (listed for the whole cabinet only).
 -- difference = received - amount (what was received too much when positive); for an
 -- invoice that stands, amount is its net amount and received includes the refunds booked
 -- on its partial credit notes.
@@ -26,11 +28,13 @@ period_invoices AS (
     FROM invoices AS i
     LEFT JOIN received AS r USING (invoice_number)
     WHERE in_period(i.issued_on, $date_from, $date_to)
+      AND for_practitioners(i.practitioner_id, $practitioners)
 ),
 balances AS (
     SELECT invoice_number, issued_on, status, net_amount AS amount, received
     FROM invoice_balances($date_to)
     WHERE in_period(issued_on, $date_from, $date_to)
+      AND for_practitioners(practitioner_id, $practitioners)
 ),
 live AS (
     SELECT 'overpaid' AS kind, invoice_number, issued_on, amount, received
@@ -62,6 +66,7 @@ orphans AS (
     FROM receipts AS r
     ANTI JOIN invoices AS i USING (invoice_number)  -- no such invoice
     WHERE in_period(r.paid_on, $date_from, $date_to)
+      AND for_practitioners(r.practitioner_id, $practitioners)
     GROUP BY r.invoice_number
 )
 SELECT

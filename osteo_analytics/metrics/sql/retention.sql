@@ -1,7 +1,7 @@
 -- metric: retention
 -- title: Dossiers dont la durée de conservation est échue
 -- basis: records (consultations over the whole history, patients.birth_year)
--- params: as_of, retention_years, minor_age
+-- params: as_of, retention_years, minor_age, practitioners
 -- columns: patient_key, birth_year, last_visit_on, keep_until, rule, days_overdue
 -- One row per patient whose record may be destroyed on $as_of (default: today). Last
 -- visit = last done consultation, else last appointment of any status, else the day the
@@ -10,12 +10,19 @@
 -- 20) and 31 December of birth_year + $minor_age (setting retention_minor_age, 28: the
 -- 28th birthday of a patient seen as a minor; only the birth year is known, so the end of
 -- that year). For an adult at the last visit the first date is always the later one.
--- rule says which date applies.
+-- rule says which date applies. The record is the patient's, whoever saw them: dates are
+-- the cabinet's; $practitioners keeps the patients with at least one appointment (any
+-- status) with one of them (practitioner_history); files never booked belong to none.
 WITH patients_dated AS (
     SELECT p.patient_key, p.birth_year,
            coalesce(h.last_done_on, h.last_consulted_on, p.registered_on) AS last_visit_on
     FROM patients AS p
     LEFT JOIN patient_history AS h USING (patient_key)
+    WHERE all_practitioners($practitioners) OR p.patient_key IN (
+        SELECT patient_key FROM practitioner_history
+        WHERE NOT all_practitioners($practitioners)  -- nothing to scan for the cabinet
+          AND for_practitioners(practitioner_id, $practitioners)
+    )
 ),
 limits AS (
     SELECT patient_key, birth_year, last_visit_on,

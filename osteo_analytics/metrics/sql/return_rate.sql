@@ -1,7 +1,7 @@
 -- metric: return_rate
 -- title: Taux de retour des patients
 -- basis: activity (done consultations by consulted_on)
--- params: date_from, date_to, within_days
+-- params: date_from, date_to, within_days, practitioners
 -- columns: month, visits, observed, returned, return_rate_pct
 -- Per month of the visit: a done consultation "returns" when the same patient has another
 -- done consultation on a later day within $within_days days (default 90). Only visits
@@ -12,13 +12,13 @@
 WITH next_visits AS (  -- per patient and day (a second visit the same day is no return)
     SELECT patient_key, consulted_on,
            lead(consulted_on) OVER (PARTITION BY patient_key ORDER BY consulted_on) AS next_on
-    FROM (SELECT DISTINCT patient_key, consulted_on FROM visits(NULL, NULL))
+    FROM (SELECT DISTINCT patient_key, consulted_on FROM visits(NULL, NULL, practitioners := $practitioners))
 ),
 windows AS (  -- each visit of the period, its next visit, whether its window is observed
     SELECT v.consulted_on, n.next_on,
            v.consulted_on + CAST($within_days AS INTEGER)
                <= (SELECT max(consulted_on) FROM consultations) AS observable
-    FROM visits($date_from, $date_to) AS v
+    FROM visits($date_from, $date_to, practitioners := $practitioners) AS v
     JOIN next_visits AS n USING (patient_key, consulted_on)
 ),
 monthly AS (

@@ -1,7 +1,7 @@
 -- metric: revenue_by_act_type
 -- title: Recettes par type d'acte
 -- basis: $basis: encaisse = payments by paid_on; facture = live_invoices by issued_on (partial credit notes negative, with their invoice's consultation); the act type is the consultation_type of the invoice's consultation
--- params: date_from, date_to, basis (encaisse|facture)
+-- params: date_from, date_to, basis (encaisse|facture), practitioners
 -- columns: basis, consultation_type, amount, items
 -- One row per consultation type (first, follow_up, return, urgent, home, other: always
 -- all six) plus `unknown` for money whose invoice has no linked consultation. items =
@@ -14,7 +14,7 @@ totals AS (
     SELECT coalesce(c.consultation_type, 'unknown') AS consultation_type,
            sum(r.amount) AS amount,
            count(*) FILTER (WHERE r.item) AS items
-    FROM revenue_items($basis, $date_from, $date_to) AS r
+    FROM revenue_items($basis, $date_from, $date_to, practitioners := $practitioners) AS r
     LEFT JOIN consultations AS c USING (consultation_id)
     GROUP BY 1
 )

@@ -1,7 +1,7 @@
 -- metric: revenue_by_method
 -- title: Encaissements par moyen de paiement
 -- basis: encaisse (payments by paid_on, refunds negative)
--- params: date_from, date_to
+-- params: date_from, date_to, practitioners
 -- columns: method, amount, payments, refunds, share_pct
 -- One row per means of payment (cb, cheque, especes, virement, autre: always all five),
 -- with the net amount, the number of payments and of refunds, and the share of the net
@@ -16,6 +16,7 @@ totals AS (
            count(*) FILTER (WHERE amount < 0) AS refunds
     FROM receipts
     WHERE in_period(paid_on, $date_from, $date_to)
+      AND for_practitioners(practitioner_id, $practitioners)
     GROUP BY 1
 )
 SELECT

@@ -1,7 +1,7 @@
 -- metric: tax_2035
 -- title: Totaux annuels pour la déclaration 2035
 -- basis: encaisse (payments by paid_on, refunds negative)
--- params: date_from, date_to
+-- params: date_from, date_to, practitioners
 -- columns: year, receipts, refunds, net_receipts, payments, cb, cheque, especes, virement, autre
 -- One row per calendar year of [$date_from, $date_to] (zeros included): receipts
 -- (positive payments), refunds (negative), net receipts (recettes encaissées, the 2035
@@ -13,5 +13,5 @@ SELECT
     amount AS net_receipts,
     receipt_count AS payments,
     cb, cheque, especes, virement, autre
-FROM receipts_by_period('year', $date_from, $date_to)
+FROM receipts_by_period('year', $date_from, $date_to, practitioners := $practitioners)
 ORDER BY year

@@ -1,7 +1,7 @@
 -- metric: unpaid_aging
 -- title: Ancienneté des impayés
 -- basis: facture (invoices that stand, issued in the period, net of their partial credit notes issued up to $date_to) against encaisse up to $date_to
--- params: date_from, date_to
+-- params: date_from, date_to, practitioners
 -- columns: bucket, invoices, due
 -- One row per aging bucket (0-30, 31-60, 61-90, >90 days between issue and $date_to;
 -- always all four): unpaid invoices and the amount still due (invoice_balances: after
@@ -11,6 +11,6 @@ WITH buckets(bucket, position) AS (
 )
 SELECT b.bucket, count(u.due) AS invoices, euros(sum(u.due)) AS due
 FROM buckets AS b
-LEFT JOIN unpaid($date_from, $date_to) AS u USING (bucket)
+LEFT JOIN unpaid($date_from, $date_to, practitioners := $practitioners) AS u USING (bucket)
 GROUP BY b.bucket, b.position
 ORDER BY b.position
