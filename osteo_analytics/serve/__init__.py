@@ -213,6 +213,10 @@ class Server:
                 "PYTHONDONTWRITEBYTECODE": "1",
             }
         )
+        # Voila and its kernels import this very osteo_analytics (a checkout's, not another
+        # installed copy): they run from the runtime folder, not from here.
+        source = str(Path(__file__).resolve().parents[2])
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [source, env.get("PYTHONPATH")]))
         return env
 
     def _drain(self) -> None:
