@@ -55,6 +55,7 @@ Stage 2: pseudonymize, validate, encrypt, store
     snapshots.py                  encrypted Parquet snapshots with a verified manifest
     audit.py                      the append-only, hash-chained audit log
     workspace.py                  the workspace on disk: keys, snapshots, unlocking, rotation
+    import_reports.py             what each import read, file by file, encrypted
     ingest.py                     `osteo import`: read → pseudonymize → check → merge → snapshot
     quarantine.py                 the rows an import set aside, encrypted, read back
     agent.py                      the unlocked secrets lent to dashboard kernels over a socket

@@ -28,7 +28,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from osteo_analytics import snapshots, vault
+from osteo_analytics import import_reports, snapshots, vault
 from osteo_analytics.atomic import make_private_dir, write_new_file
 from osteo_analytics.contracts.checks import check
 from osteo_analytics.contracts.model import load_contracts
@@ -100,6 +100,36 @@ class ImportResult:
         }
 
 
+def resolve_format(paths: Sequence[Path], fmt: str = "auto", *, mapping: Path | None = None) -> str:
+    """The adapter that reads `paths`: `fmt`, or the one that recognizes them for `auto`.
+
+    A `mapping` means the generic adapter. UsageError or InputError when the files say
+    nothing clear (missing, of no known format, of several formats).
+    """
+    if mapping is not None and fmt not in ("auto", "generic"):
+        raise UsageError(
+            f"un fichier de correspondance ne sert qu'au format generic (format demandé : {fmt})",
+            hint=Hint.MAPPING_WITHOUT_GENERIC,
+        )
+    if mapping is not None:
+        return "generic"
+    if not paths:
+        raise UsageError("indiquez au moins un fichier ou dossier à importer")
+    files.check_exist(paths)
+    if fmt != "auto":
+        return fmt
+    found = {detect_format(p) for p in paths}
+    if None in found:
+        bad = next(p for p in paths if detect_format(p) is None)
+        raise InputError(
+            f"{bad.name} : format non reconnu (formats connus : {', '.join(ADAPTERS)})",
+            hint=Hint.CHOOSE_FORMAT,
+        )
+    if len(found) > 1:
+        raise UsageError("les fichiers donnés sont de formats différents : importez-les séparément")
+    return str(found.pop())
+
+
 def read_sources(
     paths: Sequence[Path],
     fmt: str = "auto",
@@ -114,29 +144,7 @@ def read_sources(
     password-protected workbook (never given on the command line); `zone` is
     the practice's time zone for exported instants (default: the adapter's, Europe/Paris).
     """
-    if mapping is not None and fmt not in ("auto", "generic"):
-        raise UsageError(
-            f"un fichier de correspondance ne sert qu'au format generic (format demandé : {fmt})",
-            hint=Hint.MAPPING_WITHOUT_GENERIC,
-        )
-    if mapping is not None:
-        fmt = "generic"
-    if not paths:
-        raise UsageError("indiquez au moins un fichier ou dossier à importer")
-    files.check_exist(paths)
-    if fmt == "auto":
-        found = {detect_format(p) for p in paths}
-        if None in found:
-            bad = next(p for p in paths if detect_format(p) is None)
-            raise InputError(
-                f"{bad.name} : format non reconnu (formats connus : {', '.join(ADAPTERS)})",
-                hint=Hint.CHOOSE_FORMAT,
-            )
-        if len(found) > 1:
-            raise UsageError(
-                "les fichiers donnés sont de formats différents : importez-les séparément"
-            )
-        fmt = str(found.pop())
+    fmt = resolve_format(paths, fmt, mapping=mapping)
     if fmt == "generic":
         return generic.read(list(paths), mapping=mapping, password=password)
     if fmt == "ledger":
@@ -333,8 +341,13 @@ def import_batch(
     actor: str = "practitioner",
     now: datetime | None = None,
     progress: Progress | None = None,
+    adapter: str | None = None,
 ) -> ImportResult:
-    """Validate, merge and store one source batch in the workspace."""
+    """Validate, merge and store one source batch in the workspace.
+
+    `adapter` names the adapter that read the batch, for the per-file import report
+    (default: the `source` its rows carry).
+    """
 
     def step(index: int) -> None:
         if progress is not None:
@@ -382,16 +395,12 @@ def import_batch(
             extra={"audit": {"count": audit.count, "mac": audit.head}} if audit.ok else {},
             now=now,
         )
-    totals = {
-        "files": len(batch.files),
-        "rows_read": sum(f.rows_read for f in batch.files),
-        "accepted": sum(f.accepted for f in batch.files),
-        "quarantined": sum(f.quarantined for f in batch.files),
-        "duplicates": sum(f.duplicates for f in batch.files),
-        "excluded": sum(f.excluded for f in batch.files),
-        "conflicts": sum(f.conflicts for f in batch.files),
-    }
-    unlocked.audit().append("import", actor=actor, snapshot=name, counts=totals, now=now)
+    counts = [_file_counts(f, adapter or _adapter_of(batch)) for f in batch.files]
+    # The files' labels go to an encrypted report only: a label may name a patient.
+    import_reports.write_report(unlocked, stamp, now=now, snapshot=name, files=counts)
+    unlocked.audit().append(
+        "import", actor=actor, snapshot=name, counts=import_reports.totals(counts), now=now
+    )
     return ImportResult(
         snapshot=name,
         changed=changed,
@@ -416,5 +425,26 @@ def import_paths(
     zone = ZoneInfo(load_settings(unlocked.workspace.root)["timezone"])
     if progress is not None:
         progress(0, STEPS[0])
+    fmt = resolve_format(paths, fmt, mapping=mapping)
     batch = read_sources(paths, fmt, mapping=mapping, password=password, zone=zone)
-    return import_batch(unlocked, batch, actor=actor, now=now, progress=progress)
+    return import_batch(unlocked, batch, actor=actor, now=now, progress=progress, adapter=fmt)
+
+
+def _adapter_of(batch: SourceBatch) -> str:
+    """The adapter named by the `source` column of the batch's rows ("" when it has none)."""
+    for table in batch.tables().values():
+        if table.num_rows:
+            return str(table.column("source")[0])
+    return ""
+
+
+def _file_counts(report: FileReport, adapter: str) -> import_reports.FileCounts:
+    """What the import report keeps of a file: its label (never its path) and its counts."""
+    return import_reports.FileCounts(
+        label=report.source_label,
+        adapter=adapter,
+        kind=report.kind,
+        format=report.format,
+        **{key: getattr(report, key) for key in import_reports.COUNTS},
+        reasons=dict(sorted(report.reasons.items())),
+    )

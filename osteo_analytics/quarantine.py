@@ -30,6 +30,7 @@ import pyarrow.parquet as pq
 from osteo_analytics import vault
 from osteo_analytics.contracts.model import load_contracts
 from osteo_analytics.errors import DecryptionError, Hint, IntegrityError, UsageError
+from osteo_analytics.import_reports import import_entries
 from osteo_analytics.ingest import ORDER
 from osteo_analytics.workspace import Unlocked, Workspace
 
@@ -255,6 +256,20 @@ BY_COLUMN: dict[tuple[str, str], Explanation] = {
     ),
 }
 
+# Rows set aside without being quarantined (duplicates and excluded rows): the words the
+# import summary and the dashboards use for them, beside CATALOGUE's for quarantine rules.
+RULE_LABELS = {
+    "duplicate": "doublon dans l'import",
+    "already_imported": "déjà importé",
+    "blank_row": "ligne vide",
+    "title_row": "ligne de titre",
+    "header_row": "ligne d'en-tête répétée",
+    "subtotal_row": "sous-total",
+    "total_row": "ligne de total",
+    "running_total_row": "total cumulé",
+    "sheet_without_header": "feuille sans en-tête reconnu",
+}
+
 UNKNOWN_RULE = _e(
     "ligne refusée pour une raison que cette version ne sait pas décrire",
     "mettez osteo-analytics à jour pour le détail, corrigez la ligne, puis réimportez le fichier",
@@ -266,6 +281,12 @@ def explanation(rule: str, column: str | None = None) -> Explanation:
     if column is not None and (rule, column) in BY_COLUMN:
         return BY_COLUMN[(rule, column)]
     return CATALOGUE.get(rule, UNKNOWN_RULE)
+
+
+def rule_label(rule: str) -> str:
+    """The French words for a reason a row was set aside (its code when none is known)."""
+    found = CATALOGUE.get(rule)
+    return found.problem if found is not None else RULE_LABELS.get(rule, rule)
 
 
 def explain(rule: str, column: str | None = None) -> str:
@@ -398,14 +419,14 @@ def list_sets(unlocked: Unlocked) -> list[QuarantineSet]:
     found = stamps(unlocked.workspace)
     if not found:
         return []
-    imports = _import_entries(unlocked)
+    imports = import_entries(unlocked)
     return [_describe(s, read_set(unlocked, s), imports) for s in found]
 
 
 def open_set(unlocked: Unlocked, stamp: str) -> tuple[QuarantineSet, list[Record]]:
     """The set `stamp` and its records (UsageError if unknown), reading no other set."""
     records = read_set(unlocked, stamp)
-    return _describe(stamp, records, _import_entries(unlocked)), records
+    return _describe(stamp, records, import_entries(unlocked)), records
 
 
 def _describe(stamp: str, records: list[Record], imports: list[dict[str, Any]]) -> QuarantineSet:
@@ -486,17 +507,6 @@ def _rejected(folder: Path, dataset: str, identities: list[str]) -> list[Record]
         Record(file=str(f), row=int(r) or None, dataset=dataset, column=str(c), rule=str(rule))
         for f, r, c, rule in zip(*columns, strict=True)
     ]
-
-
-def _import_entries(unlocked: Unlocked) -> list[dict[str, Any]]:
-    """The verified import entries of the audit log (a broken tail is ignored here)."""
-    good = unlocked.audit().verify().count
-    try:
-        lines = unlocked.workspace.audit_path.read_bytes().splitlines()[:good]
-    except FileNotFoundError:
-        return []
-    entries = [json.loads(line) for line in lines]
-    return [e for e in entries if e.get("action") == "import"]
 
 
 def _snapshot_of(stamp: str, imports: list[dict[str, Any]]) -> str | None:

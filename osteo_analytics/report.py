@@ -11,28 +11,8 @@ from rich.table import Table
 
 from osteo_analytics.formatting import count
 from osteo_analytics.ingest import STEPS, ImportResult
-from osteo_analytics.quarantine import CATALOGUE
+from osteo_analytics.quarantine import rule_label
 from osteo_analytics.synthetic import SynthSummary
-
-# Rows set aside without being quarantined (duplicates and excluded rows). Quarantine
-# rules are worded once, in quarantine.CATALOGUE, which `osteo quarantine` also shows.
-RULE_LABELS = {
-    "duplicate": "doublon dans l'import",
-    "already_imported": "déjà importé",
-    "blank_row": "ligne vide",
-    "title_row": "ligne de titre",
-    "header_row": "ligne d'en-tête répétée",
-    "subtotal_row": "sous-total",
-    "total_row": "ligne de total",
-    "running_total_row": "total cumulé",
-    "sheet_without_header": "feuille sans en-tête reconnu",
-}
-
-
-def rule_label(rule: str) -> str:
-    """The French words for a reason a row was set aside (its code when none is known)."""
-    explanation = CATALOGUE.get(rule)
-    return explanation.problem if explanation is not None else RULE_LABELS.get(rule, rule)
 
 
 @contextmanager

@@ -4,7 +4,7 @@
 keys/identity.age            age scrypt (passphrase): the workspace secrets
 keys/identity.recovery.age   the same secrets, age scrypt under the recovery code
 keys/recipients.txt          age recipient(s) every data file is encrypted to
-snapshots/  quarantine/  archive/  audit.log  config.toml
+snapshots/  quarantine/  imports/  archive/  audit.log  config.toml
 ```
 
 The secrets are decrypted once per process (scrypt costs about a second on purpose) and
@@ -31,6 +31,7 @@ IDENTITY = "keys/identity.age"
 RECOVERY = "keys/identity.recovery.age"
 RECIPIENTS = "keys/recipients.txt"
 FOLDERS = ("keys", "snapshots", "quarantine", "archive")
+IMPORTS = "imports"  # per-file import reports (import_reports.py), made by the first import
 PRACTICE_DOMAIN = "practice"
 
 CONFIG_TEMPLATE = """\
@@ -232,9 +233,9 @@ def recover(
 
 
 def _encrypted_data_files(root: Path, pattern: str = "*.age") -> list[Path]:
-    """Loose age files outside snapshots and keys (quarantine, archive)."""
+    """Loose age files outside snapshots and keys (quarantine, import reports, archive)."""
     found: list[Path] = []
-    for folder in ("quarantine", "archive"):
+    for folder in ("quarantine", IMPORTS, "archive"):
         base = root / folder
         if base.is_dir():
             found.extend(p for p in sorted(base.rglob(pattern)) if p.is_file())

@@ -42,7 +42,7 @@ LAYERS: list[tuple[str, ...]] = [
     ("vault", "keys"),
     ("snapshots",),
     ("audit", "workspace"),
-    ("ingest", "quarantine", "agent"),
+    ("import_reports", "ingest", "quarantine", "agent"),
     ("warehouse",),
     ("metrics.*",),
     ("report", "serve.*", "demo"),
