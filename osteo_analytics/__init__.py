@@ -63,6 +63,13 @@ Stage 3: analyse
     warehouse.py                  a snapshot decrypted in memory into a locked DuckDB
     metrics/                      one function per SQL file of metrics/sql/, frames out
 Surfaces
+    dashboards/                   the three apps' pages: KPI tiles and plotly figures
+    dashboards/page.py            filters, pages and sections; the one way a page calls a metric
+    dashboards/theme.py           the one plotly template, palette, French labels and locale
+    dashboards/tiles.py           the six KPI tiles against the same period a year earlier
+    dashboards/revenue.py         revenue app: encaissé, facturé, methods, fees, unpaid
+    dashboards/activity.py        activity app: consultations, patients, returns, when, who
+    dashboards/quality.py         quality app: imports file by file, retention, backups
     report.py                     terminal reports of imports and of the generator
     serve/                        `osteo serve`: agent, private runtime folder, Voila process
     serve/voila.py                the Voila process: token, 127.0.0.1, landing page, no CDN

@@ -1,4 +1,4 @@
-"""The per-file import reports `osteo import` writes, read back.
+"""The quality app's data: the per-file import reports `osteo import` writes, read back.
 
 A sheet named after a patient (a file name is personal data) goes through the real
 `osteo import` twice; its report must come back exact, add up, and leave the patient's
@@ -17,8 +17,10 @@ from pathlib import Path
 import pytest
 
 from osteo_analytics import import_reports, workspace
+from osteo_analytics.dashboards import Filters, Html, quality
 from osteo_analytics.errors import IntegrityError
 from osteo_analytics.import_reports import FileCounts, read_imports
+from osteo_analytics.warehouse import open_warehouse
 from tests.conftest import FAST, PASSPHRASE, copy_workspace, osteo_ok, visit_mapping
 
 # Built at run time, so that this file does not hold the name the scan looks for.
@@ -96,6 +98,35 @@ def test_imports_from_before_the_reports_show_the_audit_totals(
     old = read_imports(unlocked)
     assert [i.files for i in old] == [None, None]
     assert old[0].totals == {"files": 1, **{k: getattr(FIRST, k) for k in import_reports.COUNTS}}
+    with open_warehouse(unlocked) as wh:
+        page = quality.build(wh, Filters(wh.span[0], wh.span[1]), unlocked)  # type: ignore[index]
+    table, notice = page.section("Imports").items
+    cells = table.data[0].cells.values
+    assert list(cells[1]) == ["(détail par fichier indisponible)"] * 2
+    assert list(cells[3]) == ["6", "6"] and list(cells[4]) == ["3", "0"]
+    assert isinstance(notice, Html)
+    assert "2 import(s)" in notice.text and "pas disponible" in notice.text
+
+
+def test_the_quality_page_lists_each_file_with_its_reasons(imported: Path) -> None:
+    unlocked = workspace.Workspace(imported).unlock(PASSPHRASE)
+    with open_warehouse(unlocked) as wh:
+        page = quality.build(wh, Filters(wh.span[0], wh.span[1]), unlocked)  # type: ignore[index]
+    (table,) = page.section("Imports").items  # every import has its report: no notice
+    header, cells = table.data[0].header.values, table.data[0].cells.values
+    assert list(header) == list(quality.TABLE_HEADERS)
+    assert list(cells[1]) == [LABEL, LABEL]
+    assert list(cells[2]) == ["generic (csv)"] * 2
+    assert [list(c) for c in cells[3:8]] == [
+        ["6", "6"],
+        ["3", "0"],
+        ["1", "1"],
+        ["1", "4"],
+        ["1", "1"],
+    ]
+    assert cells[8][0] == "date illisible : 1 ; ligne vide : 1 ; doublon dans l'import : 1"
+    assert "déjà importé : 3" in cells[8][1]
+    assert 'Lignes lues</p><p class="osteo-tile__value">12<' in page.tiles_html
 
 
 def test_a_damaged_report_is_one_clear_error(imported: Path, tmp_path: Path) -> None:
@@ -118,3 +149,13 @@ def test_key_rotation_re_encrypts_the_reports(imported: Path, tmp_path: Path) ->
     only_new = workspace.Unlocked(new.workspace, new.secrets)
     assert only_new.secrets.retired_identities == ()
     assert read_imports(only_new)[0].files == (FIRST,)
+
+
+def test_backups_panel() -> None:
+    empty = quality.backup_panel([])
+    assert "Aucune sauvegarde configurée." in empty and empty.count("<p>") == 2
+    assert "osteo backup add" in empty
+    done = quality.BackupStatus("<disque>", None, None, ok=False)
+    text = quality.backup_panel([done])
+    assert "&lt;disque&gt;" in text and "<disque>" not in text
+    assert "jamais" in text and "à vérifier" in text and "Aucune sauvegarde" not in text

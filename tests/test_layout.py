@@ -45,6 +45,7 @@ LAYERS: list[tuple[str, ...]] = [
     ("import_reports", "ingest", "quarantine", "agent"),
     ("warehouse",),
     ("metrics.*",),
+    ("dashboards.*",),
     ("report", "serve.*", "demo"),
     ("cli.*",),
 ]
