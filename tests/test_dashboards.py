@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import html
 import re
+import warnings
 from collections.abc import Callable, Iterator
 from decimal import Decimal
 from pathlib import Path
@@ -129,6 +130,12 @@ def test_the_renderer_config_is_french() -> None:
     assert CONFIG["locale"] == "fr" and CONFIG["displaylogo"] is False
     removed = set(CONFIG["modeBarButtonsToRemove"])
     assert "toImage" not in removed and {"lasso2d", "select2d", "pan2d"} <= removed
+    # Nothing uploads a figure: plotly.js 3's "Share chart..." button is on by default.
+    assert "sendChartToCloud" in removed and CONFIG["showSendToCloud"] is False
+    assert CONFIG["plotlyServerURL"] == ""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # plotly warns about a config key it does not know
+        go.Figure().to_html(config=CONFIG, include_plotlyjs=False)
     assert CONFIG["toImageButtonOptions"] == {
         "format": "png",
         "filename": "graphique-cabinet",

@@ -169,12 +169,17 @@ REMOVED_BUTTONS = (
     "toggleSpikelines",
     "hoverClosestCartesian",
     "hoverCompareCartesian",
+    "sendChartToCloud",
 )
 # For `fig.show(config=CONFIG)` (and the widgets' config): French, no logo, three buttons.
 CONFIG: dict[str, Any] = {
     "locale": "fr",
     "locales": {"fr": {"dictionary": _FR_DICTIONARY, "format": _FR_FORMAT}},
     "displaylogo": False,
+    # plotly.js 3 adds a "Share chart..." button (on by default) that uploads the figure to
+    # cloud.plotly.com: health practice data never leaves this computer.
+    "showSendToCloud": False,
+    "plotlyServerURL": "",
     "modeBarButtonsToRemove": list(REMOVED_BUTTONS),
     "toImageButtonOptions": {"format": "png", "filename": "graphique-cabinet", "scale": 2},
     "responsive": True,
