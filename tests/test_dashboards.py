@@ -532,3 +532,17 @@ def test_retention_counts_what_is_past_and_what_comes_month_by_month(wh: Warehou
     assert bars.y[0] == first
     assert f"({len(past)} déjà échus au 15 nov. 2045)" in title_of(fig)
     assert "20 ans après la dernière consultation, pas avant 28 ans" in title_of(fig)
+
+
+def test_names_from_the_data_are_never_read_as_markup() -> None:
+    people = pd.DataFrame(
+        {
+            "basis": ["encaisse"] * 2,
+            "practitioner_id": ["PR-1", None],
+            "display_name": ["<b>Anne</b> & Cie", None],
+            "amount": [Decimal("10.00"), Decimal("2.50")],
+            "items": [1, 1],
+        }
+    )
+    (bars,) = revenue.by_practitioner(people, PERIOD).data
+    assert list(bars.x) == ["&lt;b&gt;Anne&lt;/b&gt; &amp; Cie", "Facture introuvable"]

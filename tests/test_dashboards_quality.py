@@ -12,14 +12,16 @@ from __future__ import annotations
 import shutil
 import unicodedata
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 
 from osteo_analytics import import_reports, workspace
 from osteo_analytics.dashboards import Filters, Html, quality
 from osteo_analytics.errors import IntegrityError
-from osteo_analytics.import_reports import FileCounts, read_imports
+from osteo_analytics.import_reports import FileCounts, ImportSummary, read_imports
 from osteo_analytics.warehouse import open_warehouse
 from tests.conftest import FAST, PASSPHRASE, copy_workspace, osteo_ok, visit_mapping
 
@@ -149,6 +151,13 @@ def test_key_rotation_re_encrypts_the_reports(imported: Path, tmp_path: Path) ->
     only_new = workspace.Unlocked(new.workspace, new.secrets)
     assert only_new.secrets.retired_identities == ()
     assert read_imports(only_new)[0].files == (FIRST,)
+
+
+def test_file_labels_are_shown_as_written_never_as_markup() -> None:
+    odd = FileCounts("<a href='x'>R&D</a>.csv", "generic", "visits", "csv", 1, 1, 0, 0, 0)
+    summary = ImportSummary(datetime(2026, 1, 2, 9, 30, tzinfo=UTC), None, {}, (odd,))
+    (row,) = quality.import_rows([summary], ZoneInfo("Europe/Paris"))
+    assert row[:2] == ["02/01/2026 10:30", "&lt;a href='x'&gt;R&amp;D&lt;/a&gt;.csv"]
 
 
 def test_backups_panel() -> None:

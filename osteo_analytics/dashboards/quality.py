@@ -75,7 +75,8 @@ def import_rows(imports: Sequence[ImportSummary], zone: ZoneInfo) -> list[list[s
             continue
         for f in item.files:
             numbers = [count(getattr(f, k)) for k in COUNTS[:5]]
-            rows.append([when, f.label, f"{f.adapter} ({f.format})", *numbers, _reasons(f.reasons)])
+            where = theme.plain(f.label)
+            rows.append([when, where, f"{f.adapter} ({f.format})", *numbers, _reasons(f.reasons)])
     return rows
 
 

@@ -99,7 +99,7 @@ def _basis_bars(frame: pd.DataFrame, period: str, what: str, column: str, axis: 
 
 def by_practitioner(frame: pd.DataFrame, period: str) -> go.Figure:
     """One basis by practitioner (metric `revenue_by_practitioner`)."""
-    names = [NO_PRACTITIONER if pd.isna(n) else str(n) for n in frame["display_name"]]
+    names = [NO_PRACTITIONER if pd.isna(n) else theme.plain(n) for n in frame["display_name"]]
     return _basis_bars(frame.assign(name=names), period, "par praticien", "name", "Praticien")
 
 

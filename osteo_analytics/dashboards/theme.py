@@ -21,6 +21,7 @@ French locale (``locales``) for the modebar tooltips it keeps.
 from __future__ import annotations
 
 import datetime as dt
+import html
 from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal
 from typing import Any
@@ -330,6 +331,12 @@ def count_hover(label: str = "%{customdata}", unit: str = "") -> str:
 def amounts(values: Iterable[Decimal | float | int | None]) -> list[float | None]:
     """Decimal amounts as the floats plotly draws (None stays a gap)."""
     return [None if v is None else float(v) for v in values]
+
+
+def plain(value: object) -> str:
+    """Text from the data as plotly shows it literally: plotly reads tags in labels (`<b>`,
+    `<a href>`), so `<`, `>` and `&` are written as entities, which it decodes."""
+    return html.escape(str(value), quote=False)
 
 
 def relabel(codes: Iterable[Any], words: Mapping[str, str]) -> list[str]:
