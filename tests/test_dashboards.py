@@ -546,3 +546,21 @@ def test_names_from_the_data_are_never_read_as_markup() -> None:
     )
     (bars,) = revenue.by_practitioner(people, PERIOD).data
     assert list(bars.x) == ["&lt;b&gt;Anne&lt;/b&gt; &amp; Cie", "Facture introuvable"]
+
+
+def test_a_one_practitioner_page_shows_that_practitioner_only(
+    wh: Warehouse, pages: dict[str, Page]
+) -> None:
+    people = metrics.revenue_by_practitioner(wh, YEAR.date_from, YEAR.date_to)
+    first = people.iloc[0]
+    alone = Filters(YEAR.date_from, YEAR.date_to, practitioners=(str(first["practitioner_id"]),))
+    page = revenue.build(wh, alone)
+    mine = page.section("Encaissé et facturé").figures[0].data[0]  # encaissé by month
+    everyone = pages["revenue"].section("Encaissé et facturé").figures[0].data[0]
+    assert cents(mine.y) == first["amount"] < cents(everyone.y)
+    assert page.tiles_html != pages["revenue"].tiles_html
+    assert html.escape(euros(first["amount"])) in page.tiles_html  # CA encaissé: theirs
+    seen = activity.build(wh, alone).section("Consultations").figures[0].data[0]  # done
+    assert 0 < sum(seen.y) < sum(pages["activity"].section("Consultations").figures[0].data[0].y)
+    with pytest.raises(UsageError):
+        revenue.build(wh, Filters(YEAR.date_from, YEAR.date_to, practitioners=("PR-NOBODY",)))

@@ -10,7 +10,6 @@ the period and the practitioner filter reach every figure the same way.
 from __future__ import annotations
 
 import datetime as dt
-import inspect
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any, TypeAlias
@@ -119,13 +118,10 @@ def call(
     """`metric` over the filters' period (a year earlier when `previous`) and practitioners;
     on day `as_of` instead of a period for a metric of one day (`retention`).
 
-    The one place a page runs a metric: the practitioner filter is passed here, to the
-    metrics that take it (`practitioners=`, None meaning the whole cabinet).
+    The one place a page runs a metric: every metric takes `practitioners=` (None: the
+    whole cabinet), and gets the filters' here.
     """
-    if filters.practitioners is not None:
-        if "practitioners" not in inspect.signature(metric).parameters:
-            raise UsageError("cette version ne sait pas filtrer les chiffres par praticien")
-        options["practitioners"] = filters.practitioners
+    options["practitioners"] = filters.practitioners
     if as_of is not None:
         return metric(wh, as_of, **options)
     chosen = filters.previous() if previous else filters
