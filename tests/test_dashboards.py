@@ -281,7 +281,8 @@ def test_average_fee_unpaid_aging_and_cancellations(wh: Warehouse) -> None:
 def test_consultations_by_status_returns_and_working_days(wh: Warehouse) -> None:
     status = frame(wh, metrics.consultations_by_status)
     fig = activity.by_status(status, PERIOD)
-    assert [t.name for t in fig.data] == ["Réalisées", "Annulées", "Non honorées"]
+    # The contract's labels, as everywhere (tests/test_code_lists.py).
+    assert [t.name for t in fig.data] == ["Réalisée", "Annulée", "Rendez-vous non honoré"]
     assert [t.marker.color for t in fig.data] == [
         theme.BLUISH_GREEN,
         theme.VERMILLION,
@@ -323,7 +324,7 @@ def test_patients_returns_and_visits(wh: Warehouse) -> None:
 def test_age_sex_departement_and_motifs(wh: Warehouse) -> None:
     ages = frame(wh, metrics.age_sex)
     fig = activity.age_sex(ages, PERIOD)
-    assert [t.name for t in fig.data] == ["Femmes", "Hommes", "Non renseigné"]
+    assert [t.name for t in fig.data] == ["Femme", "Homme", "Non renseigné"]
     assert sum(sum(t.y) for t in fig.data) == ages["patients"].sum()
     assert list(fig.data[0].x) == [
         "0–2 ans", "3–11 ans", "12–17 ans", "18–29 ans", "30–44 ans", "45–59 ans", "60–74 ans",

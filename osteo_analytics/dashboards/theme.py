@@ -84,10 +84,10 @@ NEUTRAL = GREY
 BASIS_LABELS = {"encaisse": "encaissé", "facture": "facturé"}
 UNKNOWN = "Non renseigné"
 METHOD_LABELS = dict(labels("payments", "method"))
-STATUS_LABELS = {"done": "Réalisées", "cancelled": "Annulées", "no_show": "Non honorées"}
+STATUS_LABELS = dict(labels("consultations", "status"))
 TYPE_LABELS = {**labels("consultations", "consultation_type"), "unknown": "Sans séance liée"}
 MOTIF_LABELS = {**labels("consultations", "motif_category"), "unknown": UNKNOWN}
-SEX_LABELS = {"F": "Femmes", "M": "Hommes", "unknown": UNKNOWN}
+SEX_LABELS = {**labels("patients", "sex"), "unknown": UNKNOWN}
 # ISO weekdays 1..7, Monday first, as babel writes them (lundi ... dimanche).
 WEEKDAYS = tuple(get_day_names("wide", locale=LOCALE)[i] for i in range(7))
 
