@@ -70,6 +70,7 @@ Surfaces
     dashboards/revenue.py         revenue app: encaissé, facturé, methods, fees, unpaid
     dashboards/activity.py        activity app: consultations, patients, returns, when, who
     dashboards/quality.py         quality app: imports file by file, retention, backups
+    dashboards/app.py             the apps in a notebook: filter widgets, checked, and outputs
     report.py                     terminal reports of imports and of the generator
     serve/                        `osteo serve`: agent, private runtime folder, Voila process
     serve/voila.py                the Voila process: token, 127.0.0.1, landing page, no CDN

@@ -19,10 +19,10 @@ from playwright.sync_api import Browser, BrowserContext, Page, Route, sync_playw
 
 from tests.conftest import ROOT, Served
 
-pytestmark = pytest.mark.xdist_group("serve")
-
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser") or "/usr/bin/chromium"
 APPS = {"revenue": "Recettes", "activity": "Activité", "quality": "Qualité"}
+# Charts each app draws (docs/dashboards.md), all with data on the shared practice.
+CHARTS = {"revenue": 10, "activity": 10, "quality": 2}
 # A page is drawn once every cell has run and the widgets are on screen.
 LOADED = 120_000
 
@@ -49,7 +49,7 @@ class Visit:
         self.context.route("**/*", self._route)
         self.page: Page = self.context.new_page()
         self.page.on("pageerror", lambda error: self.errors.append(str(error)))
-        self.page.goto(served.url)  # the landing page: sets the cookie
+        self.page.goto(served.url, timeout=LOADED)  # the landing page: sets the cookie
 
     def _route(self, route: Route) -> None:
         url = route.request.url
@@ -62,7 +62,9 @@ class Visit:
             route.abort()
 
     def open(self, app: str) -> Page:
-        self.page.goto(f"{self.served.base}/voila/render/{app}.ipynb")
+        # Voila answers once the app's notebook has run: in a preheated kernel, or in a
+        # fresh one while the pool refills (slow on a loaded machine).
+        self.page.goto(f"{self.served.base}/voila/render/{app}.ipynb", timeout=LOADED)
         self.page.wait_for_selector(".osteo-tiles", timeout=LOADED)
         self.page.wait_for_function(
             "document.querySelectorAll('.js-plotly-plot').length > 0", timeout=LOADED
@@ -99,9 +101,16 @@ def test_each_app_shows_tiles_and_charts_with_data_and_no_code(
     text = page.inner_text("body")
     assert APPS[app] in text
     assert page.locator(".osteo-tile").count() >= 4
+    # A figure is never cut: every tile's value fits its tile, at desktop width.
+    cut = page.evaluate(
+        """() => [...document.querySelectorAll('.osteo-tile__value')]
+            .filter(v => v.scrollWidth > v.clientWidth || v.offsetHeight > 40)
+            .map(v => v.innerText)"""
+    )
+    assert not cut, cut
     points = plotted_points(page)
-    assert len(points) >= 3 and sum(p > 0 for p in points) >= 3, points
-    for forbidden in ("Traceback", "osteo_analytics", "import ", "Error", "Exception"):
+    assert len(points) >= CHARTS[app] and all(p > 0 for p in points), points
+    for forbidden in ("Traceback", "osteo_analytics", "show(", "Error", "Exception"):
         assert forbidden not in text, forbidden
     assert page.locator(".jp-InputArea-editor:visible, .jp-InputPrompt:visible").count() == 0
     assert "€" in text or app != "revenue"
@@ -141,7 +150,7 @@ def test_without_the_token_no_app_is_shown(browser: Browser, served: Served) -> 
     context = browser.new_context()
     page = context.new_page()
     for app in APPS:
-        response = page.goto(f"{served.base}/voila/render/{app}.ipynb")
+        response = page.goto(f"{served.base}/voila/render/{app}.ipynb", timeout=LOADED)
         assert response is not None
         assert "/login" in page.url or response.status == 403
         assert page.locator(".js-plotly-plot").count() == 0

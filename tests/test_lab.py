@@ -17,8 +17,6 @@ from tornado.websocket import websocket_connect
 
 from tests.conftest import ROOT, Served, served_workspace, start_server, stop_server
 
-pytestmark = pytest.mark.xdist_group("serve")
-
 
 @pytest.fixture(scope="module")
 def lab(

@@ -24,8 +24,6 @@ from tornado.websocket import websocket_connect
 
 from tests.conftest import PASSPHRASE, Served, free_port, served_workspace, start_osteo
 
-pytestmark = pytest.mark.xdist_group("serve")
-
 
 class _NoRedirect(urllib.request.HTTPRedirectHandler):
     def redirect_request(self, *args: object, **kwargs: object) -> None:
@@ -43,7 +41,7 @@ def get(url: str, *, cookie: str = "", host: str = "", method: str = "GET") -> t
     if host:
         request.add_header("Host", host)
     try:
-        with _OPENER.open(request, timeout=60) as response:
+        with _OPENER.open(request, timeout=180) as response:
             return response.status, response.read().decode("utf-8", "replace")
     except urllib.error.HTTPError as error:
         return error.code, error.read().decode("utf-8", "replace")
@@ -249,43 +247,53 @@ def test_no_secret_in_argv_or_in_a_kernel_environment(served: Served) -> None:
 def test_a_stop_leaves_no_file_and_no_process(
     blank_workspace: Path, practice: Path, tmp_path: Path
 ) -> None:
-    """Ctrl-C (SIGINT to the process group, as a terminal sends it) stops everything."""
+    """Ctrl-C (SIGINT, as a terminal sends it) stops Voila and its kernels and removes the
+    runtime folder (notebooks, connection files, temporary files), the agent's socket
+    folder and the token file."""
     ws = served_workspace(blank_workspace, practice, tmp_path / "ws")
     token_file = tmp_path / "jeton"
-    before = {
-        p.name
-        for p in Path("/tmp").iterdir()
-        if p.name.startswith(("osteo-serve-", "osteo-agent-"))
-    }
-    port = free_port()
     process = start_osteo(
         "serve",
         "--app",
         "quality",
         "--port",
-        str(port),
+        str(free_port()),
         "--token-file",
         str(token_file),
         workspace=ws,
         env={"OSTEO_PASSPHRASE": PASSPHRASE},
     )
-    deadline = time.monotonic() + 120
+    deadline = time.monotonic() + 180
     while not token_file.exists():
         assert process.poll() is None and time.monotonic() < deadline
         time.sleep(0.2)
     assert token_file.stat().st_mode & 0o777 == 0o600
     children = _descendants(process.pid)
     assert children  # Voila, and its preheated kernel
+    written = _folders_of(children)
+    assert {"runtime", "agent"} <= set(written) and all(p.is_dir() for p in written.values())
     process.send_signal(signal.SIGINT)
     assert process.wait(timeout=60) == 0
-    after = {
-        p.name
-        for p in Path("/tmp").iterdir()
-        if p.name.startswith(("osteo-serve-", "osteo-agent-"))
-    }
-    assert after == before and not token_file.exists()
+    assert not [p for p in written.values() if p.exists()] and not token_file.exists()
     time.sleep(1)
     assert not [pid for pid in children if Path(f"/proc/{pid}").exists()]
+
+
+def _folders_of(pids: list[int]) -> dict[str, Path]:
+    """The runtime and agent folders named in the environment of these processes."""
+    found: dict[str, Path] = {}
+    for pid in pids:
+        try:
+            environ = Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        for entry in environ:
+            name, _, value = entry.decode(errors="replace").partition("=")
+            if name == "JUPYTER_RUNTIME_DIR":
+                found["runtime"] = Path(value).parent
+            elif name == "OSTEO_AGENT":
+                found["agent"] = Path(value).parent
+    return found
 
 
 def _descendants(pid: int) -> list[int]:

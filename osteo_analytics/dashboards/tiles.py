@@ -131,11 +131,10 @@ _CSS = """
 .osteo-tiles{display:grid;grid-template-columns:repeat(auto-fit,minmax(10.5rem,1fr));
 gap:.75rem;margin:.5rem 0 1rem;font-family:system-ui,-apple-system,'Segoe UI',Roboto,
 Arial,sans-serif;color:#222}
-.osteo-tile{border:1px solid #d0d0d0;border-radius:.5rem;padding:.7rem .9rem;background:#fff;
+.osteo-tile{border:1px solid #d0d0d0;border-radius:.5rem;padding:.7rem .75rem;background:#fff;
 min-width:0}
 .osteo-tile__label{font-size:.85rem;color:#444;margin:0}
-.osteo-tile__value{font-size:1.45rem;font-weight:600;margin:.15rem 0;white-space:nowrap;
-overflow:hidden;text-overflow:ellipsis}
+.osteo-tile__value{font-size:1.15rem;font-weight:600;margin:.15rem 0;overflow-wrap:anywhere}
 .osteo-tile__change{font-size:.9rem;margin:0}
 .osteo-tile__basis{font-size:.75rem;color:#555;margin:.2rem 0 0}
 @media (max-width:480px){.osteo-tiles{grid-template-columns:repeat(2,minmax(0,1fr));gap:.5rem}

@@ -1,0 +1,247 @@
+"""The apps in a notebook: filters as widgets, a page drawn into outputs, every input checked.
+
+A notebook is two lines: ``from osteo_analytics.dashboards.app import show`` and
+``show("revenue")``. `show` borrows the unlocked workspace from the agent of `osteo serve`
+or `osteo lab` (`agent.connect`), decrypts the snapshot in memory once per kernel, and
+displays a `Dashboard`.
+
+Widget messages come from the browser, so from anyone who holds the page: a callback reads
+the widgets' values again and checks each (a year the data has, two months in order,
+known practitioners, a boolean) before anything runs; a refused value changes nothing but
+a French status line. Charts are drawn with `fig.show()` into `Output` widgets (the
+`plotly_mimetype` renderer that `osteo serve` selects: a `FigureWidget` would ship ~5 MB of
+JavaScript per chart). An error shows as one French line; no traceback, no value from the
+data, ever reaches the page.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+import logging
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import ipywidgets as widgets
+from babel.dates import format_date
+from IPython.display import display
+
+from osteo_analytics import metrics
+from osteo_analytics.agent import connect
+from osteo_analytics.dashboards import activity, quality, revenue
+from osteo_analytics.dashboards.page import Filters, Html, Page
+from osteo_analytics.dashboards.theme import CONFIG
+from osteo_analytics.errors import OsteoError, UsageError
+from osteo_analytics.formatting import LOCALE
+from osteo_analytics.warehouse import Warehouse, open_warehouse
+from osteo_analytics.workspace import Unlocked
+
+APPS: dict[str, Callable[..., Page]] = {
+    "revenue": revenue.build,
+    "activity": activity.build,
+    "quality": quality.build,
+}
+MONTHS = [(format_date(dt.date(2000, m, 1), "MMM", locale=LOCALE), m) for m in range(1, 13)]
+# The quality app is about imports, keep periods and backups: no period to choose there.
+PERIODLESS = {"quality"}
+_WIDE = {"description_width": "initial"}
+INTERNAL = (
+    "Erreur interne du tableau de bord : rien n'a été modifié. Relancez `osteo serve` ; "
+    "si elle revient, signalez-la."
+)
+log = logging.getLogger(__name__)
+
+
+class Dashboard:
+    """One app's filters and content, as one widget (`self.widget`)."""
+
+    def __init__(self, app: str, wh: Warehouse, unlocked: Unlocked | None = None) -> None:
+        if app not in APPS:
+            raise UsageError(f"application inconnue : {app}")
+        self.app, self.wh, self.unlocked = app, wh, unlocked
+        self.years = self._years()
+        self.practitioners = self._practitioners()
+        latest = self.years[0] if self.years else wh.today.year
+        self.year = widgets.Dropdown(
+            options=[(str(y), y) for y in self.years] or [(str(latest), latest)],
+            value=latest,
+            description="Année",
+            style=_WIDE,
+            layout=widgets.Layout(width="9em"),
+        )
+        self.months = widgets.SelectionRangeSlider(
+            options=MONTHS,
+            index=(0, self._last_month(latest) - 1),
+            description="Mois",
+            continuous_update=False,
+            style=_WIDE,
+            layout=widgets.Layout(width="24em"),
+        )
+        self.chosen = {
+            pid: widgets.Checkbox(
+                value=True, description=name, indent=False, layout=widgets.Layout(width="auto")
+            )
+            for pid, name in self.practitioners.items()
+        }
+        self.compare = widgets.Checkbox(
+            value=True,
+            description="Comparer à la même période un an plus tôt",
+            indent=False,
+            layout=widgets.Layout(width="auto"),
+        )
+        self.status = widgets.HTML()
+        self.tiles = widgets.HTML()
+        self.body = widgets.VBox()
+        self.title = widgets.HTML()
+        controls: list[widgets.Widget] = [self.year, self.months]
+        if len(self.chosen) > 1:
+            controls.append(
+                widgets.VBox(
+                    [
+                        widgets.HTML("<b>Praticiens</b> (tous cochés : le cabinet entier)"),
+                        *list(self.chosen.values()),
+                    ]
+                )
+            )
+        controls.append(self.compare)
+        self.widget = widgets.VBox(
+            [
+                self.title,
+                widgets.HBox(
+                    controls,
+                    layout=widgets.Layout(
+                        flex_flow="row wrap", align_items="center", gap="0.5em 2em"
+                    ),
+                ),
+                self.status,
+                self.tiles,
+                self.body,
+            ]
+        )
+        for control in (self.year, self.months, self.compare, *self.chosen.values()):
+            control.observe(self._changed, names="value")
+        self.refresh()
+
+    # --- what the widgets say, checked --------------------------------------------------
+
+    def _years(self) -> list[int]:
+        span = self.wh.span
+        if span is None:
+            return []
+        return list(range(span[1].year, span[0].year - 1, -1))
+
+    def _last_month(self, year: int) -> int:
+        span = self.wh.span
+        return span[1].month if span is not None and span[1].year == year else 12
+
+    def _practitioners(self) -> dict[str, str]:
+        frame = metrics.revenue_by_practitioner(self.wh)
+        rows = frame[frame["practitioner_id"].notna()]
+        return {
+            str(r.practitioner_id): str(r.display_name or r.practitioner_id)
+            for r in rows.itertuples()
+        }
+
+    def filters(self) -> Filters:
+        """The widgets' values as `Filters`; OsteoError for a value they should never hold."""
+        year, months, compare = self.year.value, self.months.value, self.compare.value
+        if not isinstance(year, int) or isinstance(year, bool) or year not in self.years:
+            raise UsageError("année inconnue : choisissez-en une de la liste")
+        if (
+            not isinstance(months, tuple)
+            or len(months) != 2
+            or not all(isinstance(m, int) and 1 <= m <= 12 for m in months)
+            or months[0] > months[1]
+        ):
+            raise UsageError("mois : choisissez un premier et un dernier mois dans l'ordre")
+        if not isinstance(compare, bool):
+            raise UsageError("comparaison : oui ou non")
+        chosen = tuple(pid for pid, box in self.chosen.items() if box.value is True)
+        if not chosen and self.chosen:
+            raise UsageError("praticiens : cochez-en au moins un")
+        start = dt.date(year, months[0], 1)
+        end = _month_end(dt.date(year, months[1], 1))
+        everyone = len(chosen) == len(self.chosen)
+        return Filters(start, end, None if everyone else chosen, compare)
+
+    # --- drawing ------------------------------------------------------------------------
+
+    def _changed(self, change: dict[str, Any]) -> None:
+        if change.get("owner") is self.year and isinstance(change.get("new"), int):
+            last = self._last_month(change["new"]) if change["new"] in self.years else 12
+            with self.months.hold_trait_notifications():
+                self.months.index = (0, last - 1)
+        self.refresh()
+
+    def refresh(self) -> None:
+        """Check the filters, build the page, draw it; on error a French line, no change."""
+        try:
+            filters = self.filters()
+            page = self._build(filters)
+        except OsteoError as error:
+            self.status.value = _status(str(error))
+            return
+        except Exception:  # a bug: logged in the kernel, never shown in the page
+            log.exception("dashboard %s", self.app)
+            self.status.value = _status(INTERNAL)
+            return
+        self.status.value = ""
+        self.title.value = f"<h2>{_escape(page.title)}</h2>"
+        self.tiles.value = page.tiles_html
+        self.body.children = [_section(s.title, s.items) for s in page.sections]
+
+    def _build(self, filters: Filters) -> Page:
+        if self.app == "quality":
+            return quality.build(self.wh, filters, self.unlocked)
+        return APPS[self.app](self.wh, filters)
+
+
+def _section(title: str, items: Sequence[Any]) -> widgets.Widget:
+    children: list[widgets.Widget] = [widgets.HTML(f"<h3>{_escape(title)}</h3>")]
+    for item in items:
+        if isinstance(item, Html):
+            children.append(widgets.HTML(item.text))
+            continue
+        out = widgets.Output()
+        with out:
+            item.show(config=CONFIG)
+        children.append(out)
+    return widgets.VBox(children)
+
+
+def _status(message: str) -> str:
+    return f'<p role="alert" style="color:#D55E00"><b>{_escape(message)}</b></p>'
+
+
+def _escape(text: str) -> str:
+    return html.escape(text)
+
+
+def _month_end(first: dt.date) -> dt.date:
+    following = (first.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
+    return following - dt.timedelta(days=1)
+
+
+_OPENED: dict[str, tuple[Unlocked, Warehouse]] = {}
+
+
+def show(app: str) -> None:
+    """Display `app` (revenue, activity or quality) in this notebook.
+
+    The workspace comes from the agent of the server that started this kernel, and its
+    snapshot is decrypted once per kernel. An error is one French line, no traceback.
+    """
+    try:
+        if "current" not in _OPENED:
+            unlocked = connect()
+            _OPENED["current"] = (unlocked, open_warehouse(unlocked))
+        unlocked, wh = _OPENED["current"]
+        dashboard = Dashboard(app, wh, unlocked)
+    except OsteoError as error:
+        display(widgets.HTML(_status(str(error))))
+        return
+    except Exception:
+        log.exception("dashboard %s", app)
+        display(widgets.HTML(_status(INTERNAL)))
+        return
+    display(dashboard.widget)
