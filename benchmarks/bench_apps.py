@@ -49,7 +49,7 @@ def empty_notebook(folder: Path) -> Path:
 
 def timed(page: Page, url: str, ready: str, arg: str | None = None) -> float:
     start = time.perf_counter()
-    page.goto(url)
+    page.goto(url, timeout=300_000)
     page.wait_for_function(ready, arg=arg, timeout=300_000)
     return time.perf_counter() - start
 
@@ -59,7 +59,7 @@ def measure(server: Server, repeat: int, settle: float) -> dict[str, dict[str, f
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True)
         context = browser.new_context(viewport={"width": 1280, "height": 900})
-        context.new_page().goto(server.url)  # the landing page sets the cookie
+        context.new_page().goto(server.url, timeout=300_000)  # sets the cookie
         for _ in range(repeat):
             for name in results:
                 page = context.new_page()

@@ -19,7 +19,7 @@ import uuid
 from pathlib import Path
 
 import pytest
-from tornado.httpclient import HTTPRequest
+from tornado.httpclient import HTTPClientError, HTTPRequest
 from tornado.websocket import websocket_connect
 
 from tests.conftest import PASSPHRASE, Served, free_port, served_workspace, start_osteo
@@ -116,6 +116,25 @@ def test_a_foreign_host_header_is_refused(served: Served) -> None:
             f"{served.base}/voila/render/revenue.ipynb", cookie=served.cookie, host=host
         )
         assert status == 403
+
+
+def test_the_kernels_request_socket_refuses_a_foreign_host(served: Served) -> None:
+    """`/voila/query/<kernel>` has no login (the kernel connects without a cookie): the
+    Host header must name this machine."""
+    kernel = _kernel_id(served)
+
+    async def connect(host: str) -> None:
+        request = HTTPRequest(
+            f"ws://127.0.0.1:{served.port}/voila/query/{kernel}",
+            headers={"Host": host, "Origin": f"http://{host}"},
+        )
+        conn = await websocket_connect(request)
+        conn.close()
+
+    with pytest.raises(HTTPClientError) as refused:
+        asyncio.run(connect(f"evil.example:{served.port}"))
+    assert refused.value.code == 403
+    asyncio.run(connect(f"127.0.0.1:{served.port}"))  # the kernel's own way in still works
 
 
 def _kernel_id(served: Served) -> str:

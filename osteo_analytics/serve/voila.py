@@ -31,8 +31,10 @@ from typing import Any
 from jupyter_server.base.handlers import JupyterHandler
 from jupyter_server.utils import url_path_join
 from tornado import web
+from tornado.httputil import split_host_and_port
 from traitlets.config import Config
 from voila.app import Voila
+from voila.request_info_handler import RequestInfoSocketHandler
 
 TEMPLATES = Path(__file__).parent / "templates"
 APP_TITLES = {
@@ -85,8 +87,20 @@ class LandingHandler(JupyterHandler):
         return url_path_join(self.base_url, "voila/render", f"{app}.ipynb")
 
 
+class LocalRequestInfoHandler(RequestInfoSocketHandler):
+    """Voila's `/voila/query/<kernel>` websocket (a preheated kernel waits there for its
+    page's request) with the Host check it lacks: it is no JupyterHandler, and the kernel
+    itself connects without a cookie, so only the Host header can keep a rebinding page out.
+    """
+
+    def prepare(self) -> None:
+        host, _ = split_host_and_port(self.request.host.lower())
+        if host not in ("127.0.0.1", "localhost"):
+            raise web.HTTPError(403)
+
+
 class OsteoVoila(Voila):
-    """Voila with the landing page first and the CDN-free template."""
+    """Voila with the landing page first, the Host check everywhere, no CDN template."""
 
     def setup_template_dirs(self) -> None:
         super().setup_template_dirs()
@@ -96,7 +110,13 @@ class OsteoVoila(Voila):
         served = {p.stem for p in Path(self.root_dir).glob("*.ipynb")}
         apps = [app for app in APP_TITLES if app in served]
         landing = (url_path_join(self.server_url, "/?"), LandingHandler, {"apps": apps})
-        return [landing, *super().init_handlers()]
+        handlers = [
+            (route[0], LocalRequestInfoHandler, *route[2:])
+            if route[1] is RequestInfoSocketHandler
+            else route
+            for route in super().init_handlers()
+        ]
+        return [landing, *handlers]
 
 
 def configure(root: Path, port: int, token: str, *, preheat: bool = True) -> Config:
@@ -118,6 +138,11 @@ def configure(root: Path, port: int, token: str, *, preheat: bool = True) -> Con
         "local_hostnames": ["localhost"],
         "xsrf_cookies": True,
     }
+    # A kernel whose page was closed without a word (a crashed tab, a script) is stopped
+    # after 10 idle minutes; a kernel with its page open is never culled.
+    config.MappingKernelManager.cull_idle_timeout = 600
+    config.MappingKernelManager.cull_interval = 60
+    config.MappingKernelManager.cull_connected = False
     voila = config.VoilaConfiguration
     voila.template = "lab"
     voila.theme = "light"
