@@ -287,5 +287,13 @@ def served(
     folder = tmp_path_factory.mktemp("served")
     ws = served_workspace(blank_workspace, practice, folder / "ws")
     server = start_server(ws, folder)
+    # Ready means each app has rendered once: at start three kernels decrypt the warehouse
+    # and build their pages at once, which on a loaded 2-core machine takes minutes.
+    for app in ("revenue", "activity", "quality"):
+        request = urllib.request.Request(
+            f"{server.base}/voila/render/{app}.ipynb", headers={"Cookie": server.cookie}
+        )
+        with urllib.request.urlopen(request, timeout=900) as response:
+            assert response.status == 200 and b"jp-OutputArea" in response.read()
     yield server
     stop_server(server)
