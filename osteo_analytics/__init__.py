@@ -73,6 +73,7 @@ Surfaces
     dashboards/app.py             the apps in a notebook: filter widgets, checked, and outputs
     report.py                     terminal reports of imports and of the generator
     serve/                        `osteo serve`: agent, private runtime folder, Voila process
+    serve/kernels.py              the servers' kernels: this Python's, over Unix sockets
     serve/voila.py                the Voila process: token, 127.0.0.1, landing page, no CDN
     serve/lab.py                  the JupyterLab process of `osteo lab`: saves without outputs
     demo.py                       `osteo demo`: the main job on the demo practice

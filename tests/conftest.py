@@ -123,16 +123,20 @@ def osteo_json(*args: str, **options: Any) -> Any:
 
 
 def start_osteo(
-    *args: str, workspace: Path | None = None, env: dict[str, str] | None = None
+    *args: str,
+    workspace: Path | None = None,
+    env: dict[str, str] | None = None,
+    log: Path | None = None,
 ) -> subprocess.Popen[bytes]:
-    """`osteo` started in the background, its output discarded: for tests that kill it."""
-    return subprocess.Popen(
-        [*OSTEO, *args],
-        env=osteo_env(workspace, env),
-        cwd=ROOT,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    """`osteo` started in the background, its output in `log` or discarded."""
+    with open(log or os.devnull, "ab") as out:
+        return subprocess.Popen(
+            [*OSTEO, *args],
+            env=osteo_env(workspace, env),
+            cwd=ROOT,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
 
 
 def osteo_on_terminal(
@@ -215,6 +219,12 @@ class Served:
     cookie: str
     workspace: Path
     process: subprocess.Popen[bytes]
+    log: Path
+
+    def log_tail(self, lines: int = 80) -> str:
+        """The end of the server's output (Voila's log), to explain a failed wait."""
+        text = self.log.read_text(errors="replace") if self.log.exists() else ""
+        return "\n".join(text.splitlines()[-lines:])
 
     @property
     def base(self) -> str:
@@ -252,9 +262,12 @@ def start_server(
         str(port),
         "--token-file",
         str(token_file),
+        "--log",
+        str(folder / "server.log"),
         *args,
         workspace=ws,
         env={"OSTEO_PASSPHRASE": PASSPHRASE},
+        log=folder / "osteo.log",
     )
     deadline = time.monotonic() + timeout
     while not token_file.exists():
@@ -267,7 +280,7 @@ def start_server(
     request = urllib.request.Request(f"http://127.0.0.1:{port}/{page}?token={token}")
     with urllib.request.urlopen(request, timeout=60) as response:
         cookies = [c.split(";", 1)[0] for c in response.headers.get_all("Set-Cookie") or []]
-    return Served(port, token, "; ".join(cookies), ws, process)
+    return Served(port, token, "; ".join(cookies), ws, process, folder / "server.log")
 
 
 def stop_server(served: Served) -> None:

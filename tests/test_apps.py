@@ -16,8 +16,12 @@ from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, Route, sync_playwright
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from tests.conftest import ROOT, Served
+
+# The tests of the served apps run on one test worker, beside one shared server.
+pytestmark = pytest.mark.xdist_group("served")
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser") or "/usr/bin/chromium"
 APPS = {"revenue": "Recettes", "activity": "Activité", "quality": "Qualité"}
@@ -64,11 +68,17 @@ class Visit:
     def open(self, app: str) -> Page:
         # Voila answers once the app's notebook has run: in a preheated kernel, or in a
         # fresh one while the pool refills (slow on a loaded machine).
-        self.page.goto(f"{self.served.base}/voila/render/{app}.ipynb", timeout=LOADED)
-        self.page.wait_for_selector(".osteo-tiles", timeout=LOADED)
-        self.page.wait_for_function(
-            "document.querySelectorAll('.js-plotly-plot').length > 0", timeout=LOADED
-        )
+        try:
+            self.page.goto(f"{self.served.base}/voila/render/{app}.ipynb", timeout=LOADED)
+            self.page.wait_for_selector(".osteo-tiles", timeout=LOADED)
+            self.page.wait_for_function(
+                "document.querySelectorAll('.js-plotly-plot').length > 0", timeout=LOADED
+            )
+        except PlaywrightTimeout as exc:
+            raise AssertionError(
+                f"{app} not drawn: {exc.message.splitlines()[0]}\n"
+                f"--- server log ---\n{self.served.log_tail()}"
+            ) from None
         return self.page
 
     def close(self) -> None:
@@ -96,6 +106,7 @@ def plotted_points(page: Page) -> list[int]:
 def test_each_app_shows_tiles_and_charts_with_data_and_no_code(
     visit: Visit, app: str, tmp_path: Path
 ) -> None:
+
     page = visit.open(app)
     page.wait_for_timeout(500)
     text = page.inner_text("body")

@@ -17,6 +17,9 @@ from tornado.websocket import websocket_connect
 
 from tests.conftest import ROOT, Served, served_workspace, start_server, stop_server
 
+# The tests of the served apps run on one test worker, beside one shared server.
+pytestmark = pytest.mark.xdist_group("served")
+
 
 @pytest.fixture(scope="module")
 def lab(

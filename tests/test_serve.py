@@ -12,6 +12,7 @@ import json
 import re
 import signal
 import subprocess
+import sys
 import time
 import urllib.error
 import urllib.request
@@ -23,6 +24,9 @@ from tornado.httpclient import HTTPClientError, HTTPRequest
 from tornado.websocket import websocket_connect
 
 from tests.conftest import PASSPHRASE, Served, free_port, served_workspace, start_osteo
+
+# The tests of the served apps run on one test worker, beside one shared server.
+pytestmark = pytest.mark.xdist_group("served")
 
 
 class _NoRedirect(urllib.request.HTTPRedirectHandler):
@@ -261,6 +265,92 @@ def test_no_secret_in_argv_or_in_a_kernel_environment(served: Served) -> None:
     assert not [env for env in kernels if PASSPHRASE.encode() in env]
     assert not [env for env in kernels if served.token.encode() in env]
     assert all(b"OSTEO_AGENT=" in env for env in kernels)
+
+
+def _kernel_pids(served: Served) -> list[int]:
+    pids = []
+    for proc in Path("/proc").iterdir():
+        try:
+            cmdline = (proc / "cmdline").read_bytes()
+            environ = (proc / "environ").read_bytes()
+        except OSError:
+            continue
+        if b"ipykernel" in cmdline and f"OSTEO_WORKSPACE={served.workspace}".encode() in environ:
+            pids.append(int(proc.name))
+    return pids
+
+
+def _listening_tcp() -> dict[str, str]:
+    """Socket inode → local address (hex, as in /proc/net/tcp) of every TCP listener."""
+    listeners = {}
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        for line in Path(table).read_text().splitlines()[1:]:
+            fields = line.split()
+            if fields[3] == "0A":  # LISTEN
+                listeners[fields[9]] = fields[1]
+    return listeners
+
+
+def test_kernels_talk_over_private_unix_sockets_only(served: Served) -> None:
+    """A kernel's channels are Unix sockets in the server's private folder, not TCP ports
+    where any local user could subscribe to its outputs; its interpreter is this one.
+
+    The one TCP listener ipykernel keeps is its pipe for the output of forked
+    subprocesses: on 127.0.0.1, write-only, and it drops any message without its random key.
+    """
+    pids = _kernel_pids(served)
+    assert pids
+    listening = _listening_tcp()
+    for pid in pids:
+        argv = (Path("/proc") / str(pid) / "cmdline").read_bytes().decode().split("\0")
+        assert (
+            argv[0] == sys.executable or Path(argv[0]).resolve() == Path(sys.executable).resolve()
+        )
+        info = json.loads(Path(argv[argv.index("-f") + 1]).read_text())
+        assert info["transport"] == "ipc"
+        private = [p for p in Path(info["ip"]).parents if p.stat().st_mode & 0o077 == 0]
+        assert private, info["ip"]  # a folder on the way is closed to other users
+        sockets = {
+            link.readlink().as_posix()[len("socket:[") : -1]
+            for link in (Path("/proc") / str(pid) / "fd").iterdir()
+            if link.readlink().as_posix().startswith("socket:[")
+        }
+        tcp = [listening[inode] for inode in sockets & listening.keys()]
+        assert len(tcp) <= 1 and all(a.startswith("0100007F:") for a in tcp), tcp
+
+
+def test_a_python3_kernelspec_elsewhere_is_not_used(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A `python3` kernelspec in the Jupyter path (the user's, the machine's) would win over
+    the native kernel in jupyter_client; the servers' spec manager never looks there."""
+    from jupyter_client.kernelspec import KernelSpecManager
+
+    from osteo_analytics.serve.kernels import NativeKernelSpecs
+
+    spec = tmp_path / "kernels" / "python3"
+    spec.mkdir(parents=True)
+    (spec / "kernel.json").write_text(
+        json.dumps(
+            {
+                "argv": ["/usr/bin/false", "{connection_file}"],
+                "display_name": "x",
+                "language": "python",
+            }
+        )
+    )
+    monkeypatch.setenv("JUPYTER_PATH", str(tmp_path))
+    assert KernelSpecManager().get_kernel_spec("python3").argv[0] == "/usr/bin/false"
+    native = NativeKernelSpecs().get_kernel_spec("python3")
+    assert native.argv[0] == sys.executable and "ipykernel_launcher" in native.argv
+
+
+def test_the_server_log_holds_no_token(served: Served) -> None:
+    """`--log` keeps Voila's log for a diagnosis, 0600, without the token of the URL."""
+    assert served.log.exists() and served.log.stat().st_mode & 0o777 == 0o600
+    text = served.log.read_text(errors="replace")
+    assert "Kernel started" in text
+    assert served.token not in text
 
 
 def test_a_stop_leaves_no_file_and_no_process(

@@ -6,22 +6,11 @@ from pathlib import Path
 
 import click
 
-from osteo_analytics.cli.tools import unlock
+from osteo_analytics.cli.tools import server_options, unlock
 
 
 @click.command()
-@click.option(
-    "--port",
-    type=click.IntRange(1024, 65535),
-    default=8888,
-    show_default=True,
-    help="Port d'écoute, sur 127.0.0.1 seulement.",
-)
-@click.option(
-    "--token-file",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Écrit aussi le jeton d'accès dans ce fichier (lisible par vous seul, effacé à l'arrêt).",
-)
+@server_options(8888)
 @click.option(
     "--dir",
     "folder",
@@ -30,7 +19,13 @@ from osteo_analytics.cli.tools import unlock
     "de travail).",
 )
 @click.pass_context
-def lab(ctx: click.Context, port: int, token_file: Path | None, folder: Path | None) -> None:
+def lab(
+    ctx: click.Context,
+    port: int,
+    token_file: Path | None,
+    log_file: Path | None,
+    folder: Path | None,
+) -> None:
     """JupyterLab sur 127.0.0.1 pour explorer les données (carnet de départ : explore.ipynb).
 
     Dossier des carnets : notebooks/ du dépôt, sinon celui de l'espace de travail. Les
@@ -42,4 +37,11 @@ def lab(ctx: click.Context, port: int, token_file: Path | None, folder: Path | N
 
     unlocked = unlock(ctx)
     root = folder or lab_dir(unlocked.workspace.root)
-    serve(unlocked, port=port, token_file=token_file, echo=click.echo, lab_root=root)
+    serve(
+        unlocked,
+        port=port,
+        token_file=token_file,
+        log_file=log_file,
+        echo=click.echo,
+        lab_root=root,
+    )

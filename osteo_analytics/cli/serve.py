@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from osteo_analytics.cli.tools import unlock
+from osteo_analytics.cli.tools import server_options, unlock
 
 APP_CHOICES = ("revenue", "activity", "quality", "all")
 
@@ -21,21 +21,11 @@ APP_CHOICES = ("revenue", "activity", "quality", "all")
     help="Application à servir : recettes (revenue), activité (activity), qualité et "
     "conservation (quality), ou toutes.",
 )
-@click.option(
-    "--port",
-    type=click.IntRange(1024, 65535),
-    default=8866,
-    show_default=True,
-    help="Port d'écoute, sur 127.0.0.1 seulement.",
-)
-@click.option(
-    "--token-file",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Écrit aussi le jeton d'accès dans ce fichier (lisible par vous seul, effacé à "
-    "l'arrêt), pour un script ou un test.",
-)
+@server_options(8866)
 @click.pass_context
-def serve(ctx: click.Context, app: str, port: int, token_file: Path | None) -> None:
+def serve(
+    ctx: click.Context, app: str, port: int, token_file: Path | None, log_file: Path | None
+) -> None:
     """Sert les tableaux de bord en lecture seule sur 127.0.0.1 et affiche leur adresse.
 
     L'espace de travail est déverrouillé une fois (OSTEO_PASSPHRASE ou une saisie
@@ -48,4 +38,4 @@ def serve(ctx: click.Context, app: str, port: int, token_file: Path | None) -> N
 
     unlocked = unlock(ctx)
     apps = APPS if app == "all" else (app,)
-    run(unlocked, apps=apps, port=port, token_file=token_file, echo=click.echo)
+    run(unlocked, apps=apps, port=port, token_file=token_file, log_file=log_file, echo=click.echo)

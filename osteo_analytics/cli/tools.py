@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
@@ -28,6 +30,8 @@ ENV_RECOVERY_CODE = "OSTEO_RECOVERY_CODE"
 ENV_EXCEL_PASSWORD = "OSTEO_EXCEL_PASSWORD"
 
 click_fr.install()
+
+F = TypeVar("F", bound=Callable[..., Any])
 
 
 class Group(click.Group):
@@ -80,3 +84,37 @@ def open_workspace(ctx: click.Context) -> Workspace:
 
 def unlock(ctx: click.Context) -> Unlocked:
     return open_workspace(ctx).unlock(secret(ENV_PASSPHRASE, "Phrase de passe"))
+
+
+def server_options(default_port: int) -> Callable[[F], F]:
+    """`--port`, `--token-file` and `--log`, shared by `osteo serve` and `osteo lab`."""
+
+    def decorate(command: F) -> F:
+        for option in reversed(
+            [
+                click.option(
+                    "--port",
+                    type=click.IntRange(1024, 65535),
+                    default=default_port,
+                    show_default=True,
+                    help="Port d'écoute, sur 127.0.0.1 seulement.",
+                ),
+                click.option(
+                    "--token-file",
+                    type=click.Path(dir_okay=False, path_type=Path),
+                    help="Écrit aussi le jeton d'accès dans ce fichier (lisible par vous seul, "
+                    "effacé à l'arrêt), pour un script ou un test.",
+                ),
+                click.option(
+                    "--log",
+                    "log_file",
+                    type=click.Path(dir_okay=False, path_type=Path),
+                    help="Ajoute le journal du serveur (requêtes, noyaux, erreurs) à ce fichier "
+                    "(lisible par vous seul), pour un diagnostic.",
+                ),
+            ]
+        ):
+            command = option(command)
+        return command
+
+    return decorate

@@ -8,23 +8,27 @@ displays a `Dashboard`.
 Widget messages come from the browser, so from anyone who holds the page: a callback reads
 the widgets' values again and checks each (a year the data has, two months in order,
 known practitioners, a boolean) before anything runs; a refused value changes nothing but
-a French status line. Charts are drawn with `fig.show()` into `Output` widgets (the
-`plotly_mimetype` renderer that `osteo serve` selects: a `FigureWidget` would ship ~5 MB of
-JavaScript per chart). An error shows as one French line; no traceback, no value from the
-data, ever reaches the page.
+a French status line. Charts are displayed into `Output` widgets as plotly's own mime
+bundle (what `fig.show()` sends with the `plotly_mimetype` renderer, built here without
+`plotly.io`'s renderers: importing them imports nbformat and jsonschema, 3 s per kernel;
+a `FigureWidget` would ship ~5 MB of JavaScript per chart). An error shows as one French
+line; no traceback, no value from the data, ever reaches the page.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import html
+import json
 import logging
 from collections.abc import Callable, Sequence
 from typing import Any
 
 import ipywidgets as widgets
+import plotly.graph_objects as go
 from babel.dates import format_date
 from IPython.display import display
+from plotly.io.json import to_json
 
 from osteo_analytics import metrics
 from osteo_analytics.agent import connect
@@ -45,6 +49,7 @@ MONTHS = [(format_date(dt.date(2000, m, 1), "MMM", locale=LOCALE), m) for m in r
 # The quality app is about imports, keep periods and backups: no period to choose there.
 PERIODLESS = {"quality"}
 _WIDE = {"description_width": "initial"}
+PLOTLY_MIME = "application/vnd.plotly.v1+json"
 INTERNAL = (
     "Erreur interne du tableau de bord : rien n'a été modifié. Relancez `osteo serve` ; "
     "si elle revient, signalez-la."
@@ -204,9 +209,16 @@ def _section(title: str, items: Sequence[Any]) -> widgets.Widget:
             continue
         out = widgets.Output()
         with out:
-            item.show(config=CONFIG)
+            display(plotly_bundle(item), raw=True)
         children.append(out)
     return widgets.VBox(children)
+
+
+def plotly_bundle(fig: go.Figure) -> dict[str, Any]:
+    """`fig` as the `application/vnd.plotly.v1+json` bundle, with the apps' `CONFIG`."""
+    payload = json.loads(to_json(fig, validate=False, remove_uids=False))
+    payload["config"] = CONFIG
+    return {PLOTLY_MIME: payload}
 
 
 def _status(message: str) -> str:

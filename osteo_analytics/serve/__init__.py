@@ -123,11 +123,13 @@ class Server:
         lab_root: Path | None = None,
         preheat: bool = True,
         extra: Sequence[Path] = (),
+        log_file: Path | None = None,
     ) -> None:
         """Voila serving `apps`; or, given `lab_root`, JupyterLab rooted there (`osteo lab`).
 
         `preheat` False starts each app's kernel when its page is asked for (cold), and
         `extra` notebooks are served beside the apps: both for the benchmarks only.
+        `log_file` receives Voila's (or JupyterLab's) log, appended, mode 0600.
         """
         self.lab = lab_root is not None
         self.apps = [] if self.lab else check_apps(apps)
@@ -140,6 +142,7 @@ class Server:
         self.token_file = token_file
         self.runtime = Path(tempfile.mkdtemp(prefix="osteo-serve-"))
         self._log: deque[str] = deque(maxlen=40)
+        self._log_file = log_file
         self.process: subprocess.Popen[str] | None = None
         self.agent: Agent | None = None
         try:
@@ -221,8 +224,21 @@ class Server:
 
     def _drain(self) -> None:
         assert self.process is not None and self.process.stdout is not None
-        for line in self.process.stdout:
-            self._log.append(line.rstrip())
+        copy = None
+        if self._log_file is not None:
+            try:
+                fd = os.open(self._log_file, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+                copy = os.fdopen(fd, "a", encoding="utf-8", buffering=1)
+            except OSError as exc:
+                self._log.append(f"journal {self._log_file} impossible à écrire : {exc.strerror}")
+        try:
+            for line in self.process.stdout:
+                self._log.append(line.rstrip())
+                if copy is not None:
+                    copy.write(line)
+        finally:
+            if copy is not None:
+                copy.close()
 
     def _wait_until_listening(self, timeout: float) -> None:
         deadline = time.monotonic() + timeout
@@ -283,6 +299,7 @@ def serve(
     echo: Callable[[str], None] = print,
     open_browser: bool = False,
     lab_root: Path | None = None,
+    log_file: Path | None = None,
 ) -> int:
     """Serve until Ctrl-C or SIGTERM; print the URL once ready (and open it when
     `open_browser` and the desktop has a browser). Returns 0 once stopped."""
@@ -290,7 +307,12 @@ def serve(
     previous = signal.signal(signal.SIGTERM, lambda *_: stop.set())
     try:
         with Server(
-            unlocked, apps=apps, port=port, token_file=token_file, lab_root=lab_root
+            unlocked,
+            apps=apps,
+            port=port,
+            token_file=token_file,
+            lab_root=lab_root,
+            log_file=log_file,
         ) as server:
             echo(f"{'JupyterLab prêt' if server.lab else 'Tableaux de bord prêts'} : {server.url}")
             if not (open_browser and server.open_browser()):

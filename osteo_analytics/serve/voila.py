@@ -16,6 +16,8 @@ code, none of it from a command line or a config file a local user could change:
 - the landing page `/` (French, lists the apps) is where the tokenized URL leads: it sets
   the login cookie, so the apps' render URLs carry no token (Voila copies a render URL's
   query string into the kernel's environment);
+- kernels: this Python's own, over Unix sockets in the private runtime folder
+  (`serve/kernels.py`);
 - the page template is Voila's lab template without its two stylesheets from a public CDN:
   the apps load nothing from any host but this one.
 """
@@ -29,12 +31,15 @@ from pathlib import Path
 from typing import Any
 
 from jupyter_server.base.handlers import JupyterHandler
+from jupyter_server.log import log_request
 from jupyter_server.utils import url_path_join
 from tornado import web
 from tornado.httputil import split_host_and_port
 from traitlets.config import Config
 from voila.app import Voila
 from voila.request_info_handler import RequestInfoSocketHandler
+
+from osteo_analytics.serve.kernels import NativeKernelSpecs, configure_kernels
 
 TEMPLATES = Path(__file__).parent / "templates"
 APP_TITLES = {
@@ -129,14 +134,15 @@ def configure(root: Path, port: int, token: str, *, preheat: bool = True) -> Con
     config.Voila.open_browser = False
     config.Voila.token = token
     config.Voila.config_file_paths = []
-    # Only the kernel of this very Python: a user's or the machine's "python3" kernelspec
-    # could name another interpreter.
-    config.KernelSpecManager.kernel_dirs = []
-    config.KernelSpecManager.ensure_native_kernel = True
+    configure_kernels(config)
+    config.VoilaConfiguration.kernel_spec_manager_class = NativeKernelSpecs
     config.Voila.tornado_settings = {
         "allow_remote_access": False,
         "local_hostnames": ["localhost"],
         "xsrf_cookies": True,
+        # Jupyter's request log, which scrubs `token=` from the URLs it writes; Voila
+        # leaves Tornado's, which would write a refused request's token into `--log`.
+        "log_function": log_request,
     }
     # A kernel whose page was closed without a word (a crashed tab, a script) is stopped
     # after 10 idle minutes; a kernel with its page open is never culled.
