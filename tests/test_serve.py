@@ -319,32 +319,6 @@ def test_kernels_talk_over_private_unix_sockets_only(served: Served) -> None:
         assert len(tcp) <= 1 and all(a.startswith("0100007F:") for a in tcp), tcp
 
 
-def test_a_python3_kernelspec_elsewhere_is_not_used(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """A `python3` kernelspec in the Jupyter path (the user's, the machine's) would win over
-    the native kernel in jupyter_client; the servers' spec manager never looks there."""
-    from jupyter_client.kernelspec import KernelSpecManager
-
-    from osteo_analytics.serve.kernels import NativeKernelSpecs
-
-    spec = tmp_path / "kernels" / "python3"
-    spec.mkdir(parents=True)
-    (spec / "kernel.json").write_text(
-        json.dumps(
-            {
-                "argv": ["/usr/bin/false", "{connection_file}"],
-                "display_name": "x",
-                "language": "python",
-            }
-        )
-    )
-    monkeypatch.setenv("JUPYTER_PATH", str(tmp_path))
-    assert KernelSpecManager().get_kernel_spec("python3").argv[0] == "/usr/bin/false"
-    native = NativeKernelSpecs().get_kernel_spec("python3")
-    assert native.argv[0] == sys.executable and "ipykernel_launcher" in native.argv
-
-
 def test_the_server_log_holds_no_token(served: Served) -> None:
     """`--log` keeps Voila's log for a diagnosis, 0600, without the token of the URL."""
     assert served.log.exists() and served.log.stat().st_mode & 0o777 == 0o600
