@@ -565,3 +565,35 @@ def test_a_one_practitioner_page_shows_that_practitioner_only(
     assert 0 < sum(seen.y) < sum(pages["activity"].section("Consultations").figures[0].data[0].y)
     with pytest.raises(UsageError):
         revenue.build(wh, Filters(YEAR.date_from, YEAR.date_to, practitioners=("PR-NOBODY",)))
+
+
+def test_redrawing_an_app_leaves_no_widget_behind(
+    wh: Warehouse, unlocked: workspace.Unlocked
+) -> None:
+    """Each filter change redraws the sections in place: the kernel's widget count stays
+    the same (a widget per chart would pile up, and a reloaded page would fetch them all)."""
+    from ipywidgets.widgets.widget import _instances
+
+    from osteo_analytics.dashboards.app import Dashboard
+
+    board = Dashboard("revenue", wh, unlocked)
+    assert board.sections and board.outputs[0] is board.widget
+    before = len(_instances)
+    board.compare.value = not board.compare.value
+    board.refresh()
+    assert len(_instances) == before
+    assert board.status.value == ""
+
+
+def test_a_value_the_widgets_should_never_hold_changes_nothing(
+    wh: Warehouse, unlocked: workspace.Unlocked
+) -> None:
+    """Widget messages come from the browser: a forged value is refused with a French line
+    and the page stays as it was."""
+    from osteo_analytics.dashboards.app import Dashboard
+
+    board = Dashboard("activity", wh, unlocked)
+    tiles = board.tiles.value
+    board.months.index = (5, 2)  # months out of order, as only a forged message can send
+    assert "mois" in board.status.value and "ordre" in board.status.value
+    assert board.tiles.value == tiles

@@ -27,7 +27,7 @@ from typing import Any
 import ipywidgets as widgets
 import plotly.graph_objects as go
 from babel.dates import format_date
-from IPython.display import display
+from IPython.display import HTML, display
 from plotly.io.json import to_json
 
 from osteo_analytics import metrics
@@ -96,7 +96,9 @@ class Dashboard:
         )
         self.status = widgets.HTML()
         self.tiles = widgets.HTML()
-        self.body = widgets.VBox()
+        # One Output per section, each displayed on its own (`outputs`): the browser draws
+        # the header and each section as soon as they are ready, not the page all at once.
+        self.sections: list[widgets.Output] = []
         self.title = widgets.HTML()
         controls: list[widgets.Widget] = [self.year, self.months]
         if len(self.chosen) > 1:
@@ -120,7 +122,6 @@ class Dashboard:
                 ),
                 self.status,
                 self.tiles,
-                self.body,
             ]
         )
         for control in (self.year, self.months, self.compare, *self.chosen.values()):
@@ -193,7 +194,23 @@ class Dashboard:
         self.status.value = ""
         self.title.value = f"<h2>{_escape(page.title)}</h2>"
         self.tiles.value = page.tiles_html
-        self.body.children = [_section(s.title, s.items) for s in page.sections]
+        if not self.sections:  # the first drawing decides how many sections the page has
+            self.sections = [widgets.Output() for _ in page.sections] or [widgets.Output()]
+        slots = len(self.sections)
+        for index, out in enumerate(self.sections):
+            # The last slot takes any section beyond the first drawing's count.
+            shown = (
+                page.sections[index:] if index == slots - 1 else page.sections[index : index + 1]
+            )
+            out.clear_output(wait=True)
+            with out:
+                for section in shown:
+                    _draw_section(section.title, section.items)
+
+    @property
+    def outputs(self) -> list[widgets.Widget]:
+        """What `show` displays, in page order: the header, then each section."""
+        return [self.widget, *self.sections]
 
     def _build(self, filters: Filters) -> Page:
         if self.app == "quality":
@@ -201,17 +218,15 @@ class Dashboard:
         return APPS[self.app](self.wh, filters)
 
 
-def _section(title: str, items: Sequence[Any]) -> widgets.Widget:
-    children: list[widgets.Widget] = [widgets.HTML(f"<h3>{_escape(title)}</h3>")]
+def _draw_section(title: str, items: Sequence[Any]) -> None:
+    """A section's title, texts and charts as outputs (no widget each: fewer models for the
+    browser to fetch and build, and nothing left behind when the section is redrawn)."""
+    display(HTML(f"<h3>{_escape(title)}</h3>"))
     for item in items:
         if isinstance(item, Html):
-            children.append(widgets.HTML(item.text))
-            continue
-        out = widgets.Output()
-        with out:
+            display(HTML(item.text))
+        else:
             display(plotly_bundle(item), raw=True)
-        children.append(out)
-    return widgets.VBox(children)
 
 
 def plotly_bundle(fig: go.Figure) -> dict[str, Any]:
@@ -256,4 +271,5 @@ def show(app: str) -> None:
         log.exception("dashboard %s", app)
         display(widgets.HTML(_status(INTERNAL)))
         return
-    display(dashboard.widget)
+    for output in dashboard.outputs:
+        display(output)
