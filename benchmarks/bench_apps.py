@@ -19,12 +19,14 @@ import argparse
 import json
 import shutil
 import statistics
+import sys
 import tempfile
 import time
 from pathlib import Path
 
 import nbformat
 from playwright.sync_api import Page, sync_playwright
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from osteo_analytics import workspace
 from osteo_analytics.ingest import import_paths
@@ -33,6 +35,7 @@ from osteo_analytics.synthetic import synthesize
 
 PASSPHRASE = "banc d'essai lent mais sûr"
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+EMPTY_READY = "() => document.body.innerText.includes('notebook vide prêt')"
 FIRST_CHART = """() => [...document.querySelectorAll('.js-plotly-plot')].some(gd =>
     (gd.data || []).some(t => (t.x || t.y || t.values || []).length > 0))"""
 
@@ -47,15 +50,26 @@ def empty_notebook(folder: Path) -> Path:
     return path
 
 
-def timed(page: Page, url: str, ready: str, arg: str | None = None) -> float:
+TIMEOUT_MS = 120_000
+
+
+def timed(page: Page, url: str, ready: str) -> float | None:
+    """Seconds from navigation to `ready`; None (and a line on stderr, with what the page
+    showed) when it never came."""
     start = time.perf_counter()
-    page.goto(url, timeout=300_000)
-    page.wait_for_function(ready, arg=arg, timeout=300_000)
+    try:
+        page.goto(url, timeout=TIMEOUT_MS)
+        page.wait_for_function(ready, timeout=TIMEOUT_MS)
+    except PlaywrightTimeout:
+        shown = " ".join(page.inner_text("body").split())[:300]
+        print(f"no chart after {TIMEOUT_MS // 1000} s on {url}: {shown!r}", file=sys.stderr)
+        return None
     return time.perf_counter() - start
 
 
-def measure(server: Server, repeat: int, settle: float) -> dict[str, dict[str, float]]:
+def measure(server: Server, repeat: int, settle: float) -> dict[str, dict[str, float | int | None]]:
     results: dict[str, list[float]] = {name: [] for name in (*APPS, "empty")}
+    failures: dict[str, int] = dict.fromkeys(results, 0)
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True)
         context = browser.new_context(viewport={"width": 1280, "height": 900})
@@ -64,22 +78,25 @@ def measure(server: Server, repeat: int, settle: float) -> dict[str, dict[str, f
             for name in results:
                 page = context.new_page()
                 url = server.app_url(name)
-                if name == "empty":
-                    ready = "() => document.body.innerText.includes('notebook vide prêt')"
-                    results[name].append(timed(page, url, ready))
+                ready = EMPTY_READY if name == "empty" else FIRST_CHART
+                seconds = timed(page, url, ready)
+                if seconds is None:
+                    failures[name] += 1
                 else:
-                    results[name].append(timed(page, url, FIRST_CHART))
+                    results[name].append(seconds)
                 page.close()
                 time.sleep(settle)  # the preheated pool refills; kernels shut down
         browser.close()
-    medians = {name: statistics.median(times) for name, times in results.items()}
-    return {
-        name: {
-            "median_s": round(medians[name], 3),
-            "ratio": round(medians[name] / medians["empty"], 2),
+    empty = statistics.median(results["empty"]) if results["empty"] else None
+    report: dict[str, dict[str, float | int | None]] = {}
+    for name, times in results.items():
+        median = statistics.median(times) if times else None
+        report[name] = {
+            "median_s": None if median is None else round(median, 3),
+            "ratio": round(median / empty, 2) if median is not None and empty else None,
+            "failed": failures[name],
         }
-        for name in results
-    }
+    return report
 
 
 def main() -> None:
@@ -88,6 +105,10 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--settle", type=float, default=8.0, help="seconds between pages")
     parser.add_argument("--json", action="store_true")
+    parser.add_argument(
+        "--mode", choices=("preheated", "cold", "both"), default="both", help="kernels to time"
+    )
+    parser.add_argument("--log", type=Path, help="append the servers' logs to this file")
     args = parser.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="osteo-bench-apps-"))
     try:
@@ -99,9 +120,12 @@ def main() -> None:
             "appointments": sum(summary.consultations.values()),
             "repeat": args.repeat,
         }
-        for mode, preheat in (("preheated", True), ("cold", False)):
+        modes = [(m, m == "preheated") for m in ("preheated", "cold") if args.mode in (m, "both")]
+        for mode, preheat in modes:
             port = free_port_from(8900)
-            with Server(unlocked, port=port, preheat=preheat, extra=[empty]) as server:
+            with Server(
+                unlocked, port=port, preheat=preheat, extra=[empty], log_file=args.log
+            ) as server:
                 time.sleep(args.settle * 2 if preheat else 1)  # the pools fill once
                 report[mode] = measure(server, args.repeat, args.settle if preheat else 2)
     finally:
@@ -111,10 +135,16 @@ def main() -> None:
         return
     print(f"{report['appointments']} rendez-vous, médiane de {args.repeat} ouvertures")
     for mode in ("preheated", "cold"):
+        if mode not in report:
+            continue
         figures = report[mode]
         assert isinstance(figures, dict)
         for name, f in figures.items():
-            print(f"  {mode:<9} {name:<9} {f['median_s']:>7.2f} s   ×{f['ratio']:.2f}")
+            if f["median_s"] is None:
+                print(f"  {mode:<9} {name:<9} no chart in {f['failed']} runs")
+                continue
+            failed = f"   ({f['failed']} without a chart)" if f["failed"] else ""
+            print(f"  {mode:<9} {name:<9} {f['median_s']:>7.2f} s   ×{f['ratio']:.2f}{failed}")
 
 
 if __name__ == "__main__":

@@ -570,14 +570,14 @@ def test_a_one_practitioner_page_shows_that_practitioner_only(
 def test_redrawing_an_app_leaves_no_widget_behind(
     wh: Warehouse, unlocked: workspace.Unlocked
 ) -> None:
-    """Each filter change redraws the sections in place: the kernel's widget count stays
-    the same (a widget per chart would pile up, and a reloaded page would fetch them all)."""
+    """Each filter change closes the sections it replaces: the kernel's widget count stays
+    the same (else they pile up, and a reloaded page fetches them all)."""
     from ipywidgets.widgets.widget import _instances
 
     from osteo_analytics.dashboards.app import Dashboard
 
     board = Dashboard("revenue", wh, unlocked)
-    assert board.sections and board.outputs[0] is board.widget
+    assert board.body.children
     before = len(_instances)
     board.compare.value = not board.compare.value
     board.refresh()

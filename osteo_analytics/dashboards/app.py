@@ -27,7 +27,7 @@ from typing import Any
 import ipywidgets as widgets
 import plotly.graph_objects as go
 from babel.dates import format_date
-from IPython.display import HTML, display
+from IPython.display import display
 from plotly.io.json import to_json
 
 from osteo_analytics import metrics
@@ -96,9 +96,7 @@ class Dashboard:
         )
         self.status = widgets.HTML()
         self.tiles = widgets.HTML()
-        # One Output per section, each displayed on its own (`outputs`): the browser draws
-        # the header and each section as soon as they are ready, not the page all at once.
-        self.sections: list[widgets.Output] = []
+        self.body = widgets.VBox()
         self.title = widgets.HTML()
         controls: list[widgets.Widget] = [self.year, self.months]
         if len(self.chosen) > 1:
@@ -122,6 +120,7 @@ class Dashboard:
                 ),
                 self.status,
                 self.tiles,
+                self.body,
             ]
         )
         for control in (self.year, self.months, self.compare, *self.chosen.values()):
@@ -194,23 +193,10 @@ class Dashboard:
         self.status.value = ""
         self.title.value = f"<h2>{_escape(page.title)}</h2>"
         self.tiles.value = page.tiles_html
-        if not self.sections:  # the first drawing decides how many sections the page has
-            self.sections = [widgets.Output() for _ in page.sections] or [widgets.Output()]
-        slots = len(self.sections)
-        for index, out in enumerate(self.sections):
-            # The last slot takes any section beyond the first drawing's count.
-            shown = (
-                page.sections[index:] if index == slots - 1 else page.sections[index : index + 1]
-            )
-            out.clear_output(wait=True)
-            with out:
-                for section in shown:
-                    _draw_section(section.title, section.items)
-
-    @property
-    def outputs(self) -> list[widgets.Widget]:
-        """What `show` displays, in page order: the header, then each section."""
-        return [self.widget, *self.sections]
+        previous = self.body.children
+        self.body.children = [_section(s.title, s.items) for s in page.sections]
+        for widget in previous:  # the old sections' widgets, closed in the kernel and page
+            _close(widget)
 
     def _build(self, filters: Filters) -> Page:
         if self.app == "quality":
@@ -218,15 +204,17 @@ class Dashboard:
         return APPS[self.app](self.wh, filters)
 
 
-def _draw_section(title: str, items: Sequence[Any]) -> None:
-    """A section's title, texts and charts as outputs (no widget each: fewer models for the
-    browser to fetch and build, and nothing left behind when the section is redrawn)."""
-    display(HTML(f"<h3>{_escape(title)}</h3>"))
+def _section(title: str, items: Sequence[Any]) -> widgets.Widget:
+    children: list[widgets.Widget] = [widgets.HTML(f"<h3>{_escape(title)}</h3>")]
     for item in items:
         if isinstance(item, Html):
-            display(HTML(item.text))
-        else:
+            children.append(widgets.HTML(item.text))
+            continue
+        out = widgets.Output()
+        with out:
             display(plotly_bundle(item), raw=True)
+        children.append(out)
+    return widgets.VBox(children)
 
 
 def plotly_bundle(fig: go.Figure) -> dict[str, Any]:
@@ -234,6 +222,16 @@ def plotly_bundle(fig: go.Figure) -> dict[str, Any]:
     payload = json.loads(to_json(fig, validate=False, remove_uids=False))
     payload["config"] = CONFIG
     return {PLOTLY_MIME: payload}
+
+
+def _close(widget: widgets.Widget) -> None:
+    """Close `widget` and everything it holds, so a redraw leaves no model behind."""
+    for child in getattr(widget, "children", ()):
+        _close(child)
+    for part in (getattr(widget, "layout", None), getattr(widget, "style", None)):
+        if isinstance(part, widgets.Widget):
+            part.close()
+    widget.close()
 
 
 def _status(message: str) -> str:
@@ -271,5 +269,4 @@ def show(app: str) -> None:
         log.exception("dashboard %s", app)
         display(widgets.HTML(_status(INTERNAL)))
         return
-    for output in dashboard.outputs:
-        display(output)
+    display(dashboard.widget)
