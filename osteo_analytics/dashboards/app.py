@@ -98,7 +98,9 @@ class Dashboard:
         self.tiles = widgets.HTML()
         self.body = widgets.VBox()
         self.title = widgets.HTML()
-        controls: list[widgets.Widget] = [self.year, self.months]
+        # The quality app has no period: its year, months and comparison would change nothing.
+        periodless = app in PERIODLESS
+        controls: list[widgets.Widget] = [] if periodless else [self.year, self.months]
         if len(self.chosen) > 1:
             controls.append(
                 widgets.VBox(
@@ -108,7 +110,8 @@ class Dashboard:
                     ]
                 )
             )
-        controls.append(self.compare)
+        if not periodless:
+            controls.append(self.compare)
         self.widget = widgets.VBox(
             [
                 self.title,
