@@ -66,6 +66,8 @@ class SlicedPollClient(AsyncKernelClient):
 def configure_kernels(config: Config) -> None:
     """Native kernels only, over Unix sockets, read by a client that cannot hang on a
     missed wake-up (both for Voila and for JupyterLab)."""
+    config.VoilaConfiguration.kernel_spec_manager_class = NativeKernelSpecs
+    config.ServerApp.kernel_spec_manager_class = NativeKernelSpecs
     config.KernelSpecManager.ensure_native_kernel = True
     config.KernelSpecManager.allowed_kernelspecs = {"python3"}
     config.KernelManager.transport = "ipc"

@@ -3,10 +3,10 @@
 Run by `serve.Server`, never by hand; configured in code like `serve/voila.py`: token from
 `JUPYTER_TOKEN` (removed before any kernel starts), 127.0.0.1, Host check on, no config
 file read (`JUPYTER_NO_CONFIG`, set by the server), only this Python's kernel over Unix
-sockets (`serve/kernels.py`), no
-terminal, no news or update check (they fetch from the internet). Every notebook is saved
-without outputs, execution counts or widget state (`strip_outputs`, a pre-save hook): what
-the lab writes holds code, never practice data, and nothing computed can reach git.
+sockets (`serve/kernels.py`), no terminal, no news or update check (they fetch from the
+internet). Every notebook is saved without outputs, execution counts or widget state
+(`strip_outputs`, a pre-save hook): what the lab writes holds code, never practice data,
+and nothing computed can reach git.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from typing import Any
 
 from traitlets.config import Config
 
-from osteo_analytics.serve.kernels import NativeKernelSpecs, configure_kernels
+from osteo_analytics.serve.kernels import configure_kernels
 
 
 def strip_outputs(model: dict[str, Any], **_: Any) -> None:
@@ -50,7 +50,6 @@ def configure(root: Path, port: int, token: str, runtime: Path) -> Config:
     config.IdentityProvider.token = token
     config.FileContentsManager.pre_save_hook = strip_outputs
     configure_kernels(config)
-    server.kernel_spec_manager_class = NativeKernelSpecs
     config.LabApp.news_url = None
     config.LabApp.check_for_updates_class = "jupyterlab.NeverCheckForUpdate"
     config.LabApp.workspaces_dir = str(runtime / "lab-workspaces")

@@ -39,7 +39,7 @@ from traitlets.config import Config
 from voila.app import Voila
 from voila.request_info_handler import RequestInfoSocketHandler
 
-from osteo_analytics.serve.kernels import NativeKernelSpecs, configure_kernels
+from osteo_analytics.serve.kernels import configure_kernels
 
 TEMPLATES = Path(__file__).parent / "templates"
 APP_TITLES = {
@@ -135,7 +135,6 @@ def configure(root: Path, port: int, token: str, *, preheat: bool = True) -> Con
     config.Voila.token = token
     config.Voila.config_file_paths = []
     configure_kernels(config)
-    config.VoilaConfiguration.kernel_spec_manager_class = NativeKernelSpecs
     config.Voila.tornado_settings = {
         "allow_remote_access": False,
         "local_hostnames": ["localhost"],
