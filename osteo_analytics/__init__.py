@@ -61,6 +61,7 @@ Stage 2: pseudonymize, validate, encrypt, store
     agent.py                      the unlocked secrets lent to dashboard kernels over a socket
 Stage 3: analyse
     warehouse.py                  a snapshot decrypted in memory into a locked DuckDB
+    share.py                      accountant bundles: finance-only, re-keyed, age to their key
     metrics/                      one function per SQL file of metrics/sql/, frames out
 Surfaces
     dashboards/                   the three apps' pages: KPI tiles and plotly figures
@@ -90,6 +91,7 @@ Surfaces
     cli/quarantine.py             `osteo quarantine`
     cli/serve.py                  `osteo serve`
     cli/lab.py                    `osteo lab`
+    cli/share.py                  `osteo share`
     cli/__main__.py               `python -m osteo_analytics.cli`
 """
 

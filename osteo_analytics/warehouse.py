@@ -340,6 +340,25 @@ def open_warehouse(
         )
     wanted = sorted(set(years)) if years is not None else None
     tables = snapshots.read_snapshot(snapshots_dir, identities, name=name, years=wanted)
+    unloaded = None if wanted is None else _Unloaded(snapshots_dir, identities, name, wanted)
+    return load_warehouse(tables, name=name, settings=settings, years=wanted, unloaded=unloaded)
+
+
+def load_warehouse(
+    tables: dict[str, pa.Table],
+    *,
+    name: str,
+    settings: Mapping[str, Any],
+    years: Sequence[int] | None = None,
+    span: tuple[dt.date, dt.date] | None = None,
+    unloaded: _Unloaded | None = None,
+) -> Warehouse:
+    """The hardened in-memory warehouse over decrypted `tables` (one per dataset of
+    `snapshots.DATASETS`; taken from the dict as they are copied in).
+
+    `span` fixes the default period (an accountant's bundle: the shared period) instead of
+    the months the data covers. `unloaded` reads the years a partial load left out.
+    """
     con = duckdb.connect(
         ":memory:",
         config={
@@ -356,17 +375,16 @@ def open_warehouse(
         for dataset in snapshots.DATASETS:
             statement = f"CREATE TABLE store.{dataset} AS SELECT * FROM _incoming"
             _insert(con, statement, tables.pop(dataset))
-        unloaded = None if wanted is None else _Unloaded(snapshots_dir, identities, name, wanted)
         _build_history(con, unloaded)
         _build_credited_invoices(con, unloaded)
         for view in (*BASE_VIEWS, *HISTORY_VIEWS):
             con.execute(f"CREATE VIEW {view} AS SELECT * FROM store.{view}")
         today = dt.datetime.now(ZoneInfo(settings["timezone"])).date()
         warehouse = Warehouse(
-            con, name, settings, tuple(wanted) if wanted else None, None, today=today
+            con, name, dict(settings), tuple(years) if years else None, None, today=today
         )
         con.execute(shared_sql())  # several statements: DuckDB runs them in order
-        warehouse.span = _span(con)
+        warehouse.span = span or _span(con)
         _create_metric_views(warehouse)
         con.execute("SET lock_configuration = true")
     except BaseException:

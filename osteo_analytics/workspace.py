@@ -30,6 +30,9 @@ from osteo_analytics.pseudonymize.primitives import derive_key
 IDENTITY = "keys/identity.age"
 RECOVERY = "keys/identity.recovery.age"
 RECIPIENTS = "keys/recipients.txt"
+# "accountant" in an accountant's workspace (`osteo keys new`); absent in a practice's.
+ROLE = "keys/role"
+ROLES = ("practitioner", "accountant")
 FOLDERS = ("keys", "snapshots", "quarantine", "archive")
 IMPORTS = "imports"  # per-file import reports (import_reports.py), made by the first import
 PRACTICE_DOMAIN = "practice"
@@ -66,6 +69,15 @@ class Workspace:
 
     def exists(self) -> bool:
         return (self.root / IDENTITY).is_file()
+
+    @property
+    def role(self) -> str:
+        """ "accountant" for an accountant's workspace, else "practitioner" (a practice)."""
+        try:
+            text = (self.root / ROLE).read_text("ascii").strip()
+        except (OSError, UnicodeDecodeError):
+            return "practitioner"
+        return "accountant" if text == "accountant" else "practitioner"
 
     def require(self) -> Workspace:
         if not self.exists():
@@ -185,9 +197,15 @@ def init_workspace(
     *,
     now: datetime | None = None,
     work_factor: int | None = None,
-    actor: str = "practitioner",
+    role: str = "practitioner",
 ) -> InitResult:
-    """Create a new workspace. Refuses to touch an existing one or a non-empty folder."""
+    """Create a new workspace. Refuses to touch an existing one or a non-empty folder.
+
+    `role` "accountant" makes an accountant's workspace (`osteo keys new --role
+    accountant`): the same key files, used to open the bundles a practice shares.
+    """
+    if role not in ROLES:
+        raise WorkspaceError(f"rôle inconnu : {role}")
     workspace = Workspace(root)
     if workspace.exists():
         raise WorkspaceError(f"{root} contient déjà un espace de travail : rien n'a été modifié")
@@ -200,12 +218,14 @@ def init_workspace(
         make_private_dir(root / folder)
     atomic_write(root / RECIPIENTS, f"# {secrets.key_id}\n{secrets.recipient}\n".encode())
     atomic_write(root / "config.toml", CONFIG_TEMPLATE.encode())
+    if role == "accountant":
+        atomic_write(root / ROLE, b"accountant\n")
     # The identity file goes last: its presence is what makes the folder a workspace.
     _write_key_files(root, secrets, passphrase, code, work_factor)
     fsync_dir(root)
     unlocked = Unlocked(workspace, secrets)
     _UNLOCKED[root.resolve()] = secrets
-    unlocked.audit().append("init", actor=actor, now=now)
+    unlocked.audit().append("init", actor=role, now=now)
     return InitResult(unlocked, code)
 
 

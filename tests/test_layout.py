@@ -44,6 +44,7 @@ LAYERS: list[tuple[str, ...]] = [
     ("audit", "workspace"),
     ("import_reports", "ingest", "quarantine", "agent"),
     ("warehouse",),
+    ("share",),
     ("metrics.*",),
     ("dashboards.*",),
     ("report", "serve.*", "demo"),

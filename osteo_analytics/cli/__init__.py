@@ -53,8 +53,12 @@ def _register_commands() -> None:
     from osteo_analytics.cli.metrics import metrics, sql
     from osteo_analytics.cli.quarantine import quarantine
     from osteo_analytics.cli.serve import serve
+    from osteo_analytics.cli.share import share
 
-    commands = (synth, init, keys, import_, audit, demo, metrics, sql, quarantine, serve, lab)
+    commands = (
+        *(synth, init, keys, import_, audit, demo, metrics, sql, quarantine, serve, lab),
+        share,
+    )
     for command in commands:
         cli.add_command(command)
 

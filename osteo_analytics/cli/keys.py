@@ -107,3 +107,33 @@ def rotate(ctx: click.Context) -> None:
     )
     click.echo(f"Nouvelle clé : {unlocked.secrets.key_id}")
     _print_recovery_code(code)
+
+
+@keys.command()
+@click.option(
+    "--role",
+    type=click.Choice(["accountant"]),
+    required=True,
+    help="accountant : l'espace d'un expert-comptable ou d'une AGA, qui ouvre les lots "
+    "financiers que le cabinet lui chiffre.",
+)
+@click.pass_context
+def new(ctx: click.Context, role: str) -> None:
+    """Crée l'espace de travail d'un comptable, avec sa propre clé age.
+
+    Affiche la clé publique (age1…) à donner au cabinet pour `osteo share --to`, et le
+    code de secours une seule fois. La phrase de passe vient d'une saisie masquée
+    (demandée deux fois) ou de OSTEO_PASSPHRASE.
+    """
+    from osteo_analytics.workspace import Workspace, init_workspace
+
+    root = ctx.obj["workspace"]
+    if Workspace(root).exists():
+        raise UsageError(f"{root} contient déjà un espace de travail : rien n'a été modifié")
+    passphrase = secret(ENV_PASSPHRASE, "Nouvelle phrase de passe", confirm=True)
+    result = init_workspace(root, passphrase, role=role)
+    click.echo(f"Espace comptable créé : {root}")
+    click.echo("Clé publique à donner au cabinet (osteo share --to …) :")
+    click.echo("")
+    click.echo(f"    {result.unlocked.secrets.recipient}")
+    _print_recovery_code(result.recovery_code)

@@ -7,8 +7,9 @@ from pathlib import Path
 import click
 
 from osteo_analytics.cli.tools import server_options, unlock
+from osteo_analytics.errors import UsageError
 
-APP_CHOICES = ("revenue", "activity", "quality", "all")
+APP_CHOICES = ("revenue", "activity", "quality", "accountant", "all")
 
 
 @click.command()
@@ -16,15 +17,26 @@ APP_CHOICES = ("revenue", "activity", "quality", "all")
     "--app",
     "app",
     type=click.Choice(APP_CHOICES),
-    default="all",
-    show_default=True,
+    default=None,
     help="Application à servir : recettes (revenue), activité (activity), qualité et "
-    "conservation (quality), ou toutes.",
+    "conservation (quality), toutes les trois (all, le défaut), ou l'explorateur du "
+    "comptable (accountant, le défaut avec --bundle).",
+)
+@click.option(
+    "--bundle",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Un lot chiffré reçu du cabinet (osteo share), ouvert avec la clé de cet espace "
+    "(celui du comptable) : sert l'explorateur du comptable sur ce lot.",
 )
 @server_options(8866)
 @click.pass_context
 def serve(
-    ctx: click.Context, app: str, port: int, token_file: Path | None, log_file: Path | None
+    ctx: click.Context,
+    app: str | None,
+    bundle: Path | None,
+    port: int,
+    token_file: Path | None,
+    log_file: Path | None,
 ) -> None:
     """Sert les tableaux de bord en lecture seule sur 127.0.0.1 et affiche leur adresse.
 
@@ -33,9 +45,30 @@ def serve(
     jeton d'accès aléatoire, nouveau à chaque lancement. Ctrl-C arrête tout et ne laisse
     aucun fichier.
     """
-    from osteo_analytics.serve import APPS
+    from osteo_analytics.serve import ACCOUNTANT, APPS
     from osteo_analytics.serve import serve as run
+    from osteo_analytics.share import open_bundle
 
+    if bundle is not None and app not in (None, ACCOUNTANT):
+        raise UsageError("--bundle ne sert que l'explorateur du comptable (--app accountant)")
     unlocked = unlock(ctx)
-    apps = APPS if app == "all" else (app,)
-    run(unlocked, apps=apps, port=port, token_file=token_file, log_file=log_file, echo=click.echo)
+    if bundle is None and unlocked.workspace.role == "accountant":
+        raise UsageError(
+            "espace de comptable : donnez le lot reçu du cabinet avec --bundle FICHIER"
+        )
+    if bundle is not None:
+        # Opened once here: a wrong key or a damaged file is one line before any server.
+        with open_bundle(bundle, unlocked.identities, settings_root=unlocked.workspace.root):
+            pass
+        apps: tuple[str, ...] = (ACCOUNTANT,)
+    else:
+        apps = APPS if app in (None, "all") else (app,)
+    run(
+        unlocked,
+        apps=apps,
+        port=port,
+        token_file=token_file,
+        log_file=log_file,
+        bundle=bundle,
+        echo=click.echo,
+    )

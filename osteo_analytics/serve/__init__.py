@@ -38,6 +38,9 @@ from osteo_analytics.settings import ENV_WORKSPACE
 from osteo_analytics.workspace import Unlocked
 
 APPS = ("revenue", "activity", "quality")
+# The accountant's explorer: over an accountant's bundle (`--bundle`), or the practice's data.
+ACCOUNTANT = "accountant"
+ENV_BUNDLE = "OSTEO_BUNDLE"  # the bundle's path (no secret) for the accountant app's kernel
 _REDIRECT = (
     '<!doctype html><meta charset="utf-8"><meta http-equiv="refresh" content="0;url={url}">'
     "<title>osteo-analytics</title>"
@@ -48,6 +51,7 @@ DEFAULT_PORT = 8866
 _WITHHELD = (
     "OSTEO_PASSPHRASE",
     "OSTEO_EXCEL_PASSWORD",
+    "OSTEO_BUNDLE",
     "JUPYTER_TOKEN",
     "JUPYTER_CONFIG_DIR",
     "JUPYTER_CONFIG_PATH",
@@ -124,8 +128,12 @@ class Server:
         preheat: bool = True,
         extra: Sequence[Path] = (),
         log_file: Path | None = None,
+        bundle: Path | None = None,
     ) -> None:
         """Voila serving `apps`; or, given `lab_root`, JupyterLab rooted there (`osteo lab`).
+
+        `bundle`: an accountant's bundle the accountant app opens (its path reaches the
+        kernels in OSTEO_BUNDLE; the key to open it comes from the agent, as ever).
 
         `preheat` False starts each app's kernel when its page is asked for (cold), and
         `extra` notebooks are served beside the apps: both for the benchmarks only.
@@ -140,6 +148,7 @@ class Server:
         self.port = port
         self.token = secrets.token_urlsafe(32)
         self.token_file = token_file
+        self.bundle = bundle.resolve() if bundle is not None else None
         self.runtime = Path(tempfile.mkdtemp(prefix="osteo-serve-"))
         self._log: deque[str] = deque(maxlen=40)
         self._log_file = log_file
@@ -207,6 +216,7 @@ class Server:
         env.update(
             {
                 ENV_WORKSPACE: str(unlocked.workspace.root.resolve()),
+                **({ENV_BUNDLE: str(self.bundle)} if self.bundle is not None else {}),
                 "JUPYTER_TOKEN": self.token,  # read and removed by serve/voila.py
                 "JUPYTER_RUNTIME_DIR": str(self.runtime / "jupyter"),
                 "JUPYTER_NO_CONFIG": "1",  # no config file of the machine or the user
@@ -300,6 +310,7 @@ def serve(
     open_browser: bool = False,
     lab_root: Path | None = None,
     log_file: Path | None = None,
+    bundle: Path | None = None,
 ) -> int:
     """Serve until Ctrl-C or SIGTERM; print the URL once ready (and open it when
     `open_browser` and the desktop has a browser). Returns 0 once stopped."""
@@ -313,6 +324,7 @@ def serve(
             token_file=token_file,
             lab_root=lab_root,
             log_file=log_file,
+            bundle=bundle,
         ) as server:
             echo(f"{'JupyterLab prêt' if server.lab else 'Tableaux de bord prêts'} : {server.url}")
             if not (open_browser and server.open_browser()):
