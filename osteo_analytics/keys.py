@@ -26,7 +26,8 @@ _SECRETS_VERSION = 1
 _SECRETS_HEADER = "# osteo-analytics workspace secrets"
 
 
-def _key_id(recipient: str) -> str:
+def key_id(recipient: str) -> str:
+    """Names an age key: first 16 hex digits of SHA-256 of its `age1…` recipient."""
     return hashlib.sha256(recipient.encode()).hexdigest()[:16]
 
 
@@ -65,7 +66,7 @@ class Secrets:
             identity=identity.secret,
             pseudonym_key=randbytes(32),
             restic_password=base64.urlsafe_b64encode(randbytes(32)).rstrip(b"=").decode(),
-            key_id=_key_id(identity.recipient),
+            key_id=key_id(identity.recipient),
             created_at=(now or datetime.now(UTC)).astimezone(UTC).replace(microsecond=0),
         )
 
@@ -75,7 +76,7 @@ class Secrets:
         return replace(
             self,
             identity=identity.secret,
-            key_id=_key_id(identity.recipient),
+            key_id=key_id(identity.recipient),
             created_at=(now or datetime.now(UTC)).astimezone(UTC).replace(microsecond=0),
             retired_identities=(),
         )
@@ -147,7 +148,7 @@ class Secrets:
         if (
             len(secrets.pseudonym_key) != 32
             or len(secrets.restic_password) < 32
-            or secrets.key_id != _key_id(identity.recipient)
+            or secrets.key_id != key_id(identity.recipient)
             or secrets.created_at.tzinfo is None
         ):
             raise IntegrityError(

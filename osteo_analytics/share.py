@@ -52,6 +52,7 @@ from osteo_analytics import snapshots, vault
 from osteo_analytics.atomic import atomic_write
 from osteo_analytics.contracts.model import load_contracts
 from osteo_analytics.errors import IntegrityError, UsageError
+from osteo_analytics.keys import key_id
 from osteo_analytics.pseudonymize.primitives import derive_key, repseudonymize_array
 from osteo_analytics.settings import SETTINGS, load_settings
 from osteo_analytics.warehouse import Warehouse, load_warehouse, open_warehouse
@@ -79,14 +80,9 @@ COLUMNS: Mapping[str, tuple[str, ...]] = {
 _MAX_BUNDLE = 2 << 30  # 2 GiB of plaintext: far beyond a practice's twenty years
 
 
-def key_id(recipient: str) -> str:
-    """The accountant's key id: first 16 hex digits of SHA-256 of the `age1…` recipient."""
-    return hashlib.sha256(vault.parse_recipient(recipient).encode()).hexdigest()[:16]
-
-
 def share_domain(recipient: str) -> str:
-    """The pseudonym domain of an accountant: `share:<key id>`."""
-    return f"share:{key_id(recipient)}"
+    """The pseudonym domain of an accountant: `share:<key id>` (`keys.key_id`)."""
+    return f"share:{key_id(vault.parse_recipient(recipient))}"
 
 
 @dataclass(frozen=True)

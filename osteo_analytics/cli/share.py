@@ -102,6 +102,11 @@ def share(
         f"Lot écrit : {out} ({rows['invoices']} factures, {rows['payments']} paiements, "
         f"du {start:%d/%m/%Y} au {end:%d/%m/%Y})"
     )
+    if not rows["invoices"] and not rows["payments"]:
+        click.echo(
+            "Attention : aucune facture ni aucun paiement dans cette période : le lot est vide.",
+            err=True,
+        )
     if result.manifest.payments_unattributed:
         click.echo(
             f"Attention : {result.manifest.payments_unattributed} paiement(s) de la période "
