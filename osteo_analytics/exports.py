@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import functools
 import io
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -76,7 +77,7 @@ WHERE in_period(paid_on, $date_from, $date_to)
 ORDER BY paid_on, invoice_number, payment_id
 """
 _MONTHS_SQL = """
-SELECT period_start, cb, cheque, especes, virement, autre, amount
+SELECT period_start AS month, * EXCLUDE (period_start)
 FROM receipts_by_period('month', $date_from, $date_to, practitioners := $practitioners)
 ORDER BY period_start
 """
@@ -184,7 +185,8 @@ def _method_label(code: str | None) -> str:
 
 # --- livre-journal ------------------------------------------------------------------------
 
-JOURNAL_HEADER = ("Date", "N° de facture", "Patient (pseudonyme)", "Montant", "Mode de règlement")
+PATIENT = "Patient (pseudonyme)"
+JOURNAL_HEADER = ("Date", "N° de facture", PATIENT, "Montant", "Mode de règlement")
 
 
 def journal(wh: Warehouse, year: int, practitioner: str | None = None) -> Export:
@@ -286,123 +288,96 @@ def _text(header: str, key: str, names: Mapping[str, str] | None = None) -> Colu
     return Column(header, key, None, (lambda v: names.get(v, v)) if names else None)
 
 
+@functools.cache
+def sheet_layouts() -> dict[str, tuple[Column, ...]]:
+    """The workbook's sheets in order: title → columns (French headers, keys, formats)."""
+    methods = labels("payments", "method")
+    by_method = tuple(_euro(label, code) for code, label in methods.items())
+    method = _text("Mode de règlement", "method", methods)
+    number, patient = _text("N° de facture", "invoice_number"), _text(PATIENT, "patient_key")
+    issued, payment = _date("Date d'émission", "issued_on"), _text("N° de paiement", "payment_id")
+    amount, month = _euro("Montant", "amount"), Column("Mois", "month", MONTH_FORMAT)
+    return {
+        "Journal": (
+            *(_date("Date", "paid_on"), payment, number, patient, amount, method),
+            *(_euro("Total du jour", "day_total"), _euro("Cumul", "running_total")),
+        ),
+        "Factures": (
+            *(number, issued, amount, _text("Statut", "status", labels("invoices", "status"))),
+            *(patient, _text("Praticien", "practitioner_id")),
+            _text("Remplace la facture", "replaces_invoice_number"),
+            _text("Annule la facture", "cancels_invoice_number"),
+        ),
+        "Paiements": (
+            *(_date("Date d'encaissement", "paid_on"), payment, number),
+            *(_date("Date de la facture", "issued_on"), amount, method, patient),
+        ),
+        "Numérotation": (
+            *(_text("Anomalie", "anomaly", ANOMALY_LABELS), _text("Série", "prefix")),
+            *(_count("Année", "year"), number, issued, _text("N° lié", "related_number")),
+            _count("Numéros manquants", "missing"),
+        ),
+        "Rapprochement": (
+            *(_text("Écart", "kind", DISCREPANCY_LABELS), number, issued),
+            *(_euro("Montant dû", "amount"), _euro("Encaissé", "received")),
+            _euro("Différence", "difference"),
+        ),
+        "Recettes par mois": (month, *by_method, _euro("Total encaissé", "amount")),
+        "2035": (
+            *(_count("Année", "year"), _euro("Recettes", "receipts")),
+            *(
+                _euro("Remboursements", "refunds"),
+                _euro("Recettes nettes (ligne AA)", "net_receipts"),
+            ),
+            *(_count("Nombre d'encaissements", "payments"), *by_method),
+        ),
+        "Micro-BNC": (
+            *(month, _euro("Encaissé", "received"), _euro("Cumul de l'année", "year_to_date")),
+            *(_euro("Seuil", "threshold"), _euro("Reste sous le seuil", "remaining")),
+            Column("Seuil dépassé", "exceeded", None, lambda v: "Oui" if v else "Non"),
+        ),
+    }
+
+
 def workbook(wh: Warehouse, year: int, practitioner: str | None = None) -> Export:
     """The accountant's workbook of `year`: one sheet per view, French headers and formats.
 
-    Sheets: Journal, Factures, Paiements, Numérotation, Rapprochement, Recettes par mois,
-    2035, Micro-BNC. Amounts are numbers formatted in euros, dates real dates shown
-    JJ/MM/AAAA, the header row frozen; every text cell is neutralised (`neutralise`).
+    Sheets (`sheet_layouts`): Journal, Factures, Paiements, Numérotation, Rapprochement,
+    Recettes par mois, 2035, Micro-BNC. Amounts are numbers formatted in euros, dates real
+    dates shown JJ/MM/AAAA, the header row frozen; every text cell is neutralised
+    (`neutralise`). The Journal ends with a bold total row.
     """
     from openpyxl import Workbook
 
     start, end = year_period(wh, year)
-    who = wh.practitioner_filter(practitioner)
-    params = {"date_from": start, "date_to": end, "practitioners": who}
-    methods = labels("payments", "method")
+    params = {
+        "date_from": start,
+        "date_to": end,
+        "practitioners": wh.practitioner_filter(practitioner),
+    }
+
+    def metric(name: str) -> pd.DataFrame:
+        return metrics.METRICS[name].run(wh, **params)
+
+    frames = {
+        "Journal": metric("livre_journal"),
+        "Factures": wh.query(_INVOICES_SQL, params),
+        "Paiements": wh.query(_PAYMENTS_SQL, params),
+        "Numérotation": metric("invoice_numbering"),
+        "Rapprochement": metric("reconciliation"),
+        "Recettes par mois": wh.query(_MONTHS_SQL, params),
+        "2035": metric("tax_2035"),
+        "Micro-BNC": metric("micro_bnc"),
+    }
     book = Workbook()
     book.remove(book.active)
-
-    journal_rows = _records(metrics.livre_journal(wh, start, end, practitioners=practitioner))
-    write_sheet(
-        book.create_sheet("Journal"),
-        [
-            _date("Date", "paid_on"),
-            _text("N° de paiement", "payment_id"),
-            _text("N° de facture", "invoice_number"),
-            _text("Patient (pseudonyme)", "patient_key"),
-            _euro("Montant", "amount"),
-            _text("Mode de règlement", "method", methods),
-            _euro("Total du jour", "day_total"),
-            _euro("Cumul", "running_total"),
-        ],
-        journal_rows,
-        total={"payment_id": f"Total {year}", "amount": sum(r["amount"] for r in journal_rows)},
-    )
-    write_sheet(
-        book.create_sheet("Factures"),
-        [
-            _text("N° de facture", "invoice_number"),
-            _date("Date d'émission", "issued_on"),
-            _euro("Montant", "amount"),
-            _text("Statut", "status", labels("invoices", "status")),
-            _text("Patient (pseudonyme)", "patient_key"),
-            _text("Praticien", "practitioner_id"),
-            _text("Remplace la facture", "replaces_invoice_number"),
-            _text("Annule la facture", "cancels_invoice_number"),
-        ],
-        _records(wh.query(_INVOICES_SQL, params)),
-    )
-    write_sheet(
-        book.create_sheet("Paiements"),
-        [
-            _date("Date d'encaissement", "paid_on"),
-            _text("N° de paiement", "payment_id"),
-            _text("N° de facture", "invoice_number"),
-            _date("Date de la facture", "issued_on"),
-            _euro("Montant", "amount"),
-            _text("Mode de règlement", "method", methods),
-            _text("Patient (pseudonyme)", "patient_key"),
-        ],
-        _records(wh.query(_PAYMENTS_SQL, params)),
-    )
-    write_sheet(
-        book.create_sheet("Numérotation"),
-        [
-            _text("Anomalie", "anomaly", ANOMALY_LABELS),
-            _text("Série", "prefix"),
-            _count("Année", "year"),
-            _text("N° de facture", "invoice_number"),
-            _date("Date d'émission", "issued_on"),
-            _text("N° lié", "related_number"),
-            _count("Numéros manquants", "missing"),
-        ],
-        _records(metrics.invoice_numbering(wh, start, end, practitioners=practitioner)),
-    )
-    write_sheet(
-        book.create_sheet("Rapprochement"),
-        [
-            _text("Écart", "kind", DISCREPANCY_LABELS),
-            _text("N° de facture", "invoice_number"),
-            _date("Date d'émission", "issued_on"),
-            _euro("Montant dû", "amount"),
-            _euro("Encaissé", "received"),
-            _euro("Différence", "difference"),
-        ],
-        _records(metrics.reconciliation(wh, start, end, practitioners=practitioner)),
-    )
-    write_sheet(
-        book.create_sheet("Recettes par mois"),
-        [
-            Column("Mois", "period_start", MONTH_FORMAT),
-            *(_euro(label, code) for code, label in methods.items()),
-            _euro("Total encaissé", "amount"),
-        ],
-        _records(wh.query(_MONTHS_SQL, params)),
-    )
-    write_sheet(
-        book.create_sheet("2035"),
-        [
-            _count("Année", "year"),
-            _euro("Recettes", "receipts"),
-            _euro("Remboursements", "refunds"),
-            _euro("Recettes nettes (ligne AA)", "net_receipts"),
-            _count("Nombre d'encaissements", "payments"),
-            *(_euro(label, code) for code, label in methods.items()),
-        ],
-        _records(metrics.tax_2035(wh, start, end, practitioners=practitioner)),
-    )
-    write_sheet(
-        book.create_sheet("Micro-BNC"),
-        [
-            Column("Mois", "month", MONTH_FORMAT),
-            _euro("Encaissé", "received"),
-            _euro("Cumul de l'année", "year_to_date"),
-            _euro("Seuil", "threshold"),
-            _euro("Reste sous le seuil", "remaining"),
-            Column("Seuil dépassé", "exceeded", None, lambda v: "Oui" if v else "Non"),
-        ],
-        _records(metrics.micro_bnc(wh, start, end, practitioners=practitioner)),
-    )
+    journal_rows = _records(frames["Journal"])
+    totals = {
+        "Journal": {"payment_id": f"Total {year}", "amount": sum(r["amount"] for r in journal_rows)}
+    }
+    for title, columns in sheet_layouts().items():
+        rows = _records(frames[title])
+        write_sheet(book.create_sheet(title), columns, rows, total=totals.get(title))
     out = io.BytesIO()
     book.save(out)
     name = f"recettes-{_suffix(year, practitioner)}.xlsx"
