@@ -73,6 +73,7 @@ Surfaces
     dashboards/quality.py         quality app: imports file by file, retention, backups
     dashboards/app.py             the apps in a notebook: filter widgets, checked, and outputs
     report.py                     terminal reports of imports and of the generator
+    exports.py                    the accountant's files of a year: livre-journal, FEC, workbook
     serve/                        `osteo serve`: agent, private runtime folder, Voila process
     serve/kernels.py              the servers' kernels: this Python's, over Unix sockets
     serve/voila.py                the Voila process: token, 127.0.0.1, landing page, no CDN
@@ -88,6 +89,7 @@ Surfaces
     cli/audit.py                  `osteo audit`
     cli/demo.py                   `osteo demo`
     cli/metrics.py                `osteo metrics`, `osteo sql`
+    cli/export.py                 `osteo export`
     cli/quarantine.py             `osteo quarantine`
     cli/serve.py                  `osteo serve`
     cli/lab.py                    `osteo lab`

@@ -31,6 +31,8 @@ class Hint(StrEnum):
     LIST_QUARANTINES = "list_quarantines"  # an unknown quarantine set: list the known ones
     AGENT = "agent"  # a dashboard kernel without its server's unlock agent: open it via serve
     LIST_PRACTITIONERS = "list_practitioners"  # an unknown practitioner id: list the known ones
+    GIVE_SIREN = "give_siren"  # the FEC's file name needs the SIREN: give it or set it
+    CHOOSE_PRACTITIONER = "choose_practitioner"  # one taxpayer per file: name the practitioner
 
 
 class OsteoError(Exception):

@@ -25,6 +25,8 @@ class Setting:
     name: str
     default: Any
     help: str
+    # The types config.toml may give (default: the default's type).
+    types: tuple[type, ...] = ()
 
 
 # Every setting here is read somewhere in the package (tests/test_docs.py checks it); one
@@ -54,6 +56,13 @@ SETTINGS: tuple[Setting, ...] = (
         "micro_bnc_threshold",
         {"2023": "77700", "2024": "77700", "2025": "77700", "2026": "83600"},
         "Micro-BNC revenue threshold per year, in euros (strings, exact decimals).",
+    ),
+    Setting(
+        "siren",
+        "",
+        "SIREN of the practice (9 digits), or a table practitioner_id -> SIREN for a shared"
+        " cabinet: names the FEC file. Not a secret; `osteo export fec --siren` overrides it.",
+        (str, dict),
     ),
 )
 
@@ -93,9 +102,11 @@ def load_settings(workspace: Path) -> dict[str, Any]:
             raise InputError(
                 f"config.toml : réglage inconnu « {name} » (réglages : {', '.join(_BY_NAME)})"
             )
-        if not isinstance(value, type(setting.default)):
+        types = setting.types or (type(setting.default),)
+        if not isinstance(value, types):
             raise InputError(
-                f"config.toml : « {name} » doit être de type {type(setting.default).__name__}"
+                f"config.toml : « {name} » doit être de type"
+                f" {' ou '.join(t.__name__ for t in types)}"
             )
         values[name] = value
     _check_timezone(values["timezone"])

@@ -19,7 +19,7 @@ import openpyxl
 import pytest
 from msoffcrypto.format.ooxml import OOXMLFile
 
-from osteo_analytics import agent, errors, quarantine, snapshots, workspace
+from osteo_analytics import agent, errors, exports, quarantine, snapshots, workspace
 from osteo_analytics.cli import cli
 from osteo_analytics.cli.messages import ADVICE, describe
 from osteo_analytics.errors import Hint, OsteoError
@@ -235,6 +235,15 @@ TRIGGERS: dict[str, tuple[Hint, Callable[[Path], object]]] = {
         lambda tmp: agent.fetch_secrets(tmp / "agent.sock"),
     ),
     "unknown practitioner": (Hint.LIST_PRACTITIONERS, _unknown_practitioner),
+    "a FEC without SIREN": (Hint.GIVE_SIREN, lambda tmp: exports.siren_of("", None)),
+    "a practitioner without SIREN": (
+        Hint.GIVE_SIREN,
+        lambda tmp: exports.siren_of({"PR-A": "732829320"}, "PR-B"),
+    ),
+    "a cabinet's FEC under two SIRENs": (
+        Hint.CHOOSE_PRACTITIONER,
+        lambda tmp: exports.siren_of({"PR-A": "732829320", "PR-B": "552100554"}, None),
+    ),
 }
 
 

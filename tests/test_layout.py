@@ -47,7 +47,7 @@ LAYERS: list[tuple[str, ...]] = [
     ("share",),
     ("metrics.*",),
     ("dashboards.*",),
-    ("report", "serve.*", "demo"),
+    ("report", "exports", "serve.*", "demo"),
     ("cli.*",),
 ]
 # `osteo_analytics.open_warehouse` is the public façade: the root package imports the

@@ -521,6 +521,7 @@ def test_fec_rows(hand: Warehouse) -> None:
         "JournalCode", "JournalLib", "EcritureNum", "EcritureDate", "CompteNum", "CompteLib",
         "CompAuxNum", "CompAuxLib", "PieceRef", "PieceDate", "EcritureLib", "Debit", "Credit",
         "EcritureLet", "DateLet", "ValidDate", "Montantdevise", "Idevise",
+        "DateRglt", "ModeRglt", "NatOp", "IdClient",
     ]  # fmt: skip
     assert [
         (
@@ -538,6 +539,14 @@ def test_fec_rows(hand: Warehouse) -> None:
         ("RE000002", D(2025, 1, 8), "530000", "25003", E("0.00"), E("55.00")),  # refund
         ("RE000002", D(2025, 1, 8), "706000", "25003", E("55.00"), E("0.00")),
     ]
+    # The settlement fields of a BNC on a cash basis (art. A47 A-1 LPF, II).
+    assert [(r["DateRglt"], r["ModeRglt"], r["NatOp"]) for r in rows] == [
+        (D(2025, 1, 7), "especes", "Honoraires"),
+        (D(2025, 1, 7), "especes", "Honoraires"),
+        (D(2025, 1, 8), "especes", "Remboursement d'honoraires"),
+        (D(2025, 1, 8), "especes", "Remboursement d'honoraires"),
+    ]
+    assert {r["IdClient"] for r in rows} == {ADULT}  # the patient's pseudonym, never a name
     everything = metrics.fec(hand)
     # receipts 40 + 55 + 50 + 55 + 30 + 40 + 20 = 290, plus the 55 refund on the other side
     assert everything["Debit"].sum() == everything["Credit"].sum() == E("345.00")

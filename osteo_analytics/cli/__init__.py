@@ -47,6 +47,7 @@ def _register_commands() -> None:
     """One module per command group (this package), added in the order `--help` lists."""
     from osteo_analytics.cli.audit import audit
     from osteo_analytics.cli.demo import demo
+    from osteo_analytics.cli.export import export
     from osteo_analytics.cli.imports import import_, synth
     from osteo_analytics.cli.keys import init, keys
     from osteo_analytics.cli.lab import lab
@@ -56,8 +57,19 @@ def _register_commands() -> None:
     from osteo_analytics.cli.share import share
 
     commands = (
-        *(synth, init, keys, import_, audit, demo, metrics, sql, quarantine, serve, lab),
+        synth,
+        init,
+        keys,
+        import_,
+        audit,
+        demo,
+        metrics,
+        sql,
+        export,
         share,
+        quarantine,
+        serve,
+        lab,
     )
     for command in commands:
         cli.add_command(command)

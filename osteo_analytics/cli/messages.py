@@ -40,6 +40,11 @@ ADVICE: dict[Hint, str] = {
     Hint.LIST_PRACTITIONERS: (
         ' ; `osteo sql -c "SELECT * FROM practitioners"` donne ceux de l\'instantané'
     ),
+    Hint.GIVE_SIREN: (
+        " : indiquez --siren NUMÉRO, ou le réglage « siren » dans le config.toml de l'espace"
+        " de travail"
+    ),
+    Hint.CHOOSE_PRACTITIONER: " ; précisez --practitioner ID (un fichier par praticien)",
 }
 
 
