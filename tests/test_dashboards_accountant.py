@@ -12,6 +12,7 @@ import base64
 import datetime as dt
 import html
 import re
+import urllib.request
 from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
@@ -19,6 +20,7 @@ from pathlib import Path
 import pytest
 
 from osteo_analytics import metrics, workspace
+from osteo_analytics.dashboards import app
 from osteo_analytics.dashboards.accountant import (
     PAGE_SIZE,
     SEARCH_MAX,
@@ -32,7 +34,7 @@ from osteo_analytics.dashboards.accountant import (
 from osteo_analytics.errors import UsageError
 from osteo_analytics.formatting import euros
 from osteo_analytics.warehouse import Warehouse, open_warehouse
-from tests.conftest import PASSPHRASE, served_workspace
+from tests.conftest import PASSPHRASE, served_workspace, start_server, stop_server
 
 D = dt.date
 YEAR = 2025  # the shared practice's one year
@@ -304,7 +306,7 @@ def test_crossing_day_on_exact_cases() -> None:
     )
 
 
-# --- downloads -----------------------------------------------------------
+# --- downloads, the app hook -----------------------------------------------------------
 
 
 def test_a_download_offers_exactly_the_bytes_the_callable_made(wh: Warehouse) -> None:
@@ -346,6 +348,13 @@ def test_a_download_offers_exactly_the_bytes_the_callable_made(wh: Warehouse) ->
     assert "aucun encaissement cette année" in board.download_status.value
 
 
+def test_the_app_module_builds_the_accountant_app_over_a_warehouse(wh: Warehouse) -> None:
+    widget = app.accountant(wh)
+    titles = [getattr(w, "value", "") for w in widget.children]
+    assert any("Comptabilité — 1 janv. – 31 déc. 2025" in t for t in titles)
+    assert (Path(__file__).parents[1] / "notebooks" / "accountant.ipynb").is_file()
+
+
 def test_redrawing_leaves_no_widget_behind(board: AccountantDashboard) -> None:
     from ipywidgets.widgets.widget import _instances
 
@@ -354,3 +363,29 @@ def test_redrawing_leaves_no_widget_behind(board: AccountantDashboard) -> None:
     board.refresh()
     assert len(_instances) == before
     assert board.status.value == ""
+
+
+def test_osteo_serve_serves_the_accountant_app_alone(
+    blank_workspace: Path, practice: Path, tmp_path: Path
+) -> None:
+    """`osteo serve --app accountant` over a practice: the landing page links the
+    accountant's app only, and its kernel builds the dashboard (its table styles are in
+    the rendered widget's text)."""
+    ws = served_workspace(blank_workspace, practice, tmp_path / "ws")
+    server = start_server(ws, tmp_path, "--app", "accountant")
+    try:
+        request = urllib.request.Request(server.url, headers={"Cookie": server.cookie})
+        with urllib.request.urlopen(request, timeout=60) as response:
+            landing = response.read().decode()
+        assert re.findall(r'href="(/voila/render/[^"]+)"', landing) == [
+            "/voila/render/accountant.ipynb"
+        ]
+        request = urllib.request.Request(
+            f"{server.base}/voila/render/accountant.ipynb", headers={"Cookie": server.cookie}
+        )
+        with urllib.request.urlopen(request, timeout=600) as response:
+            assert response.status == 200
+            body = response.read().decode()
+        assert "osteo-table" in body and "Traceback" not in body and "Erreur" not in body
+    finally:
+        stop_server(server)

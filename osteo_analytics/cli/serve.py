@@ -8,7 +8,7 @@ import click
 
 from osteo_analytics.cli.tools import server_options, unlock
 
-APP_CHOICES = ("revenue", "activity", "quality", "all")
+APP_CHOICES = ("revenue", "activity", "quality", "accountant", "all")
 
 
 @click.command()
@@ -19,7 +19,7 @@ APP_CHOICES = ("revenue", "activity", "quality", "all")
     default="all",
     show_default=True,
     help="Application à servir : recettes (revenue), activité (activity), qualité et "
-    "conservation (quality), ou toutes.",
+    "conservation (quality), comptabilité (accountant), ou les trois premières (all).",
 )
 @server_options(8866)
 @click.pass_context

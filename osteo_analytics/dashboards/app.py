@@ -45,6 +45,8 @@ APPS: dict[str, Callable[..., Page]] = {
     "activity": activity.build,
     "quality": quality.build,
 }
+# The accountant's app is a widget of its own (`dashboards.accountant`), not a `Page`.
+ACCOUNTANT = "accountant"
 MONTHS = [(format_date(dt.date(2000, m, 1), "MMM", locale=LOCALE), m) for m in range(1, 13)]
 # The quality app is about imports, keep periods and backups: no period to choose there.
 PERIODLESS = {"quality"}
@@ -253,18 +255,39 @@ def _month_end(first: dt.date) -> dt.date:
 _OPENED: dict[str, tuple[Unlocked, Warehouse]] = {}
 
 
+def _current() -> tuple[Unlocked, Warehouse]:
+    """The workspace lent by the agent and its warehouse, opened once per kernel."""
+    if "current" not in _OPENED:
+        unlocked = connect()
+        _OPENED["current"] = (unlocked, open_warehouse(unlocked))
+    return _OPENED["current"]
+
+
+def _open_accountant() -> Warehouse:
+    """The accountant app's warehouse (for now the practice's, as the other apps')."""
+    return _current()[1]
+
+
+def accountant(wh: Warehouse, downloads: Sequence[Any] = ()) -> widgets.Widget:
+    """The accountant's app over `wh` (`dashboards.accountant`), as one widget."""
+    # Imported here: the accountant app is built on this module's helpers.
+    from osteo_analytics.dashboards.accountant import AccountantDashboard
+
+    return AccountantDashboard(wh, downloads).widget
+
+
 def show(app: str) -> None:
-    """Display `app` (revenue, activity or quality) in this notebook.
+    """Display `app` (revenue, activity, quality or accountant) in this notebook.
 
     The workspace comes from the agent of the server that started this kernel, and its
     snapshot is decrypted once per kernel. An error is one French line, no traceback.
     """
     try:
-        if "current" not in _OPENED:
-            unlocked = connect()
-            _OPENED["current"] = (unlocked, open_warehouse(unlocked))
-        unlocked, wh = _OPENED["current"]
-        dashboard = Dashboard(app, wh, unlocked)
+        if app == ACCOUNTANT:
+            widget = accountant(_open_accountant())
+        else:
+            unlocked, wh = _current()
+            widget = Dashboard(app, wh, unlocked).widget
     except OsteoError as error:
         display(widgets.HTML(_status(str(error))))
         return
@@ -272,4 +295,4 @@ def show(app: str) -> None:
         log.exception("dashboard %s", app)
         display(widgets.HTML(_status(INTERNAL)))
         return
-    display(dashboard.widget)
+    display(widget)
