@@ -26,7 +26,7 @@ import logging
 import mimetypes
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -40,11 +40,12 @@ from osteo_analytics.contracts.model import labels
 from osteo_analytics.dashboards import theme
 from osteo_analytics.dashboards.app import (
     INTERNAL,
-    MONTHS,
     _close,
-    _month_end,
     _section,
     _status,
+    checked_period,
+    last_month,
+    period_controls,
 )
 from osteo_analytics.dashboards.page import Filters, Html, call
 from osteo_analytics.errors import OsteoError, UsageError
@@ -169,16 +170,8 @@ class Query:
         return Filters(self.date_from, self.date_to, chosen, compare=False)
 
     def params(self) -> dict[str, Any]:
-        return {
-            "date_from": self.date_from,
-            "date_to": self.date_to,
-            "practitioner": self.practitioner,
-            "method": self.method,
-            "status": self.status,
-            "amount_min": self.amount_min,
-            "amount_max": self.amount_max,
-            "search": self.search,
-        }
+        """The explorer query's parameters: every field but the year."""
+        return {k: v for k, v in asdict(self).items() if k != "year"}
 
 
 # --- pure functions ----------------------------------------------------------------------
@@ -360,22 +353,7 @@ class AccountantDashboard:
                 "SELECT practitioner_id, display_name FROM practitioners ORDER BY display_name"
             ).fetchall()
         }
-        latest = self.years[0] if self.years else wh.today.year
-        self.year = widgets.Dropdown(
-            options=[(str(y), y) for y in self.years] or [(str(latest), latest)],
-            value=latest,
-            description="Année",
-            style=_WIDE,
-            layout=widgets.Layout(width="9em"),
-        )
-        self.months = widgets.SelectionRangeSlider(
-            options=MONTHS,
-            index=(0, self._last_month(latest) - 1),
-            description="Mois",
-            continuous_update=False,
-            style=_WIDE,
-            layout=widgets.Layout(width="24em"),
-        )
+        self.year, self.months = period_controls(wh, self.years)
         self.practitioner = self._dropdown(
             "Praticien", ALL_PRACTITIONERS, self.practitioners.items()
         )
@@ -483,24 +461,11 @@ class AccountantDashboard:
             [widgets.HTML(_CSS), self.title, period, self.status, explorer, self.body, downloads]
         )
 
-    def _last_month(self, year: int) -> int:
-        span = self.wh.span
-        return span[1].month if span is not None and span[1].year == year else 12
-
     # --- what the widgets say, checked ------------------------------------------------------
 
     def query(self) -> Query:
         """The widgets' values, checked; UsageError (French) for one they should never hold."""
-        year, months = self.year.value, self.months.value
-        if not isinstance(year, int) or isinstance(year, bool) or year not in self.years:
-            raise UsageError("année inconnue : choisissez-en une de la liste")
-        if (
-            not isinstance(months, tuple)
-            or len(months) != 2
-            or not all(isinstance(m, int) and 1 <= m <= 12 for m in months)
-            or months[0] > months[1]
-        ):
-            raise UsageError("mois : choisissez un premier et un dernier mois dans l'ordre")
+        start, end = checked_period(self.year.value, self.months.value, self.years)
         practitioner = self.practitioner.value
         if practitioner is not None and practitioner not in self.practitioners:
             raise UsageError("praticien inconnu : choisissez-en un de la liste")
@@ -517,9 +482,9 @@ class AccountantDashboard:
         if not isinstance(search, str) or len(search) > SEARCH_MAX:
             raise UsageError(f"numéro de facture : {SEARCH_MAX} caractères au plus")
         return Query(
-            year=year,
-            date_from=dt.date(year, months[0], 1),
-            date_to=_month_end(dt.date(year, months[1], 1)),
+            year=start.year,
+            date_from=start,
+            date_to=end,
             practitioner=practitioner,
             method=method,
             status=status,
@@ -540,7 +505,7 @@ class AccountantDashboard:
     def _period_changed(self, change: dict[str, Any]) -> None:
         if change.get("owner") is self.year and change.get("new") in self.years:
             with self.months.hold_trait_notifications():
-                self.months.index = (0, self._last_month(change["new"]) - 1)
+                self.months.index = (0, last_month(self.wh, change["new"]) - 1)
         self.page = 1
         self.refresh()
 
