@@ -72,6 +72,7 @@ Surfaces
     dashboards/activity.py        activity app: consultations, patients, returns, when, who
     dashboards/quality.py         quality app: imports file by file, retention, backups
     dashboards/app.py             the apps in a notebook: filter widgets, checked, and outputs
+    dashboards/accountant.py      accountant app: invoices, numbering, receipts, 2035, micro-BNC
     report.py                     terminal reports of imports and of the generator
     exports.py                    the accountant's files of a year: livre-journal, FEC, workbook
     serve/                        `osteo serve`: agent, private runtime folder, Voila process

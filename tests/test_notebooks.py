@@ -11,7 +11,7 @@ import pytest
 from tests.conftest import ROOT
 
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
-APPS = ("revenue", "activity", "quality")
+APPS = ("revenue", "activity", "quality", "accountant")
 
 
 def test_every_app_has_its_notebook() -> None:

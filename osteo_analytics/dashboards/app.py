@@ -45,6 +45,8 @@ APPS: dict[str, Callable[..., Page]] = {
     "activity": activity.build,
     "quality": quality.build,
 }
+# The accountant's app is a widget of its own (`dashboards.accountant`), not a `Page`.
+ACCOUNTANT = "accountant"
 MONTHS = [(format_date(dt.date(2000, m, 1), "MMM", locale=LOCALE), m) for m in range(1, 13)]
 # The quality app is about imports, keep periods and backups: no period to choose there.
 PERIODLESS = {"quality"}
@@ -66,22 +68,7 @@ class Dashboard:
         self.app, self.wh, self.unlocked = app, wh, unlocked
         self.years = self._years()
         self.practitioners = self._practitioners()
-        latest = self.years[0] if self.years else wh.today.year
-        self.year = widgets.Dropdown(
-            options=[(str(y), y) for y in self.years] or [(str(latest), latest)],
-            value=latest,
-            description="Année",
-            style=_WIDE,
-            layout=widgets.Layout(width="9em"),
-        )
-        self.months = widgets.SelectionRangeSlider(
-            options=MONTHS,
-            index=(0, self._last_month(latest) - 1),
-            description="Mois",
-            continuous_update=False,
-            style=_WIDE,
-            layout=widgets.Layout(width="24em"),
-        )
+        self.year, self.months = period_controls(wh, self.years)
         self.chosen = {
             pid: widgets.Checkbox(
                 value=True, description=name, indent=False, layout=widgets.Layout(width="auto")
@@ -139,8 +126,7 @@ class Dashboard:
         return list(range(span[1].year, span[0].year - 1, -1))
 
     def _last_month(self, year: int) -> int:
-        span = self.wh.span
-        return span[1].month if span is not None and span[1].year == year else 12
+        return last_month(self.wh, year)
 
     def _practitioners(self) -> dict[str, str]:
         frame = metrics.revenue_by_practitioner(self.wh)
@@ -152,23 +138,13 @@ class Dashboard:
 
     def filters(self) -> Filters:
         """The widgets' values as `Filters`; OsteoError for a value they should never hold."""
-        year, months, compare = self.year.value, self.months.value, self.compare.value
-        if not isinstance(year, int) or isinstance(year, bool) or year not in self.years:
-            raise UsageError("année inconnue : choisissez-en une de la liste")
-        if (
-            not isinstance(months, tuple)
-            or len(months) != 2
-            or not all(isinstance(m, int) and 1 <= m <= 12 for m in months)
-            or months[0] > months[1]
-        ):
-            raise UsageError("mois : choisissez un premier et un dernier mois dans l'ordre")
+        start, end = checked_period(self.year.value, self.months.value, self.years)
+        compare = self.compare.value
         if not isinstance(compare, bool):
             raise UsageError("comparaison : oui ou non")
         chosen = tuple(pid for pid, box in self.chosen.items() if box.value is True)
         if not chosen and self.chosen:
             raise UsageError("praticiens : cochez-en au moins un")
-        start = dt.date(year, months[0], 1)
-        end = _month_end(dt.date(year, months[1], 1))
         everyone = len(chosen) == len(self.chosen)
         return Filters(start, end, None if everyone else chosen, compare)
 
@@ -205,6 +181,50 @@ class Dashboard:
         if self.app == "quality":
             return quality.build(self.wh, filters, self.unlocked)
         return APPS[self.app](self.wh, filters)
+
+
+def last_month(wh: Warehouse, year: int) -> int:
+    """The last month of `year` the warehouse's span covers (12 for an earlier year)."""
+    span = wh.span
+    return span[1].month if span is not None and span[1].year == year else 12
+
+
+def period_controls(
+    wh: Warehouse, years: Sequence[int]
+) -> tuple[widgets.Dropdown, widgets.SelectionRangeSlider]:
+    """The year (`years`, latest first) and month-range widgets, on the latest year."""
+    latest = years[0] if years else wh.today.year
+    year = widgets.Dropdown(
+        options=[(str(y), y) for y in years] or [(str(latest), latest)],
+        value=latest,
+        description="Année",
+        style=_WIDE,
+        layout=widgets.Layout(width="9em"),
+    )
+    months = widgets.SelectionRangeSlider(
+        options=MONTHS,
+        index=(0, last_month(wh, latest) - 1),
+        description="Mois",
+        continuous_update=False,
+        style=_WIDE,
+        layout=widgets.Layout(width="24em"),
+    )
+    return year, months
+
+
+def checked_period(year: object, months: object, years: Sequence[int]) -> tuple[dt.date, dt.date]:
+    """The first and last day the year and month widgets say; UsageError (French) for a
+    year not in `years` or months not in order."""
+    if not isinstance(year, int) or isinstance(year, bool) or year not in years:
+        raise UsageError("année inconnue : choisissez-en une de la liste")
+    if (
+        not isinstance(months, tuple)
+        or len(months) != 2
+        or not all(isinstance(m, int) and 1 <= m <= 12 for m in months)
+        or months[0] > months[1]
+    ):
+        raise UsageError("mois : choisissez un premier et un dernier mois dans l'ordre")
+    return dt.date(year, months[0], 1), _month_end(dt.date(year, months[1], 1))
 
 
 def _section(title: str, items: Sequence[Any]) -> widgets.Widget:
@@ -253,18 +273,39 @@ def _month_end(first: dt.date) -> dt.date:
 _OPENED: dict[str, tuple[Unlocked, Warehouse]] = {}
 
 
+def _current() -> tuple[Unlocked, Warehouse]:
+    """The workspace lent by the agent and its warehouse, opened once per kernel."""
+    if "current" not in _OPENED:
+        unlocked = connect()
+        _OPENED["current"] = (unlocked, open_warehouse(unlocked))
+    return _OPENED["current"]
+
+
+def _open_accountant() -> Warehouse:
+    """The accountant app's warehouse (for now the practice's, as the other apps')."""
+    return _current()[1]
+
+
+def accountant(wh: Warehouse, downloads: Sequence[Any] = ()) -> widgets.Widget:
+    """The accountant's app over `wh` (`dashboards.accountant`), as one widget."""
+    # Imported here: the accountant app is built on this module's helpers.
+    from osteo_analytics.dashboards.accountant import AccountantDashboard
+
+    return AccountantDashboard(wh, downloads).widget
+
+
 def show(app: str) -> None:
-    """Display `app` (revenue, activity or quality) in this notebook.
+    """Display `app` (revenue, activity, quality or accountant) in this notebook.
 
     The workspace comes from the agent of the server that started this kernel, and its
     snapshot is decrypted once per kernel. An error is one French line, no traceback.
     """
     try:
-        if "current" not in _OPENED:
-            unlocked = connect()
-            _OPENED["current"] = (unlocked, open_warehouse(unlocked))
-        unlocked, wh = _OPENED["current"]
-        dashboard = Dashboard(app, wh, unlocked)
+        if app == ACCOUNTANT:
+            widget = accountant(_open_accountant())
+        else:
+            unlocked, wh = _current()
+            widget = Dashboard(app, wh, unlocked).widget
     except OsteoError as error:
         display(widgets.HTML(_status(str(error))))
         return
@@ -272,4 +313,4 @@ def show(app: str) -> None:
         log.exception("dashboard %s", app)
         display(widgets.HTML(_status(INTERNAL)))
         return
-    display(dashboard.widget)
+    display(widget)
