@@ -31,6 +31,8 @@ class Hint(StrEnum):
     LIST_QUARANTINES = "list_quarantines"  # an unknown quarantine set: list the known ones
     AGENT = "agent"  # a dashboard kernel without its server's unlock agent: open it via serve
     LIST_PRACTITIONERS = "list_practitioners"  # an unknown practitioner id: list the known ones
+    ADD_BACKUP = "add_backup"  # no backup destination yet: add one
+    LIST_BACKUPS = "list_backups"  # an unknown or duplicate destination: list the known ones
 
 
 class OsteoError(Exception):
@@ -102,6 +104,10 @@ class SnapshotError(OsteoError):
 
 class ValidationError(OsteoError):
     """Data does not satisfy its contract in a way that stops the operation."""
+
+
+class BackupError(OsteoError):
+    """A backup destination cannot be added, written, checked or restored from (names it)."""
 
 
 class AuditError(OsteoError):

@@ -55,6 +55,16 @@ SETTINGS: tuple[Setting, ...] = (
         {"2023": "77700", "2024": "77700", "2025": "77700", "2026": "83600"},
         "Micro-BNC revenue threshold per year, in euros (strings, exact decimals).",
     ),
+    Setting(
+        "backup_keep",
+        {"daily": 7, "weekly": 5, "monthly": 12, "yearly": 20},
+        "Backups kept after each run (restic forget --keep-daily/weekly/monthly/yearly).",
+    ),
+    Setting(
+        "backup_max_age_days",
+        7,
+        "A destination whose last successful backup is older than this many days is flagged.",
+    ),
 )
 
 _BY_NAME = {s.name: s for s in SETTINGS}

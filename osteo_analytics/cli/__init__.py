@@ -46,6 +46,7 @@ def cli(ctx: click.Context, workspace: Path | None) -> None:
 def _register_commands() -> None:
     """One module per command group (this package), added in the order `--help` lists."""
     from osteo_analytics.cli.audit import audit
+    from osteo_analytics.cli.backup import backup
     from osteo_analytics.cli.demo import demo
     from osteo_analytics.cli.imports import import_, synth
     from osteo_analytics.cli.keys import init, keys
@@ -57,7 +58,7 @@ def _register_commands() -> None:
 
     commands = (
         *(synth, init, keys, import_, audit, demo, metrics, sql, quarantine, serve, lab),
-        share,
+        *(share, backup),
     )
     for command in commands:
         cli.add_command(command)

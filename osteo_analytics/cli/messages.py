@@ -40,6 +40,8 @@ ADVICE: dict[Hint, str] = {
     Hint.LIST_PRACTITIONERS: (
         ' ; `osteo sql -c "SELECT * FROM practitioners"` donne ceux de l\'instantané'
     ),
+    Hint.ADD_BACKUP: " : ajoutez-en une avec `osteo backup add NOM DOSSIER`",
+    Hint.LIST_BACKUPS: " ; `osteo backup status` donne les destinations",
 }
 
 
