@@ -280,11 +280,13 @@ def _restic(
     finally:
         os.close(read_end)
     errors: list[str] = []
-    assert process.stdout is not None and process.stderr is not None
-    drain = threading.Thread(target=lambda: errors.append(process.stderr.read()), daemon=True)  # type: ignore[union-attr]
+    stdout, stderr = process.stdout, process.stderr
+    assert stdout is not None and stderr is not None
+    # stderr is read meanwhile, so that restic never blocks on a full pipe.
+    drain = threading.Thread(target=lambda: errors.append(stderr.read()), daemon=True)
     drain.start()
     lines = []
-    for line in process.stdout:
+    for line in stdout:
         lines.append(line)
         if on_line is not None:
             on_line(line)
@@ -294,9 +296,16 @@ def _restic(
 
 
 def _fault(
-    name: str, what: str, ran: _Ran | None = None, error: OSError | None = None
+    name: str,
+    what: str,
+    ran: _Ran | None = None,
+    error: OSError | None = None,
+    otherwise: str | None = None,
 ) -> BackupError:
-    """A one-line error naming the destination and what to do, never restic's own text."""
+    """A one-line error naming the destination and what to do, never restic's own text.
+
+    `otherwise` is the message when restic's report matches no known fault.
+    """
     text = (ran.stderr if ran is not None else str(error or "")).lower()
     if ran is not None and ran.code == -signal.SIGXFSZ:  # killed at the file size limit
         text += " file too large"
@@ -304,8 +313,12 @@ def _fault(
         if any(n in text for n in needles):
             advice = f" : {FULL_ADVICE}" if meaning == "support plein" else ""
             return BackupError(f"{what} sur « {name} » : {meaning}{advice}")
-    code = f" (restic, code {ran.code})" if ran is not None else ""
-    return BackupError(f"{what} sur « {name} » impossible{code}")
+    if otherwise is not None:
+        return BackupError(otherwise)
+    if ran is not None:
+        return BackupError(f"{what} sur « {name} » impossible (restic, code {ran.code})")
+    reason = f" ({error.strerror})" if error is not None and error.strerror else ""
+    return BackupError(f"{what} sur « {name} » impossible{reason}")
 
 
 def _unreachable(destination: Destination) -> BackupError | None:
@@ -535,14 +548,12 @@ def verify(unlocked: Unlocked, *, deep: bool = False, name: str | None = None) -
                 ["check", *(["--read-data"] if deep else [])],
             )
             if ran.code != 0:
-                fault = _fault(destination.name, "vérification", ran)
-                error = (
-                    fault
-                    if "impossible (restic" not in str(fault)
-                    else BackupError(
-                        f"dépôt « {destination.name} » endommagé : restaurez depuis une autre"
-                        " destination et refaites une sauvegarde"
-                    )
+                error = _fault(
+                    destination.name,
+                    "vérification",
+                    ran,
+                    otherwise=f"dépôt « {destination.name} » endommagé : restaurez depuis une"
+                    " autre destination, puis refaites une sauvegarde",
                 )
         now = _stamp(datetime.now(UTC))
         _record(

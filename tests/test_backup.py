@@ -225,8 +225,10 @@ def test_a_corrupted_pack_is_found_by_verify_and_the_other_copy_restores(
     assert status["disque"]["warnings"] == ["dernière vérification en échec"]
     assert status["nas"]["ok"] is True
 
-    restored = osteo_backup("restore", "--to", str(tmp_path / "r"), "--from", "nas", ws=ws)
+    # Without --from the damaged copy is tried first, fails, and the other one restores.
+    restored = osteo_backup("restore", "--to", str(tmp_path / "r"), ws=ws)
     assert restored.returncode == 0, restored.stderr
+    assert restored.stdout.startswith("Restauré depuis « nas »"), restored.stdout
     assert digests(tmp_path / "r" / "snapshots") == digests(ws / "snapshots")
     unknown = osteo_backup("restore", "--to", str(tmp_path / "x"), "--from", "cloud", ws=ws)
     assert unknown.returncode == 2 and "destination inconnue" in unknown.stderr

@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import sys
 from pathlib import Path
@@ -18,8 +19,6 @@ from osteo_analytics.cli.output import console
 from osteo_analytics.cli.tools import Group, open_workspace, unlock
 
 if TYPE_CHECKING:
-    from datetime import datetime
-
     from osteo_analytics.backup import DestinationStatus, Outcome
 
 FROM_HELP = "Nom de la destination (par défaut : toutes, dans l'ordre où elles ont été ajoutées)."
@@ -110,7 +109,7 @@ def verify(ctx: click.Context, deep: bool, name: str | None) -> None:
     _report_failures(outcomes)
 
 
-def _iso(moment: datetime | None) -> str | None:
+def _iso(moment: dt.datetime | None) -> str | None:
     return None if moment is None else moment.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
@@ -157,8 +156,9 @@ def status(ctx: click.Context, fmt: str) -> None:
     table = Table(title="Sauvegardes", title_justify="left")
     for header in ("destination", "dernière sauvegarde", "dernière vérification", "état"):
         table.add_column(header)
+    now = dt.datetime.now(dt.UTC)
     for s in found:
-        check = "jamais" if s.last_check is None else _iso(s.last_check) or ""
+        check = backups.age_text(None if s.last_check is None else now - s.last_check)
         state = "à jour" if s.ok else "attention : " + ", ".join(s.warnings)
         table.add_row(Text(s.name), backups.age_text(s.age), check, state)
     console().print(table)
