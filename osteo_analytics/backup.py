@@ -59,6 +59,8 @@ RESTIC_TMP = ".restic-tmp"
 # Fixed, so that a workspace restored on a new computer goes on in the same history.
 HOST = "osteo-analytics"
 TAG = "osteo-analytics"
+# Not backed up: files being written (atomic writes, snapshot folders), restic's own.
+_EXCLUDES = ("--exclude", ".*.tmp", "--exclude", ".tmp-*", "--exclude", RESTIC_TMP)
 KEEP_NAMES = ("last", "daily", "weekly", "monthly", "yearly")
 # A restic exit code for a backup that could not read every file: the snapshot is partial.
 RESTIC_INCOMPLETE = 3
@@ -444,35 +446,19 @@ def _backup_one(
     ran = _restic(
         unlocked,
         destination.repository,
-        [
-            "backup",
-            "--json",
-            "--host",
-            HOST,
-            "--tag",
-            TAG,
-            "--exclude",
-            ".*.tmp",
-            "--exclude",
-            ".tmp-*",
-            "--exclude",
-            RESTIC_TMP,
-            ".",
-        ],
+        ["backup", "--json", "--host", HOST, "--tag", TAG, *_EXCLUDES, "."],
         cwd=workspace.root,
         on_line=_progress_lines(name, progress),
     )
     summary = _summary(ran.stdout)
     if ran.code != 0 or not summary.get("snapshot_id"):
-        if ran.code == RESTIC_INCOMPLETE:
-            return Outcome(
-                name,
-                BackupError(
-                    f"sauvegarde sur « {name} » incomplète : des "
-                    "fichiers de l'espace de travail sont illisibles"
-                ),
-            )
-        return Outcome(name, _fault(name, "sauvegarde", ran))
+        partial = f"sauvegarde sur « {name} » incomplète : des fichiers sont illisibles"
+        return Outcome(
+            name,
+            _fault(name, "sauvegarde", ran, otherwise=partial)
+            if ran.code == RESTIC_INCOMPLETE
+            else _fault(name, "sauvegarde", ran),
+        )
     keep = [f"--keep-{k}={v}" for k, v in policy.items() if v]
     forgot = _restic(
         unlocked,

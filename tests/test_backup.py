@@ -21,7 +21,7 @@ import pytest
 
 from osteo_analytics import backup
 from osteo_analytics.dashboards import quality
-from osteo_analytics.errors import InputError
+from osteo_analytics.errors import InputError, UsageError
 from osteo_analytics.workspace import Unlocked
 from tests.conftest import (
     OSTEO,
@@ -85,14 +85,17 @@ def test_add_run_status_verify_restore(practice_ws: Unlocked, tmp_path: Path) ->
     nas.mkdir()
     refused = osteo_backup("add", "ici", str(ws / "archive"), ws=ws)
     assert refused.returncode == 2 and "dans l'espace de travail" in refused.stderr
-    missing = osteo_backup("add", "usb", str(tmp_path / "débranché"), ws=ws)
-    assert missing.returncode == 2 and "n'est pas un dossier" in missing.stderr
+    with pytest.raises(UsageError, match="n'est pas un dossier"):
+        backup.add(practice_ws, "usb", tmp_path / "débranché")
+    with pytest.raises(UsageError, match="nom de destination invalide"):
+        backup.add(practice_ws, "--from", tmp_path)
     for name, folder in (("disque", disk), ("nas", nas)):
         added = osteo_backup("add", name, str(folder), ws=ws)
         assert added.returncode == 0, added.stderr
-    twice = osteo_backup("add", "disque", str(tmp_path), ws=ws)
-    assert twice.returncode == 2 and "existe déjà" in twice.stderr
-    assert "osteo backup status" in twice.stderr
+    with pytest.raises(UsageError, match="« disque » existe déjà"):
+        backup.add(practice_ws, "disque", tmp_path)
+    with pytest.raises(UsageError, match="déjà la destination « nas »"):
+        backup.add(practice_ws, "autre", nas)
 
     ran = osteo_backup("run", ws=ws)
     assert ran.returncode == 0, ran.stderr
