@@ -59,6 +59,7 @@ Stage 2: pseudonymize, validate, encrypt, store
     ingest.py                     `osteo import`: read → pseudonymize → check → merge → snapshot
     quarantine.py                 the rows an import set aside, encrypted, read back
     agent.py                      the unlocked secrets lent to dashboard kernels over a socket
+    backup.py                     the workspace backed up with restic: run, check, status, restore
 Stage 3: analyse
     warehouse.py                  a snapshot decrypted in memory into a locked DuckDB
     share.py                      accountant bundles: finance-only, re-keyed, age to their key
@@ -95,6 +96,7 @@ Surfaces
     cli/serve.py                  `osteo serve`
     cli/lab.py                    `osteo lab`
     cli/share.py                  `osteo share`
+    cli/backup.py                 `osteo backup`
     cli/__main__.py               `python -m osteo_analytics.cli`
 """
 

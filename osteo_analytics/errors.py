@@ -33,6 +33,8 @@ class Hint(StrEnum):
     LIST_PRACTITIONERS = "list_practitioners"  # an unknown practitioner id: list the known ones
     GIVE_SIREN = "give_siren"  # the FEC's file name needs the SIREN: give it or set it
     CHOOSE_PRACTITIONER = "choose_practitioner"  # one taxpayer per file: name the practitioner
+    ADD_BACKUP = "add_backup"  # no backup destination yet: add one
+    LIST_BACKUPS = "list_backups"  # an unknown or duplicate destination: list the known ones
 
 
 class OsteoError(Exception):
@@ -104,6 +106,10 @@ class SnapshotError(OsteoError):
 
 class ValidationError(OsteoError):
     """Data does not satisfy its contract in a way that stops the operation."""
+
+
+class BackupError(OsteoError):
+    """A backup destination cannot be added, written, checked or restored from (names it)."""
 
 
 class AuditError(OsteoError):

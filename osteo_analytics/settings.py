@@ -64,6 +64,16 @@ SETTINGS: tuple[Setting, ...] = (
         " cabinet: names the FEC file. Not a secret; `osteo export fec --siren` overrides it.",
         (str, dict),
     ),
+    Setting(
+        "backup_keep",
+        {"daily": 7, "weekly": 5, "monthly": 12, "yearly": 20},
+        "Backups kept after each run (restic forget --keep-daily/weekly/monthly/yearly).",
+    ),
+    Setting(
+        "backup_max_age_days",
+        7,
+        "A destination whose last successful backup is older than this many days is flagged.",
+    ),
 )
 
 _BY_NAME = {s.name: s for s in SETTINGS}

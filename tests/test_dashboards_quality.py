@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from osteo_analytics import import_reports, workspace
+from osteo_analytics.backup import DestinationStatus
 from osteo_analytics.dashboards import Filters, Html, quality
 from osteo_analytics.errors import IntegrityError
 from osteo_analytics.import_reports import FileCounts, ImportSummary, read_imports
@@ -164,7 +165,8 @@ def test_backups_panel() -> None:
     empty = quality.backup_panel([])
     assert "Aucune sauvegarde configurée." in empty and empty.count("<p>") == 2
     assert "osteo backup add" in empty
-    done = quality.BackupStatus("<disque>", None, None, ok=False)
+    done = DestinationStatus("<disque>", "/media", None, None, None, ("jamais sauvegardée",))
     text = quality.backup_panel([done])
     assert "&lt;disque&gt;" in text and "<disque>" not in text
     assert "jamais" in text and "à vérifier" in text and "Aucune sauvegarde" not in text
+    assert "à vérifier : jamais sauvegardée" in text

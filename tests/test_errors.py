@@ -19,7 +19,7 @@ import openpyxl
 import pytest
 from msoffcrypto.format.ooxml import OOXMLFile
 
-from osteo_analytics import agent, errors, exports, quarantine, snapshots, workspace
+from osteo_analytics import agent, backup, errors, exports, quarantine, snapshots, workspace
 from osteo_analytics.cli import cli
 from osteo_analytics.cli.messages import ADVICE, describe
 from osteo_analytics.errors import Hint, OsteoError
@@ -178,6 +178,13 @@ def _not_an_audit_entry(tmp: Path) -> None:
     unlocked.audit().append("import", actor="cli")
 
 
+def _backup_destination_twice(tmp: Path) -> None:
+    unlocked = _unlocked(tmp)
+    (tmp / "disque").mkdir()
+    backup.add(unlocked, "disque", tmp / "disque")
+    backup.add(unlocked, "disque", tmp / "disque")
+
+
 TRIGGERS: dict[str, tuple[Hint, Callable[[Path], object]]] = {
     "unknown format": (
         Hint.CHOOSE_FORMAT,
@@ -244,6 +251,8 @@ TRIGGERS: dict[str, tuple[Hint, Callable[[Path], object]]] = {
         Hint.CHOOSE_PRACTITIONER,
         lambda tmp: exports.siren_of({"PR-A": "732829320", "PR-B": "552100554"}, None),
     ),
+    "no backup destination": (Hint.ADD_BACKUP, lambda tmp: backup.run(_unlocked(tmp))),
+    "a backup destination added twice": (Hint.LIST_BACKUPS, _backup_destination_twice),
 }
 
 

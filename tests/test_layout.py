@@ -42,7 +42,7 @@ LAYERS: list[tuple[str, ...]] = [
     ("vault", "keys"),
     ("snapshots",),
     ("audit", "workspace"),
-    ("import_reports", "ingest", "quarantine", "agent"),
+    ("import_reports", "ingest", "quarantine", "agent", "backup"),
     ("warehouse",),
     ("share",),
     ("metrics.*",),

@@ -46,6 +46,7 @@ def cli(ctx: click.Context, workspace: Path | None) -> None:
 def _register_commands() -> None:
     """One module per command group (this package), added in the order `--help` lists."""
     from osteo_analytics.cli.audit import audit
+    from osteo_analytics.cli.backup import backup
     from osteo_analytics.cli.demo import demo
     from osteo_analytics.cli.export import export
     from osteo_analytics.cli.imports import import_, synth
@@ -70,6 +71,7 @@ def _register_commands() -> None:
         quarantine,
         serve,
         lab,
+        backup,
     )
     for command in commands:
         cli.add_command(command)

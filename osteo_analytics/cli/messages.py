@@ -45,6 +45,8 @@ ADVICE: dict[Hint, str] = {
         " de travail"
     ),
     Hint.CHOOSE_PRACTITIONER: " ; précisez --practitioner ID (un fichier par praticien)",
+    Hint.ADD_BACKUP: " : ajoutez-en une avec `osteo backup add NOM DOSSIER`",
+    Hint.LIST_BACKUPS: " ; `osteo backup status` donne les destinations",
 }
 
 

@@ -11,7 +11,9 @@ next expiries, and the backups.
   `metrics.retention` on a day lists the records past that date; run once on the last day
   of the horizon, it gives both the records already past today and those that will be,
   month by month.
-- Backups: until backups exist (issue 12) the panel says none is configured, with advice.
+- Backups: per destination (`backup.statuses`), the last success, its age and the last
+  check, with a warning when it is old, failed or unreachable; with none configured, the
+  panel says so with advice.
 """
 
 from __future__ import annotations
@@ -19,13 +21,13 @@ from __future__ import annotations
 import datetime as dt
 import html
 from collections.abc import Sequence
-from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 import pandas as pd
 import plotly.graph_objects as go
 
 from osteo_analytics import metrics
+from osteo_analytics.backup import DestinationStatus, age_text
 from osteo_analytics.dashboards import theme
 from osteo_analytics.dashboards.page import Filters, Html, Page, Section, call
 from osteo_analytics.dashboards.theme import by_month, count_hover, day_label, new_figure
@@ -148,18 +150,11 @@ def retention(frame: pd.DataFrame, today: dt.date, months: int = HORIZON_MONTHS)
     return fig
 
 
-@dataclass(frozen=True)
-class BackupStatus:
-    """One backup destination as `osteo backup status` will report it (issue 12)."""
+def backup_panel(statuses: Sequence[DestinationStatus], zone: ZoneInfo | None = None) -> str:
+    """The backups as HTML: one line per destination, or none configured with advice.
 
-    name: str
-    last_backup: dt.datetime | None
-    last_check: dt.datetime | None
-    ok: bool
-
-
-def backup_panel(statuses: Sequence[BackupStatus], zone: ZoneInfo | None = None) -> str:
-    """The backups as HTML: one line per destination, or none configured with advice."""
+    `statuses` come from `backup.statuses()`, which reads what the last runs recorded.
+    """
     if not statuses:
         return (
             '<div class="osteo-backups" lang="fr">'
@@ -170,16 +165,19 @@ def backup_panel(statuses: Sequence[BackupStatus], zone: ZoneInfo | None = None)
     def when(moment: dt.datetime | None) -> str:
         return "jamais" if moment is None else moment.astimezone(zone).strftime("%d/%m/%Y %H:%M")
 
+    def state(s: DestinationStatus) -> str:
+        return "à jour" if s.ok else "à vérifier : " + ", ".join(s.warnings)
+
     lines = "".join(
         f"<tr><td>{html.escape(s.name)}</td><td>{html.escape(when(s.last_backup))}</td>"
-        f"<td>{html.escape(when(s.last_check))}</td>"
-        f"<td>{'à jour' if s.ok else 'à vérifier'}</td></tr>"
+        f"<td>{html.escape(age_text(s.age))}</td>"
+        f"<td>{html.escape(when(s.last_check))}</td><td>{html.escape(state(s))}</td></tr>"
         for s in statuses
     )
     return (
         '<div class="osteo-backups" lang="fr"><table><thead><tr><th>Destination</th>'
-        "<th>Dernière sauvegarde</th><th>Dernière vérification</th><th>État</th></tr></thead>"
-        f"<tbody>{lines}</tbody></table></div>"
+        "<th>Dernière sauvegarde</th><th>Âge</th><th>Dernière vérification</th><th>État</th>"
+        f"</tr></thead><tbody>{lines}</tbody></table></div>"
     )
 
 
@@ -188,12 +186,12 @@ def build(
     filters: Filters,
     unlocked: Unlocked | None = None,
     *,
-    backups: Sequence[BackupStatus] = (),
+    backups: Sequence[DestinationStatus] = (),
 ) -> Page:
     """The quality app's page: imports (from `unlocked`'s reports), retention, backups.
 
     Retention is judged on the warehouse's today, whatever the period. `backups` are the
-    destinations' statuses (none until issue 12 brings backups).
+    destinations' statuses (`backup.statuses(unlocked)`: cheap, no restic run).
     """
     zone = ZoneInfo(str(wh.settings["timezone"]))
     imports = read_imports(unlocked) if unlocked is not None else []
