@@ -65,7 +65,8 @@ Stage 3: analyse
     share.py                      accountant bundles: finance-only, re-keyed, age to their key
     metrics/                      one function per SQL file of metrics/sql/, frames out
 Surfaces
-    dashboards/                   the three apps' pages: KPI tiles and plotly figures
+    exports.py                    the accountant's files of a year: livre-journal, FEC, workbook
+    dashboards/                   the apps' pages: KPI tiles and plotly figures
     dashboards/page.py            filters, pages and sections; the one way a page calls a metric
     dashboards/theme.py           the one plotly template, palette, French labels and locale
     dashboards/tiles.py           the six KPI tiles against the same period a year earlier
@@ -75,7 +76,6 @@ Surfaces
     dashboards/app.py             the apps in a notebook: filter widgets, checked, and outputs
     dashboards/accountant.py      accountant app: invoices, numbering, receipts, 2035, micro-BNC
     report.py                     terminal reports of imports and of the generator
-    exports.py                    the accountant's files of a year: livre-journal, FEC, workbook
     serve/                        `osteo serve`: agent, private runtime folder, Voila process
     serve/kernels.py              the servers' kernels: this Python's, over Unix sockets
     serve/voila.py                the Voila process: token, 127.0.0.1, landing page, no CDN

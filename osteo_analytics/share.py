@@ -61,6 +61,7 @@ from osteo_analytics.workspace import Unlocked
 FORMAT = "osteo-analytics accountant bundle"
 VERSION = 1
 MANIFEST = "manifest.json"
+ENV_BUNDLE = "OSTEO_BUNDLE"  # the bundle's path (no secret) for the accountant app's kernel
 # What a bundle may hold, column by column: anything else is refused when opening.
 COLUMNS: Mapping[str, tuple[str, ...]] = {
     "practitioners": ("practitioner_id", "display_name", "role"),

@@ -46,8 +46,8 @@ LAYERS: list[tuple[str, ...]] = [
     ("warehouse",),
     ("share",),
     ("metrics.*",),
-    ("dashboards.*",),
-    ("report", "exports", "serve.*", "demo"),
+    ("exports", "dashboards.*"),
+    ("report", "serve.*", "demo"),
     ("cli.*",),
 ]
 # `osteo_analytics.open_warehouse` is the public façade: the root package imports the

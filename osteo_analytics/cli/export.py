@@ -29,19 +29,28 @@ PLAINTEXT_WARNING = (
 
 
 class Opened(NamedTuple):
-    """The warehouse to export from, who the file is encrypted to, where to audit (or None)."""
+    """The warehouse to export from, who the file is encrypted to, where to audit, as whom."""
 
     warehouse: Warehouse
     recipients: list[str]
-    audit: AuditLog | None
+    audit: AuditLog
+    actor: str
 
 
-def _open(ctx: click.Context) -> Opened:
-    """The practice's warehouse (the workspace, unlocked like `osteo metrics`), its recipients."""
+def _open(ctx: click.Context, bundle: Path | None) -> Opened:
+    """The practice's warehouse (the workspace, unlocked like `osteo metrics`), or the
+    bundle's (opened with the workspace's key: an accountant's); the workspace's own keys
+    are the ones the file is encrypted to (the requesting identity)."""
+    from osteo_analytics.share import open_bundle
     from osteo_analytics.warehouse import open_warehouse
 
     unlocked = unlock(ctx)
-    return Opened(open_warehouse(unlocked), unlocked.recipients(), unlocked.audit())
+    if bundle is not None:
+        root = unlocked.workspace.root
+        wh = open_bundle(bundle, unlocked.identities, settings_root=root).warehouse
+    else:
+        wh = open_warehouse(unlocked)
+    return Opened(wh, unlocked.recipients(), unlocked.audit(), unlocked.workspace.role)
 
 
 @click.command(name="export")
@@ -62,6 +71,12 @@ def _open(ctx: click.Context) -> Opened:
     "dans un cabinet partagé, chacun est un contribuable distinct. Défaut : tout le cabinet.",
 )
 @click.option(
+    "--bundle",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Exporte depuis un lot reçu du cabinet (osteo share), ouvert avec la clé de cet "
+    "espace (celui du comptable) ; le fichier est chiffré pour cette même clé.",
+)
+@click.option(
     "--siren",
     metavar="NUMÉRO",
     help="SIREN (9 chiffres) qui nomme le FEC ; remplace le réglage « siren » de config.toml.",
@@ -79,6 +94,7 @@ def export(
     year: int,
     out: Path,
     practitioner: str | None,
+    bundle: Path | None,
     siren: str | None,
     plaintext: bool,
 ) -> None:
@@ -99,7 +115,7 @@ def export(
 
     if not out.is_dir() and not out.parent.is_dir():
         raise UsageError("--out : le dossier du fichier n'existe pas ; créez-le d'abord")
-    opened = _open(ctx)
+    opened = _open(ctx, bundle)
     with opened.warehouse as wh:
         if kind == "journal":
             made = exports.journal(wh, year, practitioner)
@@ -110,9 +126,8 @@ def export(
         snapshot = wh.snapshot
     target = _target(out, made, plaintext)
     atomic_write(target, made.data if plaintext else encrypt(made.data, opened.recipients))
-    if opened.audit is not None:
-        counts = {"year": year, f"{kind}_rows": made.rows, "plaintext": int(plaintext)}
-        opened.audit.append("export", actor="practitioner", snapshot=snapshot, counts=counts)
+    counts = {"year": year, f"{kind}_rows": made.rows, "plaintext": int(plaintext)}
+    opened.audit.append("export", actor=opened.actor, snapshot=snapshot, counts=counts)
     state = "en clair" if plaintext else "chiffré (age)"
     click.echo(f"{WHAT[kind]} {year} : {count(made.rows)} ligne(s), {state} : {target}")
     if plaintext:

@@ -35,7 +35,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from babel.dates import format_date
 
-from osteo_analytics import metrics
+from osteo_analytics import metrics, vault
 from osteo_analytics.contracts.model import labels
 from osteo_analytics.dashboards import theme
 from osteo_analytics.dashboards.app import (
@@ -144,10 +144,12 @@ ORDER BY cn.issued_on, cn.invoice_number
 @dataclass(frozen=True)
 class Download:
     """A download button: its French label and what makes the file, `make(year,
-    practitioner_id or None)` → (file name, bytes)."""
+    practitioner_id or None)` → (file name, bytes); with `needs_siren`, `make(year,
+    practitioner, siren=…)` gets the SIREN typed in the page (None when left empty)."""
 
     label: str
-    make: Callable[[int, str | None], tuple[str, bytes]]
+    make: Callable[..., tuple[str, bytes]]
+    needs_siren: bool = False
 
 
 @dataclass(frozen=True)
@@ -342,9 +344,17 @@ class AccountantDashboard:
     """The accountant's app over `wh`, as one widget (`self.widget`)."""
 
     def __init__(
-        self, wh: Warehouse, downloads: Sequence[Download] = (), *, page_size: int = PAGE_SIZE
+        self,
+        wh: Warehouse,
+        downloads: Sequence[Download] = (),
+        *,
+        page_size: int = PAGE_SIZE,
+        recipients: Sequence[str] = (),
     ) -> None:
+        """`recipients`: the age keys a download is encrypted to when "chiffrer" is ticked
+        (the person's own: an accountant's, or the practice's); none, no such choice."""
         self.wh, self.downloads, self.page_size = wh, tuple(downloads), page_size
+        self.recipients = tuple(recipients)
         span = wh.span
         self.years = [] if span is None else list(range(span[1].year, span[0].year - 1, -1))
         self.practitioners = {
@@ -378,6 +388,13 @@ class AccountantDashboard:
         self.invoices = widgets.HTML()
         self.download_status = widgets.HTML()
         self.download_link = widgets.HTML()
+        self.siren = self._text("SIREN (nom du FEC)", "9 chiffres")
+        self.encrypt = widgets.Checkbox(
+            value=True,
+            description="Chiffrer pour ma clé (age, recommandé)",
+            indent=False,
+            layout=widgets.Layout(width="auto"),
+        )
         self.buttons = [
             widgets.Button(description=d.label, layout=widgets.Layout(width="auto"))
             for d in self.downloads
@@ -450,9 +467,23 @@ class AccountantDashboard:
         downloads = widgets.VBox(
             [
                 widgets.HTML("<h3>Téléchargements</h3>"),
-                widgets.HBox(self.buttons, layout=row)
+                widgets.HBox(
+                    [
+                        *([self.siren] if any(d.needs_siren for d in self.downloads) else []),
+                        *([self.encrypt] if self.recipients else []),
+                        *self.buttons,
+                    ],
+                    layout=row,
+                )
                 if self.buttons
                 else widgets.HTML("<p>Aucun export disponible ici.</p>"),
+                widgets.HTML(
+                    '<p class="osteo-download-note">Un fichier non chiffré est lisible par '
+                    "quiconque accède à cet ordinateur : ouvrez un fichier chiffré avec "
+                    "<code>age -d -i VOTRE_CLÉ</code>.</p>"
+                )
+                if self.recipients
+                else widgets.HTML(""),
                 self.download_status,
                 self.download_link,
             ]
@@ -559,7 +590,13 @@ class AccountantDashboard:
         self.download_link.value = ""
         try:
             query = self.query()
-            made = item.make(query.year, query.practitioner)
+            if item.needs_siren:
+                siren = self.siren.value
+                if not isinstance(siren, str) or len(siren) > 20:
+                    raise UsageError("SIREN : 9 chiffres")
+                made = item.make(query.year, query.practitioner, siren=siren.strip() or None)
+            else:
+                made = item.make(query.year, query.practitioner)
             if not (
                 isinstance(made, tuple)
                 and len(made) == 2
@@ -567,7 +604,13 @@ class AccountantDashboard:
                 and isinstance(made[1], bytes | bytearray)
             ):
                 raise TypeError("a download must return (file name, bytes)")
-            self.download_link.value = data_link(made[0], bytes(made[1]))
+            name, data = made[0], bytes(made[1])
+            encrypt = self.encrypt.value
+            if not isinstance(encrypt, bool):
+                raise UsageError("chiffrement : oui ou non")
+            if encrypt and self.recipients:
+                name, data = name + ".age", vault.encrypt(data, list(self.recipients))
+            self.download_link.value = data_link(name, data)
         except OsteoError as error:
             self.download_status.value = _status(str(error))
             return

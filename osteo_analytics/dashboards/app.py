@@ -21,7 +21,9 @@ import datetime as dt
 import html
 import json
 import logging
+import os
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any
 
 import ipywidgets as widgets
@@ -30,13 +32,14 @@ from babel.dates import format_date
 from IPython.display import display
 from plotly.io.json import to_json
 
-from osteo_analytics import metrics
+from osteo_analytics import backup, exports, metrics
 from osteo_analytics.agent import connect
 from osteo_analytics.dashboards import activity, quality, revenue
 from osteo_analytics.dashboards.page import Filters, Html, Page
 from osteo_analytics.dashboards.theme import CONFIG
 from osteo_analytics.errors import OsteoError, UsageError
 from osteo_analytics.formatting import LOCALE
+from osteo_analytics.share import ENV_BUNDLE, open_bundle
 from osteo_analytics.warehouse import Warehouse, open_warehouse
 from osteo_analytics.workspace import Unlocked
 
@@ -179,7 +182,8 @@ class Dashboard:
 
     def _build(self, filters: Filters) -> Page:
         if self.app == "quality":
-            return quality.build(self.wh, filters, self.unlocked)
+            statuses = backup.statuses(self.unlocked) if self.unlocked is not None else []
+            return quality.build(self.wh, filters, self.unlocked, backups=statuses)
         return APPS[self.app](self.wh, filters)
 
 
@@ -281,17 +285,51 @@ def _current() -> tuple[Unlocked, Warehouse]:
     return _OPENED["current"]
 
 
-def _open_accountant() -> Warehouse:
-    """The accountant app's warehouse (for now the practice's, as the other apps')."""
-    return _current()[1]
+def _open_accountant() -> tuple[Warehouse, list[str]]:
+    """The accountant app's warehouse and the keys its downloads are encrypted to.
+
+    Under `osteo serve --bundle FILE` (OSTEO_BUNDLE names the file): the bundle, opened in
+    memory with the workspace's key (an accountant's), once per kernel; otherwise the
+    practice's own warehouse, as the other apps'.
+    """
+    path = os.environ.get(ENV_BUNDLE)
+    if not path:
+        unlocked, wh = _current()
+        return wh, unlocked.recipients()
+    if "bundle" not in _OPENED:
+        unlocked = connect()
+        bundle = open_bundle(Path(path), unlocked.identities, settings_root=unlocked.workspace.root)
+        _OPENED["bundle"] = (unlocked, bundle.warehouse)
+    unlocked, wh = _OPENED["bundle"]
+    return wh, unlocked.recipients()
 
 
-def accountant(wh: Warehouse, downloads: Sequence[Any] = ()) -> widgets.Widget:
+def ledger_downloads(wh: Warehouse) -> list[Any]:
+    """The accountant's three files of a year over `wh` (`exports`), as download buttons."""
+    from osteo_analytics.dashboards.accountant import Download
+
+    def maker(build: Callable[..., exports.Export]) -> Callable[..., tuple[str, bytes]]:
+        def make(year: int, practitioner: str | None, **options: Any) -> tuple[str, bytes]:
+            export = build(wh, year, practitioner, **options)
+            return export.name, export.data
+
+        return make
+
+    return [
+        Download("Livre-journal (CSV)", maker(exports.journal)),
+        Download("FEC", maker(exports.fec), needs_siren=True),
+        Download("Classeur Excel", maker(exports.workbook)),
+    ]
+
+
+def accountant(
+    wh: Warehouse, downloads: Sequence[Any] = (), recipients: Sequence[str] = ()
+) -> widgets.Widget:
     """The accountant's app over `wh` (`dashboards.accountant`), as one widget."""
     # Imported here: the accountant app is built on this module's helpers.
     from osteo_analytics.dashboards.accountant import AccountantDashboard
 
-    return AccountantDashboard(wh, downloads).widget
+    return AccountantDashboard(wh, downloads, recipients=recipients).widget
 
 
 def show(app: str) -> None:
@@ -302,7 +340,8 @@ def show(app: str) -> None:
     """
     try:
         if app == ACCOUNTANT:
-            widget = accountant(_open_accountant())
+            wh, recipients = _open_accountant()
+            widget = accountant(wh, ledger_downloads(wh), recipients)
         else:
             unlocked, wh = _current()
             widget = Dashboard(app, wh, unlocked).widget

@@ -35,12 +35,12 @@ from osteo_analytics.agent import Agent
 from osteo_analytics.atomic import atomic_write
 from osteo_analytics.errors import OsteoError, UsageError
 from osteo_analytics.settings import ENV_WORKSPACE
+from osteo_analytics.share import ENV_BUNDLE
 from osteo_analytics.workspace import Unlocked
 
 APPS = ("revenue", "activity", "quality")
 # The accountant's explorer: over an accountant's bundle (`--bundle`), or the practice's data.
 ACCOUNTANT = "accountant"
-ENV_BUNDLE = "OSTEO_BUNDLE"  # the bundle's path (no secret) for the accountant app's kernel
 _REDIRECT = (
     '<!doctype html><meta charset="utf-8"><meta http-equiv="refresh" content="0;url={url}">'
     "<title>osteo-analytics</title>"
