@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, NamedTuple
 
 import click
 
-from osteo_analytics.cli.tools import unlock
+from osteo_analytics.cli.tools import bundle_option, unlock
 from osteo_analytics.errors import UsageError
 
 if TYPE_CHECKING:
@@ -70,12 +70,7 @@ def _open(ctx: click.Context, bundle: Path | None) -> Opened:
     help="Seulement ce praticien (identifiant PR-… de la vue practitioners d'osteo sql) : "
     "dans un cabinet partagé, chacun est un contribuable distinct. Défaut : tout le cabinet.",
 )
-@click.option(
-    "--bundle",
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    help="Exporte depuis un lot reçu du cabinet (osteo share), ouvert avec la clé de cet "
-    "espace (celui du comptable) ; le fichier est chiffré pour cette même clé.",
-)
+@bundle_option("exporte depuis ce lot ; le fichier est chiffré pour cette même clé.")
 @click.option(
     "--siren",
     metavar="NUMÉRO",

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from osteo_analytics.cli.tools import server_options, unlock
+from osteo_analytics.cli.tools import bundle_option, server_options, unlock
 from osteo_analytics.errors import UsageError
 
 APP_CHOICES = ("revenue", "activity", "quality", "accountant", "all")
@@ -22,12 +22,7 @@ APP_CHOICES = ("revenue", "activity", "quality", "accountant", "all")
     "conservation (quality), toutes les trois (all, le défaut), ou l'explorateur du "
     "comptable (accountant, le défaut avec --bundle).",
 )
-@click.option(
-    "--bundle",
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    help="Un lot chiffré reçu du cabinet (osteo share), ouvert avec la clé de cet espace "
-    "(celui du comptable) : sert l'explorateur du comptable sur ce lot.",
-)
+@bundle_option("sert l'explorateur du comptable sur ce lot.")
 @server_options(8866)
 @click.pass_context
 def serve(

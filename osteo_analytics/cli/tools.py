@@ -118,3 +118,14 @@ def server_options(default_port: int) -> Callable[[F], F]:
         return command
 
     return decorate
+
+
+def bundle_option(what: str) -> Callable[[F], F]:
+    """`--bundle FILE`: an accountant's bundle (osteo share), opened with the key of the
+    workspace given; `what` says what the command does with it."""
+    return click.option(
+        "--bundle",
+        type=click.Path(exists=True, dir_okay=False, path_type=Path),
+        help="Un lot chiffré reçu du cabinet (osteo share), ouvert avec la clé de cet espace "
+        f"(celui du comptable) : {what}",
+    )

@@ -282,9 +282,12 @@ class Server:
                 os.killpg(self.process.pid, signal.SIGKILL)
                 self.process.wait()
         if self.process is not None:
-            # Kernels left in Voila's session group (after a SIGKILL of Voila itself).
+            # Kernels left in Voila's session group (after a SIGKILL of Voila itself), and
+            # any process still working in the runtime folder (a kernel Voila was starting
+            # as it stopped): killed, and waited for, before the folder goes.
             with contextlib.suppress(ProcessLookupError, PermissionError):
                 os.killpg(self.process.pid, signal.SIGKILL)
+            _kill_and_wait(_processes_in(self.runtime, self.process.pid))
         if self.agent is not None:
             self.agent.close()
         if self.token_file is not None:
@@ -298,6 +301,43 @@ class Server:
         self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         self.close()
+
+
+def _processes_in(folder: Path, group: int) -> list[int]:
+    """Processes of this user in process group `group` or working in `folder` (Linux /proc;
+    elsewhere none are found and the group kill above is what stops them)."""
+    found = []
+    root = str(folder)
+    for entry in Path("/proc").glob("[0-9]*"):
+        pid = int(entry.name)
+        if pid == os.getpid():
+            continue
+        try:
+            if os.getpgid(pid) == group or os.readlink(entry / "cwd").startswith(root):
+                found.append(pid)
+        except OSError:  # gone, or another user's
+            continue
+    return found
+
+
+def _kill_and_wait(pids: Sequence[int], timeout: float = 10) -> None:
+    """SIGKILL `pids` and wait until none is left (a kill returns before the process dies)."""
+    for pid in pids:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.kill(pid, signal.SIGKILL)
+    deadline = time.monotonic() + timeout
+    left = list(pids)
+    while left and time.monotonic() < deadline:
+        left = [pid for pid in left if Path(f"/proc/{pid}").exists() and not _zombie(pid)]
+        if left:
+            time.sleep(0.05)
+
+
+def _zombie(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().split(") ", 1)[1].startswith("Z")
+    except (OSError, IndexError):
+        return True
 
 
 def serve(
