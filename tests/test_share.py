@@ -271,6 +271,7 @@ def test_a_share_is_in_the_audit_log_by_counts_only(shared: Shared) -> None:
         (["--to", "{r}", "--from", "2025-02-01", "--to", "2025-01-01"], "--from est après --to"),
         (["--to", "{r}"], "période : --year AAAA"),
         (["--to", "{r}", "--year", "2025", "--practitioner", "PR-NOBODY"], "praticien inconnu"),
+        (["--to", "{r}", "--year", "2025", "--out", "/nonexistent/x.age"], "n'existe pas"),
     ],
 )
 def test_bad_share_requests_get_one_line_and_write_nothing(
@@ -278,7 +279,7 @@ def test_bad_share_requests_get_one_line_and_write_nothing(
 ) -> None:
     out = tmp_path / "lot.age"
     filled = [a.replace("{r}", _recipient(shared.accountant)) for a in args]
-    result = osteo("share", *filled, "--out", str(out), workspace=shared.practice, env=PASS)
+    result = osteo("share", "--out", str(out), *filled, workspace=shared.practice, env=PASS)
     assert result.returncode in (1, 2), result.stderr
     assert result.stderr.count("\n") == 1 and message in result.stderr, result.stderr
     assert "Traceback" not in result.stderr

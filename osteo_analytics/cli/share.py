@@ -88,6 +88,8 @@ def share(
     start, end = period(year, from_.date() if from_ else None, end)
     if out.exists() and out.is_dir():
         raise UsageError(f"{out} est un dossier : donnez un nom de fichier")
+    if not out.parent.is_dir():
+        raise UsageError("--out : le dossier du fichier n'existe pas ; créez-le d'abord")
     unlocked = unlock(ctx)
     result = create_share(
         unlocked,
